@@ -1,0 +1,48 @@
+"""Shepherd's Lambda handlers: translate AWS and Slack into domain calls, a few lines each.
+
+Heavy modules (boto3, slack_sdk, pydantic) are imported inside the handlers that need them:
+every cold start pays for what this module imports.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice import Chalice
+
+app = Chalice(app_name="shepherd")
+
+ALARM_TOPIC = os.environ.get("SHEPHERD_ALARM_TOPIC", "shepherd-alarms")
+FAILURE_QUEUE = os.environ.get("SHEPHERD_FAILURE_QUEUE", "shepherd-failures")
+
+
+def _runtime() -> Any:
+    from chalicelib import runtime
+
+    runtime.configure_logging()
+    return runtime
+
+
+@app.on_sns_message(topic=ALARM_TOPIC, name="on_alarm")
+def on_alarm(event: Any) -> dict[str, Any]:
+    """CloudWatch alarm notifications (and on-failure destination records) from SNS."""
+    result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
+    return result
+
+
+@app.on_cw_event(
+    {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]},
+    name="on_alarm_event",
+)
+def on_alarm_event(event: Any) -> dict[str, Any]:
+    """Every alarm in the account, from EventBridge, with no per-alarm setup."""
+    result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
+    return result
+
+
+@app.on_sqs_message(queue=FAILURE_QUEUE, batch_size=10, name="on_failure")
+def on_failure(event: Any) -> dict[str, Any]:
+    """Lambda on-failure destination records delivered through SQS."""
+    result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
+    return result

@@ -1,0 +1,1 @@
+"""Shepherd: a Slack ops bot for AWS Lambda fleets."""

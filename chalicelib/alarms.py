@@ -1,0 +1,100 @@
+"""The alarm path: signal → evidence → diagnosis → Slack, once per notification."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.aws import Aws
+from chalicelib.diagnosis.gather import gather
+from chalicelib.diagnosis.rules import diagnose
+from chalicelib.errors import UpstreamFailure
+from chalicelib.events.ingest import parse_event
+from chalicelib.events.signals import Alarm, Signal
+from chalicelib.slack import render
+from chalicelib.slack.poster import SlackPoster
+from chalicelib.state import AlarmThread, StateTable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AlarmDeps:
+    aws: Aws
+    state: StateTable
+    slack: SlackPoster
+    channel: str
+
+
+@dataclass
+class Outcome:
+    posted: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def on_event(event: Any, deps: AlarmDeps) -> Outcome:
+    """Handle a whole delivery; raises UpstreamFailure (so Lambda retries) if any signal failed.
+
+    Signals that succeeded are not repeated on the retry: each is claimed in the state table.
+    """
+    batch = parse_event(event)
+    outcome = Outcome(skipped=[f"{s.where}: {s.reason}" for s in batch.skipped])
+    for signal in batch.signals:
+        key = signal.dedupe_key
+        try:
+            if handle_signal(signal, deps):
+                outcome.posted.append(key)
+            else:
+                outcome.duplicates.append(key)
+        except Exception as exc:
+            log.exception("could not handle %s", key)
+            outcome.failed.append(f"{key}: {exc}")
+    if outcome.failed:
+        raise UpstreamFailure("shepherd", f"{len(outcome.failed)} signal(s) failed: {outcome.failed[0]}")
+    return outcome
+
+
+def handle_signal(signal: Signal, deps: AlarmDeps) -> bool:
+    """Post (or update) the Slack message for one signal; False if it was already handled."""
+    key = signal.dedupe_key
+    if not deps.state.claim(key):
+        log.info("duplicate delivery of %s", key)
+        return False
+    try:
+        if isinstance(signal, Alarm) and signal.state == "OK":
+            _recover(signal, deps)
+        else:
+            _post_diagnosis(signal, deps)
+    except BaseException:
+        deps.state.release(key)
+        raise
+    deps.state.complete(key)
+    return True
+
+
+def _post_diagnosis(signal: Signal, deps: AlarmDeps) -> None:
+    diagnosis = diagnose(gather(signal, deps.aws))
+    blocks = render.render(diagnosis)
+    channel, ts = deps.slack.post(deps.channel, render.headline(diagnosis), blocks)
+    if isinstance(signal, Alarm):
+        deps.state.save_thread(signal.arn, AlarmThread(channel, ts, signal.time.timestamp(), blocks))
+
+
+def _recover(alarm: Alarm, deps: AlarmDeps) -> None:
+    thread = deps.state.thread(alarm.arn)
+    if thread is None:
+        # Never saw it fire (or it fired before Shepherd was watching): a short note is enough.
+        deps.slack.post(deps.channel, f":large_green_circle: OK: {alarm.name} — {alarm.reason}")
+        return
+    took = alarm.time.timestamp() - thread.alarm_time
+    blocks = render.render_recovered(thread.blocks, alarm.time, took)
+    deps.slack.update(thread.channel, thread.ts, f"RESOLVED: {alarm.name}", blocks)
+    deps.slack.post(
+        thread.channel,
+        f":large_green_circle: *{alarm.name}* is back to OK after {render.format_duration(took)}.\n>{alarm.reason}",
+        thread_ts=thread.ts,
+    )
+    deps.state.close_thread(alarm.arn)

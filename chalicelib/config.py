@@ -1,0 +1,59 @@
+"""Settings from the environment (PRODUCT.md §8); secrets resolved lazily, never logged."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    channel: str = "#ops-alarms"
+    table: str = "shepherd-state"
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    operators: tuple[str, ...] = ()
+    alarm_topic: str = "shepherd-alarms"
+    failure_queue: str = "shepherd-failures"
+    dead_letter_queue: str = "shepherd-dlq"
+    region: str = "us-east-1"
+    # Secret values or the names of SSM parameters / Secrets Manager entries that hold them.
+    bot_token: str | None = field(default=None, repr=False)
+    bot_token_param: str | None = None
+    signing_secret: str | None = field(default=None, repr=False)
+    signing_secret_param: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        operators = tuple(o.strip() for o in env.get("SHEPHERD_OPERATORS", "").split(",") if o.strip())
+        return cls(
+            channel=env.get("SHEPHERD_CHANNEL", cls.channel),
+            table=env.get("SHEPHERD_TABLE", cls.table),
+            slack_api_url=env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            operators=operators,
+            alarm_topic=env.get("SHEPHERD_ALARM_TOPIC", cls.alarm_topic),
+            failure_queue=env.get("SHEPHERD_FAILURE_QUEUE", cls.failure_queue),
+            dead_letter_queue=env.get("SHEPHERD_DLQ", cls.dead_letter_queue),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            bot_token=env.get("SLACK_BOT_TOKEN"),
+            bot_token_param=env.get("SLACK_BOT_TOKEN_PARAM"),
+            signing_secret=env.get("SLACK_SIGNING_SECRET"),
+            signing_secret_param=env.get("SLACK_SIGNING_SECRET_PARAM"),
+        )
+
+    def resolve_bot_token(self, fetch: Callable[[str], str]) -> str:
+        return _resolve("SLACK_BOT_TOKEN", self.bot_token, self.bot_token_param, fetch)
+
+    def resolve_signing_secret(self, fetch: Callable[[str], str]) -> str:
+        return _resolve("SLACK_SIGNING_SECRET", self.signing_secret, self.signing_secret_param, fetch)
+
+
+def _resolve(name: str, value: str | None, param: str | None, fetch: Callable[[str], str]) -> str:
+    if value:
+        return value
+    if param:
+        return fetch(param)
+    raise RuntimeError(f"{name} (or {name}_PARAM) is not set")

@@ -1,0 +1,1 @@
+"""Diagnosis: gather evidence around a signal (I/O), then rank causes (pure)."""

@@ -1,0 +1,1 @@
+"""Inbound payloads: pydantic mirrors of the AWS shapes and their translation into signals."""

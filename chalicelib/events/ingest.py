@@ -1,0 +1,290 @@
+"""Turn any delivery (SNS, SQS, EventBridge, a raw message) into signals; skip what is malformed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.events.models import (
+    AlarmNotification,
+    DestinationRecord,
+    EventBridgeAlarmEvent,
+    SnsRecord,
+    SqsRecord,
+)
+from chalicelib.events.signals import Alarm, AlarmShape, FailureRecord, MetricRef, Signal
+
+log = logging.getLogger(__name__)
+
+_ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+_FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    where: str
+    reason: str
+
+
+@dataclass
+class Batch:
+    signals: list[Signal]
+    skipped: list[Skipped]
+
+
+def parse_event(event: Any) -> Batch:
+    """Every signal in a Lambda event; malformed parts are logged and skipped, never raised."""
+    batch = Batch([], [])
+    if isinstance(event, dict) and isinstance(event.get("Records"), list):
+        for i, record in enumerate(event["Records"]):
+            _parse_record(record, f"Records[{i}]", batch)
+    else:
+        _parse_message(event, "event", batch)
+    for skip in batch.skipped:
+        log.warning("skipped malformed input at %s: %s", skip.where, skip.reason)
+    return batch
+
+
+def _parse_record(record: Any, where: str, batch: Batch) -> None:
+    if not isinstance(record, dict):
+        batch.skipped.append(Skipped(where, "record is not an object"))
+        return
+    try:
+        if "Sns" in record:
+            body: Any = SnsRecord.model_validate(record).Sns.Message
+        elif "body" in record:
+            body = SqsRecord.model_validate(record).body
+        else:
+            batch.skipped.append(Skipped(where, "neither an SNS nor an SQS record"))
+            return
+    except ValidationError as exc:
+        batch.skipped.append(Skipped(where, _first_error(exc)))
+        return
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError as exc:
+        batch.skipped.append(Skipped(where, f"message body is not JSON ({exc.msg})"))
+        return
+    _parse_message(message, where, batch)
+
+
+def _parse_message(message: Any, where: str, batch: Batch) -> None:
+    if not isinstance(message, dict):
+        batch.skipped.append(Skipped(where, "message is not a JSON object"))
+        return
+    try:
+        if "AlarmArn" in message:
+            batch.signals.append(alarm_from_notification(AlarmNotification.model_validate(message)))
+        elif message.get("detail-type") == _ALARM_DETAIL_TYPE:
+            event = EventBridgeAlarmEvent.model_validate(message)
+            batch.signals.append(alarm_from_eventbridge(event))
+        elif message.get("detail-type") == _FAILURE_DETAIL_TYPE:
+            record = DestinationRecord.model_validate(message.get("detail"))
+            batch.signals.append(failure_from_record(record))
+        elif "requestContext" in message and "responseContext" in message:
+            batch.signals.append(failure_from_record(DestinationRecord.model_validate(message)))
+        elif isinstance(message.get("Records"), list):
+            for i, record in enumerate(message["Records"]):
+                _parse_record(record, f"{where}.Records[{i}]", batch)
+        else:
+            batch.skipped.append(Skipped(where, "not an alarm, alarm event or destination record"))
+    except ValidationError as exc:
+        batch.skipped.append(Skipped(where, _first_error(exc)))
+    except ValueError as exc:
+        batch.skipped.append(Skipped(where, str(exc)))
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+    return f"{loc}: {err['msg']} ({exc.error_count()} problem(s))"
+
+
+# --- translation into signals -------------------------------------------------------------
+
+_ARN = re.compile(r"^arn:aws[\w-]*:(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>\d*):(?P<rest>.+)$")
+
+
+def parse_time(value: str) -> datetime:
+    """AWS timestamps: '2026-11-22T09:56:12.345+0000', '...Z', or with '+00:00'."""
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"unreadable timestamp {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def split_arn(arn: str) -> dict[str, str]:
+    match = _ARN.match(arn)
+    if not match:
+        raise ValueError(f"not an ARN: {arn!r}")
+    return match.groupdict()
+
+
+_STATS = {
+    "SUM": "Sum",
+    "MAXIMUM": "Maximum",
+    "MINIMUM": "Minimum",
+    "AVERAGE": "Average",
+    "SAMPLE_COUNT": "SampleCount",
+}
+
+
+def _stat(statistic: str | None, extended: str | None) -> str:
+    """SNS spells statistics 'SUM', 'SAMPLE_COUNT'; the metrics API wants 'Sum', 'SampleCount'."""
+    if statistic:
+        return _STATS.get(statistic.upper(), statistic)
+    return extended or "Sum"
+
+
+def _shape(expression: str | None, threshold_id: str | None, composite: bool) -> AlarmShape:
+    if composite:
+        return "composite"
+    if threshold_id or (expression and "ANOMALY_DETECTION_BAND" in expression.upper()):
+        return "anomaly"
+    if expression:
+        return "math"
+    return "metric"
+
+
+def alarm_from_notification(n: AlarmNotification) -> Alarm:
+    arn = split_arn(n.AlarmArn)  # the long-name Region ("US East (N. Virginia)") is not a code
+    trigger = n.Trigger
+    metrics: list[MetricRef] = []
+    expression = None
+    period = 60
+    if trigger is not None:
+        period = trigger.Period or 60
+        if trigger.MetricName and trigger.Namespace:
+            metrics.append(
+                MetricRef(
+                    namespace=trigger.Namespace,
+                    name=trigger.MetricName,
+                    dimensions={d.name: d.value for d in trigger.Dimensions},
+                    stat=_stat(trigger.Statistic, trigger.ExtendedStatistic),
+                    period=period,
+                )
+            )
+        for q in trigger.Metrics:
+            if q.Expression and (q.ReturnData or expression is None):
+                expression = q.Expression
+            if q.MetricStat is not None:
+                m = q.MetricStat
+                period = m.Period or period
+                metrics.append(
+                    MetricRef(
+                        namespace=m.Metric.Namespace,
+                        name=m.Metric.MetricName,
+                        dimensions={d.name: d.value for d in m.Metric.Dimensions},
+                        stat=m.Stat,
+                        period=m.Period,
+                    )
+                )
+    composite = n.AlarmRule is not None and trigger is None
+    return Alarm(
+        name=n.AlarmName,
+        arn=n.AlarmArn,
+        state=n.NewStateValue,
+        previous_state=n.OldStateValue,
+        reason=n.NewStateReason,
+        time=parse_time(n.StateChangeTime),
+        region=arn["region"],
+        account=n.AWSAccountId or arn["account"],
+        shape=_shape(expression, trigger.ThresholdMetricId if trigger else None, composite),
+        description=n.AlarmDescription,
+        metrics=tuple(metrics),
+        expression=expression,
+        threshold=trigger.Threshold if trigger else None,
+        comparison=trigger.ComparisonOperator if trigger else None,
+        period=period,
+        evaluation_periods=(trigger.EvaluationPeriods or 1) if trigger else 1,
+        children=tuple(c.Arn for c in n.TriggeringChildren),
+        rule=n.AlarmRule,
+    )
+
+
+def alarm_from_eventbridge(e: EventBridgeAlarmEvent) -> Alarm:
+    d = e.detail
+    metrics: list[MetricRef] = []
+    expression = None
+    period = 60
+    for q in d.configuration.metrics:
+        if q.expression and (q.returnData or expression is None):
+            expression = q.expression
+        if q.metricStat is not None:
+            s = q.metricStat
+            period = s.period
+            metrics.append(
+                MetricRef(s.metric.namespace, s.metric.name, dict(s.metric.dimensions), s.stat, s.period)
+            )
+    threshold = None
+    evaluation_periods = 1
+    if d.state.reasonData:
+        try:
+            reason_data = json.loads(d.state.reasonData)
+            threshold = reason_data.get("threshold")
+            evaluation_periods = max(1, len(reason_data.get("evaluatedDatapoints") or [1]))
+        except (json.JSONDecodeError, AttributeError):
+            pass  # reasonData is informative only
+    arn = e.resources[0] if e.resources else (
+        f"arn:aws:cloudwatch:{e.region}:{e.account}:alarm:{d.alarmName}"
+    )
+    composite = d.configuration.alarmRule is not None
+    children = tuple(
+        f"arn:aws:cloudwatch:{e.region}:{e.account}:alarm:{name}"
+        for name in re.findall(r'ALARM\("?([^")]+)"?\)', d.configuration.alarmRule or "")
+    )
+    return Alarm(
+        name=d.alarmName,
+        arn=arn,
+        state=d.state.value,
+        previous_state=d.previousState.value if d.previousState else None,
+        reason=d.state.reason,
+        time=parse_time(d.state.timestamp),
+        region=e.region,
+        account=e.account,
+        shape=_shape(expression, None, composite),
+        description=d.configuration.description,
+        metrics=tuple(metrics),
+        expression=expression,
+        threshold=threshold,
+        period=period,
+        evaluation_periods=evaluation_periods,
+        children=children,
+        rule=d.configuration.alarmRule,
+    )
+
+
+def failure_from_record(r: DestinationRecord) -> FailureRecord:
+    arn = split_arn(r.requestContext.functionArn)
+    parts = arn["rest"].split(":")  # function:NAME[:QUALIFIER]
+    if len(parts) < 2 or parts[0] != "function":
+        raise ValueError(f"not a function ARN: {r.requestContext.functionArn!r}")
+    qualifier = parts[2] if len(parts) > 2 else None
+    payload = r.responsePayload if isinstance(r.responsePayload, dict) else {}
+    stack = payload.get("stackTrace") or []
+    return FailureRecord(
+        function_name=parts[1],
+        qualifier=qualifier,
+        function_arn=r.requestContext.functionArn,
+        request_id=r.requestContext.requestId,
+        condition=r.requestContext.condition,
+        time=parse_time(r.timestamp),
+        region=arn["region"],
+        account=arn["account"],
+        attempts=r.requestContext.approximateInvokeCount,
+        error_type=payload.get("errorType") or r.responseContext.functionError,
+        error_message=payload.get("errorMessage"),
+        stack=tuple(str(s) for s in stack) if isinstance(stack, list) else (),
+        payload=r.requestPayload,
+    )

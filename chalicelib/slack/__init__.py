@@ -1,0 +1,1 @@
+"""Slack: rendering (pure), posting, and the listeners of the /slack/events endpoint."""

@@ -1,0 +1,216 @@
+"""Diagnosis → Block Kit, within Slack's limits. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.diagnosis.evidence import Evidence
+from chalicelib.diagnosis.logs import ERRORISH, redact
+from chalicelib.diagnosis.rules import Diagnosis
+from chalicelib.events.signals import Alarm, FailureRecord
+
+MAX_BLOCKS = 50
+MAX_TEXT = 3000
+MAX_HEADER = 150
+MAX_BUTTON = 75
+SHOWN_CAUSES = 4
+EXCERPT_LINES = 8
+
+STATE_ICON = {"ALARM": ":red_circle:", "OK": ":large_green_circle:", "INSUFFICIENT_DATA": ":white_circle:"}
+RUN_COMMAND = "run_command"  # action_id prefix the /ops listeners answer
+
+Block = dict[str, Any]
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def alarm_fields(d: Diagnosis) -> dict[str, Any]:
+    """The `alarm` object of the CLI contract, for alarms and destination records alike."""
+    s = d.evidence.signal
+    if isinstance(s, Alarm):
+        return {
+            "name": s.name,
+            "state": s.state,
+            "previous_state": s.previous_state,
+            "time": s.time.isoformat(),
+            "region": s.region,
+            "account": s.account,
+        }
+    return {
+        "name": f"{s.function_name} async failure",
+        "state": "ALARM",
+        "previous_state": None,
+        "time": s.time.isoformat(),
+        "region": s.region,
+        "account": s.account,
+    }
+
+
+def to_json(d: Diagnosis) -> dict[str, Any]:
+    r = d.evidence.resource
+    return {
+        "alarm": alarm_fields(d),
+        "resource": {"type": r.type, "name": r.label, "arn": r.arn},
+        "causes": [
+            {
+                "kind": c.kind,
+                "confidence": round(c.confidence, 2),
+                "summary": c.summary,
+                "evidence": list(c.evidence),
+                "action": {"label": c.action.label, "command": c.action.command} if c.action else None,
+            }
+            for c in d.causes
+        ],
+        "blocks": render(d),
+    }
+
+
+def headline(d: Diagnosis) -> str:
+    a = alarm_fields(d)
+    return f"{a['state']}: {a['name']} — {d.top.kind.replace('_', ' ')} ({d.evidence.resource.label})"
+
+
+def render(d: Diagnosis) -> list[Block]:
+    ev = d.evidence
+    a = alarm_fields(d)
+    icon = STATE_ICON.get(a["state"], ":red_circle:")
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": clip(f"{a['state']}: {a['name']}", MAX_HEADER)}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": clip(
+                    f"{icon} *{ev.resource.type}* `{ev.resource.label}` · {a['region']} · "
+                    f"account {a['account']} · {_when(ev.signal.time)}", MAX_TEXT)},
+            ],
+        },
+    ]
+    reason = _reason(ev)
+    if reason:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(reason)}})
+    blocks.append({"type": "divider"})
+    for i, cause in enumerate(d.causes[:SHOWN_CAUSES], start=1):
+        lines = [f"*{i}. {cause.kind.replace('_', ' ').capitalize()}* · {cause.confidence:.0%} — {cause.summary}"]
+        lines.extend(f"• {redact(e)}" for e in cause.evidence[:6])
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines))}})
+    summary = metrics_summary(ev)
+    if summary:
+        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in summary[:10]]})
+    excerpt = log_excerpt(ev)
+    if excerpt:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*Logs*\n```{excerpt}```")}})
+    if ev.unchecked:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": clip("; ".join(ev.unchecked))}]})
+    buttons = _buttons(d)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "diagnosis_actions", "elements": buttons})
+    return blocks[:MAX_BLOCKS]
+
+
+def render_recovered(original: list[Block], recovered_at: datetime, took_s: float | None) -> list[Block]:
+    """The alarm message updated in place: marked recovered, buttons gone."""
+    blocks = [b for b in original if b.get("type") != "actions"]
+    if blocks and blocks[0].get("type") == "header":
+        title = blocks[0]["text"]["text"]
+        title = title.replace("ALARM:", "RESOLVED:", 1) if title.startswith("ALARM:") else f"RESOLVED: {title}"
+        blocks[0] = {"type": "header", "text": {"type": "plain_text", "text": clip(title, MAX_HEADER)}}
+    note = f":large_green_circle: Back to OK {_when(recovered_at)}"
+    if took_s is not None:
+        note += f" after {format_duration(took_s)}"
+    blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return blocks[:MAX_BLOCKS]
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def metrics_summary(ev: Evidence) -> list[str]:
+    fields: list[str] = []
+    if ev.resource.type == "function":
+        inv = ev.total("Invocations")
+        if ev.has("Invocations"):
+            fields.append(f"*Invocations*\n{inv:.0f} (3 h before: {ev.total('Invocations', lookback=True):.0f})")
+        rate = ev.error_rate()
+        if rate is not None:
+            fields.append(f"*Error rate*\n{rate:.1%} ({ev.total('Errors'):.0f} errors)")
+        if ev.total("Throttles"):
+            fields.append(f"*Throttles*\n{ev.total('Throttles'):.0f}")
+        peak = ev.peak("DurationMax")
+        if peak is not None:
+            limit = f" of {ev.function.timeout_s} s" if ev.function and ev.function.timeout_s else ""
+            fields.append(f"*Max duration*\n{peak / 1000:.1f} s{limit}")
+        conc = ev.peak("ConcurrentExecutions")
+        if conc is not None:
+            reserved = ev.function.reserved_concurrency if ev.function else None
+            fields.append(f"*Peak concurrency*\n{conc:.0f}" + (f" (reserved {reserved})" if reserved is not None else ""))
+        age = ev.peak("IteratorAge")
+        if age is not None:
+            fields.append(f"*Iterator age*\n{age / 1000:.0f} s")
+        if ev.function and ev.function.alias_version:
+            fields.append(f"*Alias*\n`{ev.function.alias}` → v{ev.function.alias_version}")
+    q = ev.queue
+    if q is not None and q.visible is not None:
+        fields.append(f"*{q.name}*\n{q.visible} visible, {q.in_flight or 0} in flight")
+    return fields
+
+
+def log_excerpt(ev: Evidence) -> str:
+    interesting = [line.message for line in ev.logs if ERRORISH.search(line.message)]
+    picked = interesting[-EXCERPT_LINES:]
+    text = "\n".join(redact(m.strip().splitlines()[0] if m.strip() else m)[:300] for m in picked)
+    return clip(text.replace("```", "'''"), MAX_TEXT - 20)
+
+
+def _reason(ev: Evidence) -> str:
+    s = ev.signal
+    if isinstance(s, FailureRecord):
+        return (f"Async invocation `{s.request_id}` of `{s.function_arn.split(':function:')[-1]}` "
+                f"failed after {s.attempts} attempt(s): {s.condition}")
+    text = s.reason
+    if s.shape == "composite" and s.rule:
+        text = f"Composite rule: `{s.rule}`\n{text}"
+    if s.description:
+        text = f"_{s.description}_\n{text}"
+    return text
+
+
+def _buttons(d: Diagnosis) -> list[Block]:
+    buttons: list[Block] = []
+    seen: set[str] = set()
+    for cause in d.causes:
+        if cause.action and cause.action.command not in seen and len(buttons) < 4:
+            seen.add(cause.action.command)
+            button: Block = {
+                "type": "button",
+                "action_id": f"{RUN_COMMAND}:{len(buttons)}",
+                "text": {"type": "plain_text", "text": clip(cause.action.label, MAX_BUTTON)},
+                "value": cause.action.command[:2000],
+            }
+            if not buttons:
+                button["style"] = "primary"
+            buttons.append(button)
+    r = d.evidence.resource
+    if r.type == "function":
+        buttons.append({
+            "type": "button",
+            "action_id": f"{RUN_COMMAND}:status",
+            "text": {"type": "plain_text", "text": "Status"},
+            "value": f"/ops status {r.name}",
+        })
+    return buttons
+
+
+def _when(t: datetime) -> str:
+    return f"<!date^{int(t.timestamp())}^{{date_short_pretty}} {{time}}|{t.strftime('%Y-%m-%d %H:%M UTC')}>"

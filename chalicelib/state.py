@@ -1,0 +1,128 @@
+"""The state table: delivery dedupe, alarm → Slack message threads, (later) the action log.
+
+One DynamoDB table, keys `pk`/`sk` (strings), TTL on `expires_at`. The data layer takes a client
+and knows nothing of Slack or alarms beyond what it stores.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+DEDUPE_TTL_S = 7 * 24 * 3600
+LEASE_S = 300  # a claim left by a crashed attempt is taken over after this long
+THREAD_TTL_S = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class AlarmThread:
+    channel: str
+    ts: str
+    alarm_time: float
+    blocks: list[dict[str, Any]]
+
+
+class StateTable:
+    def __init__(self, client: Any, table: str, clock: Any = time.time) -> None:
+        self.client = client
+        self.table = table
+        self.clock = clock
+
+    # --- dedupe: a conditional write guards each delivery -------------------------------
+
+    def claim(self, key: str) -> bool:
+        """True if this caller may process `key`; False if it is done or being done elsewhere."""
+        now = int(self.clock())
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": f"dedupe#{key}"},
+                    "sk": {"S": "-"},
+                    "status": {"S": "pending"},
+                    "lease_until": {"N": str(now + LEASE_S)},
+                    "expires_at": {"N": str(now + DEDUPE_TTL_S)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :pending AND lease_until < :now)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":pending": {"S": "pending"}, ":now": {"N": str(now)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def complete(self, key: str) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"dedupe#{key}"}, "sk": {"S": "-"}},
+            UpdateExpression="SET #s = :done",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":done": {"S": "done"}},
+        )
+
+    def release(self, key: str) -> None:
+        """Give a claim back so that the retried delivery is processed."""
+        self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"dedupe#{key}"}, "sk": {"S": "-"}})
+
+    # --- alarm threads ------------------------------------------------------------------
+
+    def save_thread(self, alarm_arn: str, thread: AlarmThread) -> None:
+        now = int(self.clock())
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": f"alarm#{alarm_arn}"},
+                "sk": {"S": "thread"},
+                "channel": {"S": thread.channel},
+                "ts": {"S": thread.ts},
+                "alarm_time": {"N": repr(thread.alarm_time)},
+                "blocks": {"S": json.dumps(thread.blocks)},
+                "expires_at": {"N": str(now + THREAD_TTL_S)},
+            },
+        )
+
+    def thread(self, alarm_arn: str) -> AlarmThread | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"alarm#{alarm_arn}"}, "sk": {"S": "thread"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        return AlarmThread(
+            channel=item["channel"]["S"],
+            ts=item["ts"]["S"],
+            alarm_time=float(item["alarm_time"]["N"]),
+            blocks=json.loads(item["blocks"]["S"]),
+        )
+
+    def close_thread(self, alarm_arn: str) -> None:
+        self.client.delete_item(
+            TableName=self.table, Key={"pk": {"S": f"alarm#{alarm_arn}"}, "sk": {"S": "thread"}}
+        )
+
+
+def create_table(client: Any, table: str) -> bool:
+    """Create the state table if missing; True if it was created. Safe to run twice."""
+    try:
+        client.create_table(
+            TableName=table,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except client.exceptions.ResourceInUseException:
+        return False
+    client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    return True
