@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.diagnosis import logs as L
 from chalicelib.diagnosis.evidence import Evidence
@@ -212,13 +212,10 @@ def recent_deploy(ev: Evidence) -> Cause | None:
     fn = ev.function
     if fn is None:
         return None
-    began = ev.window.start
     if fn.alias and fn.alias_version:
         current = fn.version_info(fn.alias_version)
         previous = fn.previous_version(fn.alias_version)
-        recent = bool(
-            current and current.last_modified and current.last_modified >= began - DEPLOY_RECENCY
-        )
+        recent = bool(current and _shortly_before(current.last_modified, ev))
         new_rate = ev.error_rate(fn.alias_version)
         old_rate = ev.error_rate(previous) if previous else None
         old_rate_lookback = _rate_lookback(ev, previous) if previous else None
@@ -229,12 +226,14 @@ def recent_deploy(ev: Evidence) -> Cause | None:
         if not recent and not concentrated:
             return None
         evidence = []
-        if current and current.last_modified:
+        if current and current.last_modified and recent:
             age = (ev.signal.time - current.last_modified).total_seconds() / 60
             evidence.append(
                 f"Alias `{fn.alias}` points to version {fn.alias_version}, published "
                 f"{age:.0f} min before the alarm"
             )
+        else:
+            evidence.append(f"Alias `{fn.alias}` points to version {fn.alias_version}")
         if new_rate is not None:
             evidence.append(f"Version {fn.alias_version}: error rate {_pct(new_rate)}")
         if previous and baseline is not None:
@@ -253,7 +252,8 @@ def recent_deploy(ev: Evidence) -> Cause | None:
             tuple(evidence),
             action,
         )
-    if fn.last_modified and fn.last_modified >= began - DEPLOY_RECENCY:
+    if _shortly_before(fn.last_modified, ev):
+        assert fn.last_modified is not None
         rate = ev.error_rate()
         before = _rate_lookback(ev, None)
         if rate is None or rate <= 0.01 or (before is not None and rate < 3 * before + 0.01):
@@ -267,6 +267,11 @@ def recent_deploy(ev: Evidence) -> Cause | None:
              "publish versions and route through an alias)",),
         )
     return None
+
+
+def _shortly_before(when: datetime | None, ev: Evidence) -> bool:
+    """Changed within DEPLOY_RECENCY before the window opened, and not after the alarm fired."""
+    return when is not None and ev.window.start - DEPLOY_RECENCY <= when <= ev.signal.time
 
 
 def _rate_lookback(ev: Evidence, version: str | None) -> float | None:

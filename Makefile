@@ -1,0 +1,45 @@
+# Shepherd: `make run` (the bot on a local AWS emulator and Slack stand-in), `make test` (the suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: install run test lint package bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: install  ## the whole bot locally: moto server, demo fleet, Slack stand-in, chalice local
+	$(BIN)/python -m devtools.demo
+
+test: install  ## the whole test suite (unit, functional, end-to-end)
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy chalicelib app.py
+
+package: install  ## the CloudFormation/SAM package, linted
+	rm -rf build/package
+	$(BIN)/chalice package --stage prod --merge-template .chalice/resources.json build/package
+	$(BIN)/cfn-lint build/package/sam.json
+	@$(BIN)/python -c "import os; s=os.path.getsize('build/package/deployment.zip'); print(f'deployment.zip: {s/1e6:.2f} MB'); assert s < 5e6, 'package over 5 MB'"
+
+bench: install  ## performance figures (printed, not asserted)
+	$(BIN)/python benchmarks/diagnosis_fanout.py
+	$(BIN)/python benchmarks/import_time.py
+
+lock:  ## re-resolve pinned dependencies (needs uv)
+	uv pip compile pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11
+	uv pip compile pyproject.toml -o requirements.txt --python-version 3.11 --no-header
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,190 @@
+"""A local stand-in for Slack's Web API (SLACK_API_URL) that records calls and can print them.
+
+It answers the methods Shepherd uses with Slack's response shapes, keeps every message so that
+`chat.update` changes it in place, and accepts `response_url` posts under /response/<id>.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+CHANNEL_IDS = {"#ops-alarms": "C0OPSALARM"}
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    edits: int = 0
+
+
+@dataclass
+class FakeSlack:
+    """Records calls; `on_message` is told of each message posted or updated (for printing)."""
+
+    on_message: Callable[[str, Message], None] | None = None
+    fail_next: list[str] = field(default_factory=list)  # error codes to answer with, in order
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _seq: Any = field(default_factory=lambda: itertools.count(1))
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self.calls.append(Call(method, args, token))
+            if self.fail_next:
+                error = self.fail_next.pop(0)
+                if error.startswith("http_"):
+                    return int(error[5:]), {"ok": False, "error": error}
+                return 200, {"ok": False, "error": error}
+        if method == "auth.test":
+            return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0LOCAL", "team": "local"}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
+            ts = f"{int(time.time())}.{next(self._seq):06d}"
+            message = Message(channel, ts, str(args.get("text", "")), _blocks(args), args.get("thread_ts"))
+            with self._lock:
+                self.messages[(channel, ts)] = message
+            self._notify(method, message)
+            key = "message_ts" if method == "chat.postEphemeral" else "ts"
+            return 200, {"ok": True, "channel": channel, key: ts, "message": {"text": message.text}}
+        if method == "chat.update":
+            channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
+            with self._lock:
+                message = self.messages.get((channel, str(args.get("ts"))))
+                if message is None:
+                    return 200, {"ok": False, "error": "message_not_found"}
+                message.text = str(args.get("text", message.text))
+                message.blocks = _blocks(args) or message.blocks
+                message.edits += 1
+            self._notify(method, message)
+            return 200, {"ok": True, "channel": channel, "ts": message.ts}
+        if method.startswith("response/"):
+            message = Message("response_url", f"{time.time():.6f}", str(args.get("text", "")), _blocks(args))
+            self._notify(method, message)
+            return 200, {"ok": True}
+        if method == "usergroups.users.list":
+            return 200, {"ok": True, "users": []}
+        return 200, {"ok": False, "error": "unknown_method"}
+
+    def _notify(self, method: str, message: Message) -> None:
+        if self.on_message is not None:
+            self.on_message(method, message)
+
+
+def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = args.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return list(blocks)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        if "json" in (self.headers.get("Content-Type") or ""):
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+        auth = self.headers.get("Authorization") or ""
+        token = auth.removeprefix("Bearer ") or args.get("token")
+        method = self.path.strip("/").removeprefix("api/")
+        status, body = self.server.fake.handle(method, args, token)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet by design
+        return
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeSlack, port: int) -> None:
+        self.fake = fake
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class FakeSlackServer:
+    """The fake on 127.0.0.1 in a background thread: `url` is what SLACK_API_URL should be."""
+
+    def __init__(self, fake: FakeSlack | None = None, port: int = 0) -> None:
+        self.fake = fake or FakeSlack()
+        self._server = _Server(self.fake, port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "1") -> str:
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def __enter__(self) -> FakeSlackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def as_text(blocks: list[dict[str, Any]], fallback: str = "") -> str:
+    """Blocks as a person would read them in a terminal."""
+    out: list[str] = []
+    for b in blocks:
+        kind = b.get("type")
+        if kind == "header":
+            out.append(f"\033[1m{b['text']['text']}\033[0m")
+        elif kind == "section":
+            if "text" in b:
+                out.append(b["text"]["text"])
+            for f in b.get("fields", []):
+                out.append("  " + f["text"].replace("\n", ": ", 1))
+        elif kind == "context":
+            out.append("  " + " ".join(e.get("text", "") for e in b.get("elements", [])))
+        elif kind == "divider":
+            out.append("─" * 60)
+        elif kind == "actions":
+            out.append("  " + "  ".join(f"[{e['text']['text']}]" for e in b.get("elements", [])))
+    text = "\n".join(out) if out else fallback
+    return _slack_dates(text)
+
+
+def _slack_dates(text: str) -> str:
+    import re
+
+    return re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
