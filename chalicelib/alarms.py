@@ -53,7 +53,9 @@ def on_event(event: Any, deps: AlarmDeps) -> Outcome:
             log.exception("could not handle %s", key)
             outcome.failed.append(f"{key}: {exc}")
     if outcome.failed:
-        raise UpstreamFailure("shepherd", f"{len(outcome.failed)} signal(s) failed: {outcome.failed[0]}")
+        raise UpstreamFailure(
+            "shepherd", f"{len(outcome.failed)} signal(s) failed: {outcome.failed[0]}"
+        )
     return outcome
 
 
@@ -80,7 +82,9 @@ def _post_diagnosis(signal: Signal, deps: AlarmDeps) -> None:
     blocks = render.render(diagnosis)
     channel, ts = deps.slack.post(deps.channel, render.headline(diagnosis), blocks)
     if isinstance(signal, Alarm):
-        deps.state.save_thread(signal.arn, AlarmThread(channel, ts, signal.time.timestamp(), blocks))
+        deps.state.save_thread(
+            signal.arn, AlarmThread(channel, ts, signal.time.timestamp(), blocks)
+        )
 
 
 def _recover(alarm: Alarm, deps: AlarmDeps) -> None:

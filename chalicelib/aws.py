@@ -31,7 +31,8 @@ class Aws:
         key = (service, region or self.region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self.session.client(
+                session: Any = self.session  # typed stubs know services by literal name only
+                self._clients[key] = session.client(
                     service, region_name=key[1], config=_CLIENT_CONFIG
                 )
             return self._clients[key]

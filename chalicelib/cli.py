@@ -17,12 +17,18 @@ class CliBadInput(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="shepherd", description="Shepherd: ops for AWS Lambda fleets.")
+    parser = argparse.ArgumentParser(
+        prog="shepherd", description="Shepherd: ops for AWS Lambda fleets."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("diagnose", help="diagnose one event file (alarm, EventBridge, destination record)")
+    p = sub.add_parser(
+        "diagnose", help="diagnose one event file (alarm, EventBridge, destination record)"
+    )
     p.add_argument("event_file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    sub.add_parser("local-setup", help="create the bot's own resources in the configured AWS endpoint")
+    sub.add_parser(
+        "local-setup", help="create the bot's own resources in the configured AWS endpoint"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "diagnose":
@@ -86,7 +92,9 @@ def _local_setup() -> int:
     print(f"state table {settings.table}: {'created' if created else 'exists'}")
     sqs = aws.client("sqs")
     dlq_url = sqs.create_queue(QueueName=settings.dead_letter_queue)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     print(f"queue {settings.dead_letter_queue}: ready (Shepherd's own dead-letter queue)")
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
     sqs.create_queue(QueueName=settings.failure_queue, Attributes={"RedrivePolicy": redrive})

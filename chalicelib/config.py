@@ -28,7 +28,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        operators = tuple(o.strip() for o in env.get("SHEPHERD_OPERATORS", "").split(",") if o.strip())
+        operators = tuple(
+            o.strip() for o in env.get("SHEPHERD_OPERATORS", "").split(",") if o.strip()
+        )
         return cls(
             channel=env.get("SHEPHERD_CHANNEL", cls.channel),
             table=env.get("SHEPHERD_TABLE", cls.table),
@@ -48,7 +50,9 @@ class Settings:
         return _resolve("SLACK_BOT_TOKEN", self.bot_token, self.bot_token_param, fetch)
 
     def resolve_signing_secret(self, fetch: Callable[[str], str]) -> str:
-        return _resolve("SLACK_SIGNING_SECRET", self.signing_secret, self.signing_secret_param, fetch)
+        return _resolve(
+            "SLACK_SIGNING_SECRET", self.signing_secret, self.signing_secret_param, fetch
+        )
 
 
 def _resolve(name: str, value: str | None, param: str | None, fetch: Callable[[str], str]) -> str:

@@ -64,7 +64,9 @@ class StateTable:
 
     def release(self, key: str) -> None:
         """Give a claim back so that the retried delivery is processed."""
-        self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"dedupe#{key}"}, "sk": {"S": "-"}})
+        self.client.delete_item(
+            TableName=self.table, Key={"pk": {"S": f"dedupe#{key}"}, "sk": {"S": "-"}}
+        )
 
     # --- alarm threads ------------------------------------------------------------------
 
@@ -121,7 +123,9 @@ def create_table(client: Any, table: str) -> bool:
         )
     except client.exceptions.ResourceInUseException:
         return False
-    client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    client.get_waiter("table_exists").wait(
+        TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
     client.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
     )

@@ -51,7 +51,9 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
-    def handle(self, method: str, args: dict[str, Any], token: str | None) -> tuple[int, dict[str, Any]]:
+    def handle(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.calls.append(Call(method, args, token))
             if self.fail_next:
@@ -60,11 +62,19 @@ class FakeSlack:
                     return int(error[5:]), {"ok": False, "error": error}
                 return 200, {"ok": False, "error": error}
         if method == "auth.test":
-            return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0LOCAL", "team": "local"}
+            return 200, {
+                "ok": True,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "team_id": "T0LOCAL",
+                "team": "local",
+            }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
             ts = f"{int(time.time())}.{next(self._seq):06d}"
-            message = Message(channel, ts, str(args.get("text", "")), _blocks(args), args.get("thread_ts"))
+            message = Message(
+                channel, ts, str(args.get("text", "")), _blocks(args), args.get("thread_ts")
+            )
             with self._lock:
                 self.messages[(channel, ts)] = message
             self._notify(method, message)
@@ -82,7 +92,9 @@ class FakeSlack:
             self._notify(method, message)
             return 200, {"ok": True, "channel": channel, "ts": message.ts}
         if method.startswith("response/"):
-            message = Message("response_url", f"{time.time():.6f}", str(args.get("text", "")), _blocks(args))
+            message = Message(
+                "response_url", f"{time.time():.6f}", str(args.get("text", "")), _blocks(args)
+            )
             self._notify(method, message)
             return 200, {"ok": True}
         if method == "usergroups.users.list":
@@ -140,7 +152,9 @@ class FakeSlackServer:
     def __init__(self, fake: FakeSlack | None = None, port: int = 0) -> None:
         self.fake = fake or FakeSlack()
         self._server = _Server(self.fake, port)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-slack", daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -48,18 +48,42 @@ class Seeder:
             try:
                 self._roles["arn"] = iam.get_role(RoleName=ROLE)["Role"]["Arn"]
             except iam.exceptions.NoSuchEntityException:
-                trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
-                    "Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+                trust = {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
                 self._roles["arn"] = iam.create_role(
-                    RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+                    RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust)
+                )["Role"]["Arn"]
         return self._roles["arn"]
 
-    def function(self, name: str, *, timeout: int = 30, memory: int = 512, region: str = REGION,
-                 reserved: int | None = None, description: str = "", publish: bool = False) -> str:
+    def function(
+        self,
+        name: str,
+        *,
+        timeout: int = 30,
+        memory: int = 512,
+        region: str = REGION,
+        reserved: int | None = None,
+        description: str = "",
+        publish: bool = False,
+    ) -> str:
         lam = self.client("lambda", region)
         arn: str = lam.create_function(
-            FunctionName=name, Runtime="python3.12", Role=self.role(region), Handler="app.handler",
-            Code={"ZipFile": _code(name, 1)}, Timeout=timeout, MemorySize=memory, Description=description,
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=self.role(region),
+            Handler="app.handler",
+            Code={"ZipFile": _code(name, 1)},
+            Timeout=timeout,
+            MemorySize=memory,
+            Description=description,
             Publish=publish,
         )["FunctionArn"]
         if reserved is not None:
@@ -67,22 +91,41 @@ class Seeder:
         self.client("logs", region).create_log_group(logGroupName=f"/aws/lambda/{name}")
         return arn
 
-    def metrics(self, name: str, metric: str, values: list[tuple[timedelta, float]], *,
-                namespace: str = "AWS/Lambda", region: str = REGION,
-                dims: dict[str, str] | None = None) -> None:
+    def metrics(
+        self,
+        name: str,
+        metric: str,
+        values: list[tuple[timedelta, float]],
+        *,
+        namespace: str = "AWS/Lambda",
+        region: str = REGION,
+        dims: dict[str, str] | None = None,
+    ) -> None:
         """`values`: (how long before the alarm, value) pairs."""
         dimensions = [{"Name": k, "Value": v} for k, v in (dims or {"FunctionName": name}).items()]
         data = [
-            {"MetricName": metric, "Dimensions": dimensions, "Timestamp": self.alarm_time - ago, "Value": v}
+            {
+                "MetricName": metric,
+                "Dimensions": dimensions,
+                "Timestamp": self.alarm_time - ago,
+                "Value": v,
+            }
             for ago, v in values
         ]
         cw = self.client("cloudwatch", region)
         for i in range(0, len(data), 500):
-            cw.put_metric_data(Namespace=namespace, MetricData=data[i:i + 500])
+            cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 500])
 
-    def healthy(self, name: str, *, per_minute: float = 20, duration_ms: float = 800,
-                region: str = REGION, dims: dict[str, str] | None = None,
-                recent: bool = True) -> None:
+    def healthy(
+        self,
+        name: str,
+        *,
+        per_minute: float = 20,
+        duration_ms: float = 800,
+        region: str = REGION,
+        dims: dict[str, str] | None = None,
+        recent: bool = True,
+    ) -> None:
         """Three quiet hours before the alarm (and, if `recent`, the alarm window too)."""
         start = 8 if recent else 12
         span = [timedelta(minutes=m) for m in range(start if not recent else 1, 180, 5)]
@@ -93,7 +136,9 @@ class Seeder:
     def window(self, minutes: int = 6) -> list[timedelta]:
         return [timedelta(minutes=m) for m in range(minutes)]
 
-    def logs(self, name: str, lines: list[str], *, region: str = REGION, spread_minutes: int = 5) -> None:
+    def logs(
+        self, name: str, lines: list[str], *, region: str = REGION, spread_minutes: int = 5
+    ) -> None:
         logs = self.client("logs", region)
         stream = f"{self.alarm_time:%Y/%m/%d}/[$LATEST]{abs(hash(name)) % 10**12:012d}"
         logs.create_log_stream(logGroupName=f"/aws/lambda/{name}", logStreamName=stream)
@@ -103,32 +148,55 @@ class Seeder:
             {"timestamp": int((start + step * i).timestamp() * 1000), "message": line}
             for i, line in enumerate(lines)
         ]
-        logs.put_log_events(logGroupName=f"/aws/lambda/{name}", logStreamName=stream, logEvents=events)
+        logs.put_log_events(
+            logGroupName=f"/aws/lambda/{name}", logStreamName=stream, logEvents=events
+        )
 
     # --- the events AWS would deliver -----------------------------------------------------
 
-    def alarm_message(self, alarm: str, metric: str, dims: dict[str, str], *, namespace: str = "AWS/Lambda",
-                      stat: str = "SUM", threshold: float = 1.0, comparison: str = "GreaterThanOrEqualToThreshold",
-                      value: float = 1.0, region: str = REGION, description: str = "",
-                      period: int = 60, state: str = "ALARM") -> dict[str, Any]:
+    def alarm_message(
+        self,
+        alarm: str,
+        metric: str,
+        dims: dict[str, str],
+        *,
+        namespace: str = "AWS/Lambda",
+        stat: str = "SUM",
+        threshold: float = 1.0,
+        comparison: str = "GreaterThanOrEqualToThreshold",
+        value: float = 1.0,
+        region: str = REGION,
+        description: str = "",
+        period: int = 60,
+        state: str = "ALARM",
+    ) -> dict[str, Any]:
         t = self.alarm_time
         return {
             "AlarmName": alarm,
             "AlarmDescription": description,
             "AWSAccountId": ACCOUNT,
             "NewStateValue": state,
-            "NewStateReason": (f"Threshold Crossed: 1 out of the last 1 datapoints [{value} "
-                               f"({t:%d/%m/%y %H:%M:%S})] crossed the threshold ({threshold})."),
+            "NewStateReason": (
+                f"Threshold Crossed: 1 out of the last 1 datapoints [{value} "
+                f"({t:%d/%m/%y %H:%M:%S})] crossed the threshold ({threshold})."
+            ),
             "StateChangeTime": t.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "Region": REGION_NAMES.get(region, region),
             "AlarmArn": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{alarm}",
             "OldStateValue": "OK" if state == "ALARM" else "ALARM",
             "Trigger": {
-                "MetricName": metric, "Namespace": namespace, "StatisticType": "Statistic",
-                "Statistic": stat, "Unit": None,
+                "MetricName": metric,
+                "Namespace": namespace,
+                "StatisticType": "Statistic",
+                "Statistic": stat,
+                "Unit": None,
                 "Dimensions": [{"value": v, "name": k} for k, v in dims.items()],
-                "Period": period, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
-                "ComparisonOperator": comparison, "Threshold": threshold, "TreatMissingData": "missing",
+                "Period": period,
+                "EvaluationPeriods": 1,
+                "DatapointsToAlarm": 1,
+                "ComparisonOperator": comparison,
+                "Threshold": threshold,
+                "TreatMissingData": "missing",
             },
         }
 
@@ -137,29 +205,43 @@ def sns_event(message: dict[str, Any], topic: str = "shepherd-alarms") -> dict[s
     """A Lambda event from SNS, as `sns-lambda-errors-alarm.json` is shaped."""
     region = message.get("AlarmArn", f"arn:aws:cloudwatch:{REGION}").split(":")[3]
     subject = f'{message.get("NewStateValue", "ALARM")}: "{message.get("AlarmName", "")}" in {message.get("Region", "")}'
-    return {"Records": [{
-        "EventSource": "aws:sns", "EventVersion": "1.0",
-        "EventSubscriptionArn": f"arn:aws:sns:{region}:{ACCOUNT}:{topic}:sub",
-        "Sns": {
-            "Type": "Notification", "MessageId": f"msg-{abs(hash(json.dumps(message, sort_keys=True)))}",
-            "TopicArn": f"arn:aws:sns:{region}:{ACCOUNT}:{topic}", "Subject": subject[:100],
-            "Message": json.dumps(message), "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "SignatureVersion": "1", "Signature": "EXAMPLE", "MessageAttributes": {},
-        },
-    }]}
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"arn:aws:sns:{region}:{ACCOUNT}:{topic}:sub",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": f"msg-{abs(hash(json.dumps(message, sort_keys=True)))}",
+                    "TopicArn": f"arn:aws:sns:{region}:{ACCOUNT}:{topic}",
+                    "Subject": subject[:100],
+                    "Message": json.dumps(message),
+                    "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
 
 
 def _code(name: str, revision: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("app.py", f"# {name} r{revision}\ndef handler(event, context):\n    return event\n")
+        z.writestr(
+            "app.py", f"# {name} r{revision}\ndef handler(event, context):\n    return event\n"
+        )
     return buffer.getvalue()
 
 
 def _report(duration: float, memory: int, used: int) -> str:
     billed = int(-(-duration // 1))
-    return (f"REPORT RequestId: 8f5c2d1e-0000-4000-8000-{int(duration):012d}\tDuration: {duration:.2f} ms\t"
-            f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB\t")
+    return (
+        f"REPORT RequestId: 8f5c2d1e-0000-4000-8000-{int(duration):012d}\tDuration: {duration:.2f} ms\t"
+        f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB\t"
+    )
 
 
 # --- one scenario per diagnosis kind ---------------------------------------------------------------
@@ -172,27 +254,56 @@ def timeout(s: Seeder) -> Scenario:
     s.metrics(name, "Invocations", [(t, 40) for t in s.window()])
     s.metrics(name, "Errors", [(t, 9) for t in s.window()])
     s.metrics(name, "Duration", [(t, 15003) for t in s.window()], dims={"FunctionName": name})
-    s.logs(name, [
-        "START RequestId: 1 Version: $LATEST",
-        "2026-11-22T09:55:01.000Z 1 Task timed out after 15.00 seconds",
-        _report(15003, 1024, 300),
-        "2026-11-22T09:55:31.000Z 2 Task timed out after 15.00 seconds",
-        _report(15001, 1024, 310),
-    ])
+    s.logs(
+        name,
+        [
+            "START RequestId: 1 Version: $LATEST",
+            "2026-11-22T09:55:01.000Z 1 Task timed out after 15.00 seconds",
+            _report(15003, 1024, 300),
+            "2026-11-22T09:55:31.000Z 2 Task timed out after 15.00 seconds",
+            _report(15001, 1024, 310),
+        ],
+    )
     t = s.alarm_time
     event = {
-        "version": "0", "id": f"eb-{name}-{int(t.timestamp())}", "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch", "account": ACCOUNT, "time": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION, "resources": [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}-duration"],
+        "version": "0",
+        "id": f"eb-{name}-{int(t.timestamp())}",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": ACCOUNT,
+        "time": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}-duration"],
         "detail": {
             "alarmName": f"{name}-duration",
-            "state": {"value": "ALARM", "reason": "Threshold Crossed: 1 datapoint [15003.0] > 12000.0",
-                      "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.000+0000")},
-            "previousState": {"value": "OK", "reason": "", "timestamp": "2026-11-21T22:10:03.002+0000"},
-            "configuration": {"description": "Duration near the 15 s timeout", "metrics": [{
-                "id": "m1", "metricStat": {"metric": {"namespace": "AWS/Lambda", "name": "Duration",
-                                                      "dimensions": {"FunctionName": name}},
-                                           "period": 60, "stat": "Maximum"}, "returnData": True}]},
+            "state": {
+                "value": "ALARM",
+                "reason": "Threshold Crossed: 1 datapoint [15003.0] > 12000.0",
+                "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            },
+            "previousState": {
+                "value": "OK",
+                "reason": "",
+                "timestamp": "2026-11-21T22:10:03.002+0000",
+            },
+            "configuration": {
+                "description": "Duration near the 15 s timeout",
+                "metrics": [
+                    {
+                        "id": "m1",
+                        "metricStat": {
+                            "metric": {
+                                "namespace": "AWS/Lambda",
+                                "name": "Duration",
+                                "dimensions": {"FunctionName": name},
+                            },
+                            "period": 60,
+                            "stat": "Maximum",
+                        },
+                        "returnData": True,
+                    }
+                ],
+            },
         },
     }
     return Scenario("timeout", name, event, "on_alarm_event")
@@ -204,12 +315,15 @@ def out_of_memory(s: Seeder) -> Scenario:
     s.healthy(name, recent=False)
     s.metrics(name, "Invocations", [(t, 30) for t in s.window()])
     s.metrics(name, "Errors", [(t, 6) for t in s.window()])
-    s.logs(name, [
-        "START RequestId: 3 Version: $LATEST",
-        _report(4210, 512, 512),
-        "RequestId: 3 Error: Runtime exited with error: signal: killed\nRuntime.ExitError",
-        _report(3990, 512, 512),
-    ])
+    s.logs(
+        name,
+        [
+            "START RequestId: 3 Version: $LATEST",
+            _report(4210, 512, 512),
+            "RequestId: 3 Error: Runtime exited with error: signal: killed\nRuntime.ExitError",
+            _report(3990, 512, 512),
+        ],
+    )
     msg = s.alarm_message(f"{name}-errors", "Errors", {"FunctionName": name}, value=6)
     return Scenario("out_of_memory", name, sns_event(msg), "on_alarm")
 
@@ -245,24 +359,62 @@ def recent_deploy(s: Seeder) -> Scenario:
     s.metrics(name, "Errors", [(t, 0) for t in lookback], region=region, dims=old)
     s.metrics(name, "Invocations", [(t, 60) for t in s.window()], region=region, dims=new)
     s.metrics(name, "Errors", [(t, 9) for t in s.window()], region=region, dims=new)
-    s.logs(name, ["[ERROR] TypeError: unsupported operand type(s) for +: 'int' and 'str'"] * 3, region=region)
+    s.logs(
+        name,
+        ["[ERROR] TypeError: unsupported operand type(s) for +: 'int' and 'str'"] * 3,
+        region=region,
+    )
     t = s.alarm_time
-    metric = {"Dimensions": [{"value": name, "name": "FunctionName"}, {"value": alias, "name": "Resource"}],
-              "Namespace": "AWS/Lambda"}
+    metric = {
+        "Dimensions": [
+            {"value": name, "name": "FunctionName"},
+            {"value": alias, "name": "Resource"},
+        ],
+        "Namespace": "AWS/Lambda",
+    }
     msg = {
-        "AlarmName": f"{name}-error-rate", "AlarmDescription": f"Error rate above 5% on {name}",
-        "AWSAccountId": ACCOUNT, "NewStateValue": "ALARM", "OldStateValue": "OK",
+        "AlarmName": f"{name}-error-rate",
+        "AlarmDescription": f"Error rate above 5% on {name}",
+        "AWSAccountId": ACCOUNT,
+        "NewStateValue": "ALARM",
+        "OldStateValue": "OK",
         "NewStateReason": "Threshold Crossed: 1 datapoint [15.0] was greater than the threshold (5.0).",
-        "StateChangeTime": t.strftime("%Y-%m-%dT%H:%M:%S.000+0000"), "Region": REGION_NAMES[region],
+        "StateChangeTime": t.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        "Region": REGION_NAMES[region],
         "AlarmArn": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}-error-rate",
-        "Trigger": {"Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 2,
-                    "ComparisonOperator": "GreaterThanThreshold", "Threshold": 5.0, "Metrics": [
-                        {"Expression": "100*errors/invocations", "Id": "rate", "Label": "error rate %",
-                         "ReturnData": True},
-                        {"Id": "errors", "MetricStat": {"Metric": {**metric, "MetricName": "Errors"},
-                                                        "Period": 60, "Stat": "Sum"}, "ReturnData": False},
-                        {"Id": "invocations", "MetricStat": {"Metric": {**metric, "MetricName": "Invocations"},
-                                                             "Period": 60, "Stat": "Sum"}, "ReturnData": False}]},
+        "Trigger": {
+            "Period": 60,
+            "EvaluationPeriods": 3,
+            "DatapointsToAlarm": 2,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 5.0,
+            "Metrics": [
+                {
+                    "Expression": "100*errors/invocations",
+                    "Id": "rate",
+                    "Label": "error rate %",
+                    "ReturnData": True,
+                },
+                {
+                    "Id": "errors",
+                    "MetricStat": {
+                        "Metric": {**metric, "MetricName": "Errors"},
+                        "Period": 60,
+                        "Stat": "Sum",
+                    },
+                    "ReturnData": False,
+                },
+                {
+                    "Id": "invocations",
+                    "MetricStat": {
+                        "Metric": {**metric, "MetricName": "Invocations"},
+                        "Period": 60,
+                        "Stat": "Sum",
+                    },
+                    "ReturnData": False,
+                },
+            ],
+        },
     }
     return Scenario("recent_deploy", name, sns_event(msg), "on_alarm")
 
@@ -273,11 +425,15 @@ def permission_denied(s: Seeder) -> Scenario:
     s.healthy(name, per_minute=5, recent=False)
     s.metrics(name, "Invocations", [(t, 5) for t in s.window()])
     s.metrics(name, "Errors", [(t, 5) for t in s.window()])
-    s.logs(name, [
-        f"[ERROR] ClientError: An error occurred (AccessDenied) when calling the PutObject operation: User: "
-        f"arn:aws:sts::{ACCOUNT}:assumed-role/{name}/{name} is not authorized to perform: s3:PutObject on "
-        f"resource: \"arn:aws:s3:::reports-bucket/daily.csv\" because no identity-based policy allows it",
-    ] * 4)
+    s.logs(
+        name,
+        [
+            f"[ERROR] ClientError: An error occurred (AccessDenied) when calling the PutObject operation: User: "
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/{name}/{name} is not authorized to perform: s3:PutObject on "
+            f'resource: "arn:aws:s3:::reports-bucket/daily.csv" because no identity-based policy allows it',
+        ]
+        * 4,
+    )
     msg = s.alarm_message(f"{name}-errors", "Errors", {"FunctionName": name}, value=5)
     return Scenario("permission_denied", name, sns_event(msg), "on_alarm")
 
@@ -288,25 +444,53 @@ def downstream_throttling(s: Seeder) -> Scenario:
     s.healthy(name, per_minute=10, recent=False)
     s.metrics(name, "Invocations", [(t, 10) for t in s.window()])
     s.metrics(name, "Errors", [(t, 3) for t in s.window()])
-    s.logs(name, ["[ERROR] ClientError: An error occurred (Throttling) when calling the SendEmail operation: "
-                  "Maximum sending rate exceeded."] * 3)
+    s.logs(
+        name,
+        [
+            "[ERROR] ClientError: An error occurred (Throttling) when calling the SendEmail operation: "
+            "Maximum sending rate exceeded."
+        ]
+        * 3,
+    )
     t = s.alarm_time
     record = {
-        "version": "1.0", "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "requestContext": {"requestId": f"e4b46cbf-{int(t.timestamp())}",
-                           "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}:$LATEST",
-                           "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "version": "1.0",
+        "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "requestContext": {
+            "requestId": f"e4b46cbf-{int(t.timestamp())}",
+            "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
         "requestPayload": {"invoiceId": "INV-20931", "customer": "c-7741"},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "responsePayload": {"errorMessage": "An error occurred (Throttling) when calling the SendEmail "
-                                            "operation: Maximum sending rate exceeded.",
-                            "errorType": "ClientError"},
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": "An error occurred (Throttling) when calling the SendEmail "
+            "operation: Maximum sending rate exceeded.",
+            "errorType": "ClientError",
+        },
     }
-    event = {"Records": [{
-        "messageId": f"m-{int(t.timestamp())}", "receiptHandle": "AQEB...", "body": json.dumps(record),
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(t.timestamp() * 1000))},
-        "messageAttributes": {}, "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:shepherd-failures", "awsRegion": REGION}]}
+    event = {
+        "Records": [
+            {
+                "messageId": f"m-{int(t.timestamp())}",
+                "receiptHandle": "AQEB...",
+                "body": json.dumps(record),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(t.timestamp() * 1000)),
+                },
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:shepherd-failures",
+                "awsRegion": REGION,
+            }
+        ]
+    }
     return Scenario("downstream_throttling", name, event, "on_failure")
 
 
@@ -316,9 +500,11 @@ def code_error(s: Seeder) -> Scenario:
     s.healthy(name, per_minute=200, recent=False)
     s.metrics(name, "Invocations", [(t, 200) for t in s.window()])
     s.metrics(name, "Errors", [(t, 15) for t in s.window()])
-    trace = ("[ERROR] KeyError: 'sku'\nTraceback (most recent call last):\n"
-             '  File "/var/task/app.py", line 41, in handler\n    return price(event)\n'
-             '  File "/var/task/pricing.py", line 12, in price\n    sku = item["sku"]\n')
+    trace = (
+        "[ERROR] KeyError: 'sku'\nTraceback (most recent call last):\n"
+        '  File "/var/task/app.py", line 41, in handler\n    return price(event)\n'
+        '  File "/var/task/pricing.py", line 12, in price\n    sku = item["sku"]\n'
+    )
     s.logs(name, [trace] * 5 + ["[ERROR] ValueError: quantity must be positive"])
     msg = s.alarm_message(f"{name}-errors", "Errors", {"FunctionName": name}, value=15)
     return Scenario("code_error", name, sns_event(msg), "on_alarm")
@@ -327,13 +513,28 @@ def code_error(s: Seeder) -> Scenario:
 def dlq_backlog(s: Seeder) -> Scenario:
     sqs = s.client("sqs")
     dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.create_queue(QueueName="orders-queue", Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "3"})})
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sqs.create_queue(
+        QueueName="orders-queue",
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "3"})
+        },
+    )
     for i in range(23):
-        sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"orderId": f"O-{1000 + i}", "total": 42.5}))
-    msg = s.alarm_message("orders-dlq-not-empty", "ApproximateNumberOfMessagesVisible", {"QueueName": "orders-dlq"},
-                          namespace="AWS/SQS", stat="MAXIMUM", value=23, period=300)
+        sqs.send_message(
+            QueueUrl=dlq, MessageBody=json.dumps({"orderId": f"O-{1000 + i}", "total": 42.5})
+        )
+    msg = s.alarm_message(
+        "orders-dlq-not-empty",
+        "ApproximateNumberOfMessagesVisible",
+        {"QueueName": "orders-dlq"},
+        namespace="AWS/SQS",
+        stat="MAXIMUM",
+        value=23,
+        period=300,
+    )
     return Scenario("dlq_backlog", "orders-dlq", sns_event(msg), "on_alarm")
 
 
@@ -343,8 +544,14 @@ def dlq_delivery_failure(s: Seeder) -> Scenario:
     s.healthy(name, per_minute=10, recent=False)
     s.metrics(name, "Invocations", [(t, 10) for t in s.window()])
     s.metrics(name, "DeadLetterErrors", [(t, 2) for t in s.window()])
-    msg = s.alarm_message(f"{name}-dead-letter-errors", "DeadLetterErrors", {"FunctionName": name}, value=2,
-                          comparison="GreaterThanThreshold", threshold=0)
+    msg = s.alarm_message(
+        f"{name}-dead-letter-errors",
+        "DeadLetterErrors",
+        {"FunctionName": name},
+        value=2,
+        comparison="GreaterThanThreshold",
+        threshold=0,
+    )
     return Scenario("dlq_delivery_failure", name, sns_event(msg), "on_alarm")
 
 
@@ -353,9 +560,18 @@ def iterator_age(s: Seeder) -> Scenario:
     s.function(name, reserved=10)
     s.healthy(name, per_minute=100, recent=False)
     s.metrics(name, "Invocations", [(t, 100) for t in s.window()])
-    s.metrics(name, "IteratorAge", [(timedelta(minutes=m), 1_200_000 - m * 150_000) for m in range(6)])
-    msg = s.alarm_message(f"{name}-iterator-age", "IteratorAge", {"FunctionName": name}, stat="MAXIMUM",
-                          threshold=300_000, comparison="GreaterThanThreshold", value=1_200_000)
+    s.metrics(
+        name, "IteratorAge", [(timedelta(minutes=m), 1_200_000 - m * 150_000) for m in range(6)]
+    )
+    msg = s.alarm_message(
+        f"{name}-iterator-age",
+        "IteratorAge",
+        {"FunctionName": name},
+        stat="MAXIMUM",
+        threshold=300_000,
+        comparison="GreaterThanThreshold",
+        value=1_200_000,
+    )
     return Scenario("iterator_age", name, sns_event(msg), "on_alarm")
 
 
@@ -364,8 +580,14 @@ def no_invocations(s: Seeder) -> Scenario:
     s.function(name)
     s.healthy(name, per_minute=3, recent=False)
     s.metrics(name, "Invocations", [(t, 0) for t in s.window()])
-    msg = s.alarm_message(f"{name}-no-invocations", "Invocations", {"FunctionName": name}, threshold=1,
-                          comparison="LessThanThreshold", value=0)
+    msg = s.alarm_message(
+        f"{name}-no-invocations",
+        "Invocations",
+        {"FunctionName": name},
+        threshold=1,
+        comparison="LessThanThreshold",
+        value=0,
+    )
     return Scenario("no_invocations", name, sns_event(msg), "on_alarm")
 
 
@@ -376,8 +598,15 @@ def over_provisioned_memory(s: Seeder) -> Scenario:
     s.metrics(name, "Invocations", [(t, 50) for t in s.window()])
     s.metrics(name, "Duration", [(t, 2600) for t in s.window()])
     s.logs(name, [_report(2600 + i, 3008, 180) for i in range(6)])
-    msg = s.alarm_message(f"{name}-duration", "Duration", {"FunctionName": name}, stat="AVERAGE",
-                          threshold=2500, comparison="GreaterThanThreshold", value=2600)
+    msg = s.alarm_message(
+        f"{name}-duration",
+        "Duration",
+        {"FunctionName": name},
+        stat="AVERAGE",
+        threshold=2500,
+        comparison="GreaterThanThreshold",
+        value=2600,
+    )
     return Scenario("over_provisioned_memory", name, sns_event(msg), "on_alarm")
 
 
@@ -385,21 +614,43 @@ def unknown(s: Seeder) -> Scenario:
     name = "quiet-worker"
     s.function(name)
     s.healthy(name, per_minute=10)
-    msg = s.alarm_message(f"{name}-duration", "Duration", {"FunctionName": name}, stat="AVERAGE",
-                          threshold=500, comparison="GreaterThanThreshold", value=800)
+    msg = s.alarm_message(
+        f"{name}-duration",
+        "Duration",
+        {"FunctionName": name},
+        stat="AVERAGE",
+        threshold=500,
+        comparison="GreaterThanThreshold",
+        value=800,
+    )
     return Scenario("unknown", name, sns_event(msg), "on_alarm")
 
 
 SCENARIOS: dict[str, Callable[[Seeder], Scenario]] = {
     f.__name__: f
-    for f in (timeout, out_of_memory, throttling, recent_deploy, permission_denied, downstream_throttling,
-              code_error, dlq_backlog, dlq_delivery_failure, iterator_age, no_invocations,
-              over_provisioned_memory, unknown)
+    for f in (
+        timeout,
+        out_of_memory,
+        throttling,
+        recent_deploy,
+        permission_denied,
+        downstream_throttling,
+        code_error,
+        dlq_backlog,
+        dlq_delivery_failure,
+        iterator_age,
+        no_invocations,
+        over_provisioned_memory,
+        unknown,
+    )
 }
 DEMO = ("timeout", "throttling", "recent_deploy", "dlq_backlog", "downstream_throttling")
 
 
-def seed(names: tuple[str, ...] | list[str], session: boto3.Session | None = None,
-         now: datetime | None = None) -> list[Scenario]:
+def seed(
+    names: tuple[str, ...] | list[str],
+    session: boto3.Session | None = None,
+    now: datetime | None = None,
+) -> list[Scenario]:
     seeder = Seeder(session, now)
     return [SCENARIOS[n](seeder) for n in names]

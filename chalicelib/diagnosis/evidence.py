@@ -85,8 +85,12 @@ class QueueFacts:
     oldest_age_s: float | None = None
     samples: list[str] = field(default_factory=list)
     source_queues: list[str] = field(default_factory=list)  # queues whose redrive targets this one
-    source_functions: list[str] = field(default_factory=list)  # functions whose DLQ/destination it is
-    consumers: list[str] = field(default_factory=list)  # functions reading it (event source mappings)
+    source_functions: list[str] = field(
+        default_factory=list
+    )  # functions whose DLQ/destination it is
+    consumers: list[str] = field(
+        default_factory=list
+    )  # functions reading it (event source mappings)
 
     @property
     def is_dlq(self) -> bool:
@@ -115,7 +119,9 @@ class Evidence:
 
     # --- metric arithmetic over the alarm window and the look-back ---------------------
 
-    def points(self, key: str, *, lookback: bool = False, version: str | None = None) -> list[float]:
+    def points(
+        self, key: str, *, lookback: bool = False, version: str | None = None
+    ) -> list[float]:
         series = (self.by_version.get(version, {}) if version else self.metrics).get(key, [])
         if lookback:
             return [v for t, v in series if self.window.lookback_start <= t < self.window.start]

@@ -90,7 +90,9 @@ def _resolve(signal: Signal, aws: Aws) -> tuple[Resource, list[str]]:
     if isinstance(signal, FailureRecord):
         arn = f"arn:aws:lambda:{signal.region}:{signal.account}:function:{signal.function_name}"
         qualifier = signal.qualifier if signal.qualifier not in (None, "$LATEST") else None
-        return Resource("function", signal.function_name, arn, signal.region, signal.account, qualifier), []
+        return Resource(
+            "function", signal.function_name, arn, signal.region, signal.account, qualifier
+        ), []
     metrics = list(signal.metrics)
     problems: list[str] = []
     if signal.shape == "composite" and not metrics and signal.children:
@@ -121,7 +123,9 @@ def _child_metrics(alarm: Alarm, aws: Aws) -> list[MetricRef]:
             if stat:
                 m = stat["Metric"]
                 dims = {d["Name"]: d["Value"] for d in m.get("Dimensions", [])}
-                found.append(MetricRef(m["Namespace"], m["MetricName"], dims, stat["Stat"], stat["Period"]))
+                found.append(
+                    MetricRef(m["Namespace"], m["MetricName"], dims, stat["Stat"], stat["Period"])
+                )
     return found
 
 
@@ -139,7 +143,9 @@ def _resource_from_metrics(metrics: list[MetricRef], region: str, account: str) 
     for m in metrics:
         queue = m.dimensions.get("QueueName")
         if queue:
-            return Resource("queue", queue, f"arn:aws:sqs:{region}:{account}:{queue}", region, account)
+            return Resource(
+                "queue", queue, f"arn:aws:sqs:{region}:{account}:{queue}", region, account
+            )
     return Resource("unknown", "(unknown)", "", region, account)
 
 
@@ -187,7 +193,9 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
             for v in page.get("Versions", []):
                 if v["Version"] != "$LATEST":
                     facts.versions.append(
-                        Version(v["Version"], _aws_time(v.get("LastModified")), v.get("Description", ""))
+                        Version(
+                            v["Version"], _aws_time(v.get("LastModified")), v.get("Description", "")
+                        )
                     )
 
     def concurrency() -> None:
@@ -195,17 +203,18 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         facts.reserved_concurrency = reserved.get("ReservedConcurrentExecutions")
 
     def account() -> None:
-        settings = lam.get_account_settings()
-        limits = settings.get("AccountLimit", {})
-        facts.account_concurrency_limit = limits.get("ConcurrentExecutions")
-        facts.account_unreserved = limits.get("UnreservedConcurrentExecutions")
+        facts.account_concurrency_limit, facts.account_unreserved = account_concurrency(lam)
 
     def event_sources() -> None:
         paginator = lam.get_paginator("list_event_source_mappings")
         for page in paginator.paginate(FunctionName=r.name):
             for m in page.get("EventSourceMappings", []):
                 facts.event_sources.append(
-                    {"arn": m.get("EventSourceArn", ""), "state": m.get("State", ""), "uuid": m.get("UUID", "")}
+                    {
+                        "arn": m.get("EventSourceArn", ""),
+                        "state": m.get("State", ""),
+                        "uuid": m.get("UUID", ""),
+                    }
                 )
 
     def destinations() -> None:
@@ -252,7 +261,9 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
                 ev.by_version[version] = _metric_data(cw, "AWS/Lambda", dims, wanted, ev)
 
         second["metrics by version"] = per_version
-    dlq = facts.dlq_arn or (facts.on_failure_arn if ":sqs:" in (facts.on_failure_arn or "") else None)
+    dlq = facts.dlq_arn or (
+        facts.on_failure_arn if ":sqs:" in (facts.on_failure_arn or "") else None
+    )
     if dlq:
 
         def dead_letters() -> None:
@@ -269,6 +280,12 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         second["logs (custom group)"] = custom_logs
     if second:
         fan.run(second)
+
+
+def account_concurrency(lam: Any) -> tuple[int | None, int | None]:
+    """(account limit, unreserved pool) from GetAccountSettings (an API moto does not have)."""
+    limits = lam.get_account_settings().get("AccountLimit", {})
+    return limits.get("ConcurrentExecutions"), limits.get("UnreservedConcurrentExecutions")
 
 
 def _versions_of_interest(facts: FunctionFacts) -> list[str]:
@@ -304,7 +321,13 @@ def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
                     feeders.append(f["FunctionName"])
         holder["feeders"] = QueueFacts(name="", arn="", source_functions=feeders)
 
-    fan.run({"queue": queue, "queue metrics": metrics, "functions that dead-letter here": feeding_functions})
+    fan.run(
+        {
+            "queue": queue,
+            "queue metrics": metrics,
+            "functions that dead-letter here": feeding_functions,
+        }
+    )
     ev.queue = holder.get("q") or QueueFacts(name=r.name, arn=r.arn)
     if "feeders" in holder:
         ev.queue.source_functions.extend(holder["feeders"].source_functions)
@@ -328,7 +351,8 @@ def _queue_facts(aws: Aws, arn: str, ev: Evidence, *, with_sources: bool) -> Que
         lam = aws.client("lambda", region)
         for page in lam.get_paginator("list_event_source_mappings").paginate(EventSourceArn=arn):
             facts.consumers.extend(
-                m["FunctionArn"].split(":function:", 1)[-1] for m in page.get("EventSourceMappings", [])
+                m["FunctionArn"].split(":function:", 1)[-1]
+                for m in page.get("EventSourceMappings", [])
             )
     return facts
 
@@ -402,13 +426,20 @@ def _metric_data(
 def _log_lines(logs: Any, group: str, ev: Evidence) -> list[LogLine]:
     start = int((ev.window.start - timedelta(minutes=10)).timestamp() * 1000)
     end = int(ev.window.end.timestamp() * 1000)
-    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start, "endTime": end, "limit": 1000}
+    kwargs: dict[str, Any] = {
+        "logGroupName": group,
+        "startTime": start,
+        "endTime": end,
+        "limit": 1000,
+    }
     lines: list[LogLine] = []
     for _ in range(MAX_LOG_PAGES):
         response = logs.filter_log_events(**kwargs)
         for e in response.get("events", []):
             when = datetime.fromtimestamp(e["timestamp"] / 1000, UTC)
-            lines.append(LogLine(when, e.get("message", "").rstrip("\n"), e.get("logStreamName", "")))
+            lines.append(
+                LogLine(when, e.get("message", "").rstrip("\n"), e.get("logStreamName", ""))
+            )
         token = response.get("nextToken")
         if not token:
             break
@@ -428,7 +459,7 @@ def _aws_time(value: Any) -> datetime | None:
         zone = "+00:00"
         if tail:
             digits = "".join(ch for ch in tail if ch.isdigit())
-            rest = tail[len(digits):]
+            rest = tail[len(digits) :]
             if rest and rest != "Z":
                 zone = rest[:3] + ":" + rest[-2:] if ":" not in rest else rest
             text = f"{head}.{digits[:6]}{zone}"
@@ -439,4 +470,3 @@ def _aws_time(value: Any) -> datetime | None:
 
 def _utc(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-

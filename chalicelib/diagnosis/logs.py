@@ -95,15 +95,24 @@ def error_signatures(messages: list[str]) -> list[Signature]:
 _SECRETS = [
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"), "[REDACTED:aws-key-id]"),
     (
-        re.compile(r"(?i)(aws_secret_access_key|secret_?key|secret)([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{20,}"),
+        re.compile(
+            r"(?i)(aws_secret_access_key|secret_?key|secret)([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{20,}"
+        ),
         r"\1\2[REDACTED]",
     ),
-    (re.compile(r"(?i)(aws_session_token|x-amz-security-token)([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{20,}"), r"\1\2[REDACTED]"),
+    (
+        re.compile(
+            r"(?i)(aws_session_token|x-amz-security-token)([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{20,}"
+        ),
+        r"\1\2[REDACTED]",
+    ),
     (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]"),
     (re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}"), "[REDACTED:jwt]"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}"), r"\1 [REDACTED]"),
     (
-        re.compile(r"(?i)(password|passwd|pwd|api_?key|token|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+        re.compile(
+            r"(?i)(password|passwd|pwd|api_?key|token|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
+        ),
         r"\1\2[REDACTED]",
     ),
     (re.compile(r"(?i)(://[^:/\s]+:)[^@/\s]+@"), r"\1[REDACTED]@"),

@@ -123,9 +123,13 @@ def timeout(ev: Evidence) -> Cause | None:
         return None
     evidence = []
     if timed_out:
-        evidence.append(f'{len(timed_out)} × "Task timed out" in the logs, e.g. `{_quote(timed_out[0])}`')
+        evidence.append(
+            f'{len(timed_out)} × "Task timed out" in the logs, e.g. `{_quote(timed_out[0])}`'
+        )
     if limit_ms and peak is not None:
-        evidence.append(f"Max duration {peak / 1000:.1f} s against a {limit_ms / 1000:.0f} s timeout")
+        evidence.append(
+            f"Max duration {peak / 1000:.1f} s against a {limit_ms / 1000:.0f} s timeout"
+        )
     confidence = 0.9 if timed_out and near_limit else 0.8 if timed_out else 0.6
     if "Duration" in _alarm_metric(ev):
         confidence = min(0.95, confidence + 0.05)
@@ -193,8 +197,13 @@ def throttling(ev: Evidence) -> Cause | None:
             f"No reserved concurrency: the account pool has {fn.account_unreserved} unreserved "
             f"of {fn.account_concurrency_limit}"
         )
-    return Cause("throttling", confidence, "Lambda is throttling invocations: concurrency is capped.",
-                 tuple(evidence), action)
+    return Cause(
+        "throttling",
+        confidence,
+        "Lambda is throttling invocations: concurrency is capped.",
+        tuple(evidence),
+        action,
+    )
 
 
 def _raise_concurrency(current: int, fn: object) -> int | None:
@@ -220,8 +229,10 @@ def recent_deploy(ev: Evidence) -> Cause | None:
         old_rate = ev.error_rate(previous) if previous else None
         old_rate_lookback = _rate_lookback(ev, previous) if previous else None
         baseline = old_rate if old_rate is not None else old_rate_lookback
-        concentrated = new_rate is not None and new_rate > 0.02 and (
-            baseline is None or new_rate >= 3 * baseline + 0.01
+        concentrated = (
+            new_rate is not None
+            and new_rate > 0.02
+            and (baseline is None or new_rate >= 3 * baseline + 0.01)
         )
         if not recent and not concentrated:
             return None
@@ -263,8 +274,10 @@ def recent_deploy(ev: Evidence) -> Cause | None:
             "recent_deploy",
             0.5,
             "The function was changed shortly before the errors began.",
-            (f"Function updated {age:.0f} min before the alarm (no alias to roll back: "
-             "publish versions and route through an alias)",),
+            (
+                f"Function updated {age:.0f} min before the alarm (no alias to roll back: "
+                "publish versions and route through an alias)",
+            ),
         )
     return None
 
@@ -286,7 +299,9 @@ def permission_denied(ev: Evidence) -> Cause | None:
     denied = _matching(ev, L.PERMISSION)
     if not denied:
         return None
-    actions = sorted({m["action"] for line in denied if (m := L.PERMISSION.search(line)) and m["action"]})
+    actions = sorted(
+        {m["action"] for line in denied if (m := L.PERMISSION.search(line)) and m["action"]}
+    )
     evidence = [f"{len(denied)} × access denied in the logs, e.g. `{_quote(denied[0])}`"]
     if actions:
         evidence.append("Denied: " + ", ".join(f"`{a}`" for a in actions))
@@ -326,7 +341,9 @@ def code_error(ev: Evidence) -> Cause | None:
         top = signatures[0]
         where = f" at {top.location}" if top.location else ""
         evidence.append(f"Top error ×{top.count}: `{top.type}: {_quote(top.message, 120)}`{where}")
-        evidence.extend(f"Also ×{s.count}: `{s.type}: {_quote(s.message, 80)}`" for s in signatures[1:3])
+        evidence.extend(
+            f"Also ×{s.count}: `{s.type}: {_quote(s.message, 80)}`" for s in signatures[1:3]
+        )
         summary = f"Unhandled `{top.type}` in the function's code."
     if isinstance(ev.signal, FailureRecord):
         evidence.append(
@@ -348,7 +365,9 @@ def dlq_backlog(ev: Evidence) -> Cause | None:
     if q.oldest_age_s is not None:
         evidence.append(f"Oldest message {_duration(q.oldest_age_s)} old")
     if q.source_queues or q.source_functions:
-        evidence.append("Fed by: " + ", ".join(f"`{s}`" for s in [*q.source_queues, *q.source_functions]))
+        evidence.append(
+            "Fed by: " + ", ".join(f"`{s}`" for s in [*q.source_queues, *q.source_functions])
+        )
     evidence.extend(f"Sample: `{_quote(body, 140)}`" for body in q.samples[:2])
     return Cause(
         "dlq_backlog",
@@ -368,8 +387,10 @@ def dlq_delivery_failure(ev: Evidence) -> Cause | None:
         "dlq_delivery_failure",
         0.95,
         "Failed events could not be written to the dead-letter queue: they are lost.",
-        (f"{failed:.0f} DeadLetterErrors/DestinationDeliveryFailures in the alarm window",
-         "Check the DLQ exists, its policy and the function role's sqs:SendMessage / sns:Publish"),
+        (
+            f"{failed:.0f} DeadLetterErrors/DestinationDeliveryFailures in the alarm window",
+            "Check the DLQ exists, its policy and the function role's sqs:SendMessage / sns:Publish",
+        ),
     )
 
 
@@ -381,17 +402,23 @@ def iterator_age(ev: Evidence) -> Cause | None:
         return None
     values = ev.points("IteratorAge")
     rising = len(values) >= 2 and values[-1] > values[0]
-    evidence = [f"IteratorAge peaked at {_duration(peak / 1000)}" + (" and is rising" if rising else "")]
+    evidence = [
+        f"IteratorAge peaked at {_duration(peak / 1000)}" + (" and is rising" if rising else "")
+    ]
     if fn and fn.event_sources:
-        evidence.append("Sources: " + ", ".join(f"`{s['arn'].rsplit(':', 1)[-1]}` ({s['state']})"
-                                                for s in fn.event_sources))
+        evidence.append(
+            "Sources: "
+            + ", ".join(f"`{s['arn'].rsplit(':', 1)[-1]}` ({s['state']})" for s in fn.event_sources)
+        )
     action = None
     if fn is not None:
         current = fn.reserved_concurrency
         proposed = _raise_concurrency(current, fn) if current is not None else None
         if proposed is not None:
-            action = Action(f"Raise reserved concurrency to {proposed}",
-                            f"/ops concurrency {fn.name} reserve {proposed}")
+            action = Action(
+                f"Raise reserved concurrency to {proposed}",
+                f"/ops concurrency {fn.name} reserve {proposed}",
+            )
         elif current is None:
             action = Action("Show concurrency", f"/ops concurrency {fn.name}")
     return Cause(
@@ -409,13 +436,19 @@ def no_invocations(ev: Evidence) -> Cause | None:
         return None
     now_count = ev.total("Invocations")
     before = ev.total("Invocations", lookback=True)
-    on_invocations = "Invocations" in _alarm_metric(ev) and isinstance(ev.signal, Alarm) and (
-        (ev.signal.comparison or "").startswith("LessThan")
+    on_invocations = (
+        "Invocations" in _alarm_metric(ev)
+        and isinstance(ev.signal, Alarm)
+        and ((ev.signal.comparison or "").startswith("LessThan"))
     )
     if now_count > 0 or not (before > 0 or on_invocations):
         return None
     evidence = [f"0 invocations in the alarm window; {before:.0f} in the 3 hours before"]
-    disabled = [s for s in ev.function.event_sources if s["state"] not in ("Enabled", "Enabling", "Updating")]
+    disabled = [
+        s
+        for s in ev.function.event_sources
+        if s["state"] not in ("Enabled", "Enabling", "Updating")
+    ]
     evidence.extend(
         f"Event source `{s['arn'].rsplit(':', 1)[-1]}` is {s['state']}" for s in disabled
     )

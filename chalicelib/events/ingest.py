@@ -108,7 +108,9 @@ def _first_error(exc: ValidationError) -> str:
 
 # --- translation into signals -------------------------------------------------------------
 
-_ARN = re.compile(r"^arn:aws[\w-]*:(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>\d*):(?P<rest>.+)$")
+_ARN = re.compile(
+    r"^arn:aws[\w-]*:(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>\d*):(?P<rest>.+)$"
+)
 
 
 def parse_time(value: str) -> datetime:
@@ -225,7 +227,9 @@ def alarm_from_eventbridge(e: EventBridgeAlarmEvent) -> Alarm:
             s = q.metricStat
             period = s.period
             metrics.append(
-                MetricRef(s.metric.namespace, s.metric.name, dict(s.metric.dimensions), s.stat, s.period)
+                MetricRef(
+                    s.metric.namespace, s.metric.name, dict(s.metric.dimensions), s.stat, s.period
+                )
             )
     threshold = None
     evaluation_periods = 1
@@ -236,8 +240,10 @@ def alarm_from_eventbridge(e: EventBridgeAlarmEvent) -> Alarm:
             evaluation_periods = max(1, len(reason_data.get("evaluatedDatapoints") or [1]))
         except (json.JSONDecodeError, AttributeError):
             pass  # reasonData is informative only
-    arn = e.resources[0] if e.resources else (
-        f"arn:aws:cloudwatch:{e.region}:{e.account}:alarm:{d.alarmName}"
+    arn = (
+        e.resources[0]
+        if e.resources
+        else (f"arn:aws:cloudwatch:{e.region}:{e.account}:alarm:{d.alarmName}")
     )
     composite = d.configuration.alarmRule is not None
     children = tuple(

@@ -6,7 +6,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from chalicelib.errors import UpstreamFailure
 
@@ -14,7 +18,11 @@ from chalicelib.errors import UpstreamFailure
 def web_client(token: str, base_url: str) -> WebClient:
     client = WebClient(token=token, base_url=base_url, timeout=10)
     client.retry_handlers.extend(
-        [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)]
+        [
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=1),
+        ]
     )
     return client
 
@@ -24,7 +32,11 @@ class SlackPoster:
         self.client = client
 
     def post(
-        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
     ) -> tuple[str, str]:
         """Post a message; returns (channel id, ts)."""
         response = self._call(
@@ -45,6 +57,8 @@ class SlackPoster:
         try:
             return self.client.api_call(method, json=kwargs)
         except SlackApiError as exc:
-            raise UpstreamFailure("slack", f"{method} failed", str(exc.response.get("error"))) from exc
+            raise UpstreamFailure(
+                "slack", f"{method} failed", str(exc.response.get("error"))
+            ) from exc
         except (SlackClientError, OSError) as exc:
             raise UpstreamFailure("slack", f"{method} failed: {exc}") from exc

@@ -17,7 +17,11 @@ MAX_BUTTON = 75
 SHOWN_CAUSES = 4
 EXCERPT_LINES = 8
 
-STATE_ICON = {"ALARM": ":red_circle:", "OK": ":large_green_circle:", "INSUFFICIENT_DATA": ":white_circle:"}
+STATE_ICON = {
+    "ALARM": ":red_circle:",
+    "OK": ":large_green_circle:",
+    "INSUFFICIENT_DATA": ":white_circle:",
+}
 RUN_COMMAND = "run_command"  # action_id prefix the /ops listeners answer
 
 Block = dict[str, Any]
@@ -60,7 +64,9 @@ def to_json(d: Diagnosis) -> dict[str, Any]:
                 "confidence": round(c.confidence, 2),
                 "summary": c.summary,
                 "evidence": list(c.evidence),
-                "action": {"label": c.action.label, "command": c.action.command} if c.action else None,
+                "action": {"label": c.action.label, "command": c.action.command}
+                if c.action
+                else None,
             }
             for c in d.causes
         ],
@@ -70,7 +76,9 @@ def to_json(d: Diagnosis) -> dict[str, Any]:
 
 def headline(d: Diagnosis) -> str:
     a = alarm_fields(d)
-    return f"{a['state']}: {a['name']} — {d.top.kind.replace('_', ' ')} ({d.evidence.resource.label})"
+    return (
+        f"{a['state']}: {a['name']} — {d.top.kind.replace('_', ' ')} ({d.evidence.resource.label})"
+    )
 
 
 def render(d: Diagnosis) -> list[Block]:
@@ -78,13 +86,21 @@ def render(d: Diagnosis) -> list[Block]:
     a = alarm_fields(d)
     icon = STATE_ICON.get(a["state"], ":red_circle:")
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": clip(f"{a['state']}: {a['name']}", MAX_HEADER)}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": clip(f"{a['state']}: {a['name']}", MAX_HEADER)},
+        },
         {
             "type": "context",
             "elements": [
-                {"type": "mrkdwn", "text": clip(
-                    f"{icon} *{ev.resource.type}* `{ev.resource.label}` · {a['region']} · "
-                    f"account {a['account']} · {_when(ev.signal.time)}", MAX_TEXT)},
+                {
+                    "type": "mrkdwn",
+                    "text": clip(
+                        f"{icon} *{ev.resource.type}* `{ev.resource.label}` · {a['region']} · "
+                        f"account {a['account']} · {_when(ev.signal.time)}",
+                        MAX_TEXT,
+                    ),
+                },
             ],
         },
     ]
@@ -93,31 +109,58 @@ def render(d: Diagnosis) -> list[Block]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(reason)}})
     blocks.append({"type": "divider"})
     for i, cause in enumerate(d.causes[:SHOWN_CAUSES], start=1):
-        lines = [f"*{i}. {cause.kind.replace('_', ' ').capitalize()}* · {cause.confidence:.0%} — {cause.summary}"]
+        lines = [
+            f"*{i}. {cause.kind.replace('_', ' ').capitalize()}* · {cause.confidence:.0%} — {cause.summary}"
+        ]
         lines.extend(f"• {redact(e)}" for e in cause.evidence[:6])
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines))}})
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines))}}
+        )
     summary = metrics_summary(ev)
     if summary:
-        blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in summary[:10]]})
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in summary[:10]],
+            }
+        )
     excerpt = log_excerpt(ev)
     if excerpt:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*Logs*\n```{excerpt}```")}})
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": clip(f"*Logs*\n```{excerpt}```")},
+            }
+        )
     if ev.unchecked:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": clip("; ".join(ev.unchecked))}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": clip("; ".join(ev.unchecked))}],
+            }
+        )
     buttons = _buttons(d)
     if buttons:
         blocks.append({"type": "actions", "block_id": "diagnosis_actions", "elements": buttons})
     return blocks[:MAX_BLOCKS]
 
 
-def render_recovered(original: list[Block], recovered_at: datetime, took_s: float | None) -> list[Block]:
+def render_recovered(
+    original: list[Block], recovered_at: datetime, took_s: float | None
+) -> list[Block]:
     """The alarm message updated in place: marked recovered, buttons gone."""
     blocks = [b for b in original if b.get("type") != "actions"]
     if blocks and blocks[0].get("type") == "header":
         title = blocks[0]["text"]["text"]
-        title = title.replace("ALARM:", "RESOLVED:", 1) if title.startswith("ALARM:") else f"RESOLVED: {title}"
-        blocks[0] = {"type": "header", "text": {"type": "plain_text", "text": clip(title, MAX_HEADER)}}
+        title = (
+            title.replace("ALARM:", "RESOLVED:", 1)
+            if title.startswith("ALARM:")
+            else f"RESOLVED: {title}"
+        )
+        blocks[0] = {
+            "type": "header",
+            "text": {"type": "plain_text", "text": clip(title, MAX_HEADER)},
+        }
     note = f":large_green_circle: Back to OK {_when(recovered_at)}"
     if took_s is not None:
         note += f" after {format_duration(took_s)}"
@@ -141,7 +184,9 @@ def metrics_summary(ev: Evidence) -> list[str]:
     if ev.resource.type == "function":
         inv = ev.total("Invocations")
         if ev.has("Invocations"):
-            fields.append(f"*Invocations*\n{inv:.0f} (3 h before: {ev.total('Invocations', lookback=True):.0f})")
+            fields.append(
+                f"*Invocations*\n{inv:.0f} (3 h before: {ev.total('Invocations', lookback=True):.0f})"
+            )
         rate = ev.error_rate()
         if rate is not None:
             fields.append(f"*Error rate*\n{rate:.1%} ({ev.total('Errors'):.0f} errors)")
@@ -149,12 +194,17 @@ def metrics_summary(ev: Evidence) -> list[str]:
             fields.append(f"*Throttles*\n{ev.total('Throttles'):.0f}")
         peak = ev.peak("DurationMax")
         if peak is not None:
-            limit = f" of {ev.function.timeout_s} s" if ev.function and ev.function.timeout_s else ""
+            limit = (
+                f" of {ev.function.timeout_s} s" if ev.function and ev.function.timeout_s else ""
+            )
             fields.append(f"*Max duration*\n{peak / 1000:.1f} s{limit}")
         conc = ev.peak("ConcurrentExecutions")
         if conc is not None:
             reserved = ev.function.reserved_concurrency if ev.function else None
-            fields.append(f"*Peak concurrency*\n{conc:.0f}" + (f" (reserved {reserved})" if reserved is not None else ""))
+            fields.append(
+                f"*Peak concurrency*\n{conc:.0f}"
+                + (f" (reserved {reserved})" if reserved is not None else "")
+            )
         age = ev.peak("IteratorAge")
         if age is not None:
             fields.append(f"*Iterator age*\n{age / 1000:.0f} s")
@@ -176,8 +226,10 @@ def log_excerpt(ev: Evidence) -> str:
 def _reason(ev: Evidence) -> str:
     s = ev.signal
     if isinstance(s, FailureRecord):
-        return (f"Async invocation `{s.request_id}` of `{s.function_arn.split(':function:')[-1]}` "
-                f"failed after {s.attempts} attempt(s): {s.condition}")
+        return (
+            f"Async invocation `{s.request_id}` of `{s.function_arn.split(':function:')[-1]}` "
+            f"failed after {s.attempts} attempt(s): {s.condition}"
+        )
     text = s.reason
     if s.shape == "composite" and s.rule:
         text = f"Composite rule: `{s.rule}`\n{text}"
@@ -203,12 +255,14 @@ def _buttons(d: Diagnosis) -> list[Block]:
             buttons.append(button)
     r = d.evidence.resource
     if r.type == "function":
-        buttons.append({
-            "type": "button",
-            "action_id": f"{RUN_COMMAND}:status",
-            "text": {"type": "plain_text", "text": "Status"},
-            "value": f"/ops status {r.name}",
-        })
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": f"{RUN_COMMAND}:status",
+                "text": {"type": "plain_text", "text": "Status"},
+                "value": f"/ops status {r.name}",
+            }
+        )
     return buttons
 
 

@@ -1,0 +1,156 @@
+"""The alarm handlers end to end in-process: Chalice's test client, moto, the fake Slack Web API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from devtools import fleet
+from devtools.fake_slack import FakeSlack
+from tests.conftest import load_event
+from tests.functional.conftest import BOT_TOKEN
+
+
+def seed(session: boto3.Session, name: str) -> fleet.Scenario:
+    return fleet.seed([name], session)[0]
+
+
+def posts(slack: FakeSlack) -> list[dict[str, Any]]:
+    return [c.args for c in slack.calls_to("chat.postMessage")]
+
+
+def test_sns_alarm_posts_one_diagnosis_with_the_bot_token(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "throttling")
+    client.lambda_.invoke("on_alarm", scenario.event)
+    [call] = slack.calls_to("chat.postMessage")
+    assert call.token == BOT_TOKEN
+    assert call.args["channel"] == "#ops-alarms"
+    assert "throttling" in call.args["text"]
+    buttons = next(b for b in call.args["blocks"] if b["type"] == "actions")["elements"]
+    assert buttons[0]["value"] == "/ops concurrency payments-capture reserve 15"
+
+
+def test_duplicate_delivery_produces_one_message(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "timeout")
+    for _ in range(3):
+        client.lambda_.invoke("on_alarm_event", scenario.event)
+    assert len(posts(slack)) == 1
+
+
+def test_same_alarm_notified_to_two_topics_posts_once(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "throttling")
+    message = json.loads(scenario.event["Records"][0]["Sns"]["Message"])
+    client.lambda_.invoke("on_alarm", scenario.event)
+    client.lambda_.invoke("on_alarm", fleet.sns_event(message, topic="other-topic"))
+    assert len(posts(slack)) == 1
+
+
+def test_ok_updates_the_alarm_message_and_posts_recovery_in_its_thread(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "throttling")
+    client.lambda_.invoke("on_alarm", scenario.event)
+    [first] = slack.calls_to("chat.postMessage")
+    message = json.loads(scenario.event["Records"][0]["Sns"]["Message"])
+    ok = {
+        **message,
+        "NewStateValue": "OK",
+        "OldStateValue": "ALARM",
+        "NewStateReason": "back under threshold",
+        "StateChangeTime": message["StateChangeTime"]
+        .replace(".000", ".000")
+        .replace(
+            message["StateChangeTime"][11:16], _plus_minutes(message["StateChangeTime"][11:16], 12)
+        ),
+    }
+    client.lambda_.invoke("on_alarm", fleet.sns_event(ok))
+    [update] = slack.calls_to("chat.update")
+    original = slack.messages[(update.args["channel"], update.args["ts"])]
+    assert original.blocks[0]["text"]["text"].startswith("RESOLVED:")
+    assert not any(b["type"] == "actions" for b in original.blocks)
+    replies = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert len(replies) == 1
+    assert replies[0].args["thread_ts"] == update.args["ts"]
+    assert "12 min" in replies[0].args["text"]
+    assert first.args["channel"] == "#ops-alarms"
+
+
+def _plus_minutes(hhmm: str, minutes: int) -> str:
+    h, m = map(int, hhmm.split(":"))
+    total = (h * 60 + m + minutes) % (24 * 60)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def test_malformed_record_is_skipped_and_the_good_one_posted(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "dlq_backlog")
+    junk = fleet.sns_event({"AlarmName": "x"})["Records"][0]
+    junk["Sns"]["Message"] = "not json"
+    event = {"Records": [junk, *scenario.event["Records"]]}
+    result = client.lambda_.invoke("on_alarm", event)
+    assert result.payload["posted"] == 1
+    assert "Records[0]" in result.payload["skipped"][0]
+    assert len(posts(slack)) == 1
+
+
+def test_slack_down_fails_the_invocation_and_the_retry_posts_once(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "timeout")
+    slack.fail_next.extend(["http_500", "http_500"])  # the first attempt and its one quick retry
+    with pytest.raises(Exception, match="slack"):
+        client.lambda_.invoke("on_alarm_event", scenario.event)
+    assert slack.messages == {}
+    client.lambda_.invoke("on_alarm_event", scenario.event)  # Lambda's retry
+    assert len(slack.messages) == 1
+
+
+def test_failure_records_from_sqs_are_diagnosed(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "downstream_throttling")
+    client.lambda_.invoke("on_failure", scenario.event)
+    [call] = slack.calls_to("chat.postMessage")
+    assert "downstream throttling" in call.args["text"]
+    assert "invoice-mailer" in call.args["text"]
+
+
+def test_sample_destination_record_without_the_function_still_posts(
+    client: Client, slack: FakeSlack
+) -> None:
+    client.lambda_.invoke("on_failure", load_event("sqs-wrapped-destination-record.json"))
+    [call] = slack.calls_to("chat.postMessage")
+    context = json.dumps(call.args["blocks"])
+    assert "could not check function configuration: ResourceNotFoundException" in context
+
+
+def test_composite_alarm_is_traced_to_its_child_alarm_resource(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    seed(aws, "throttling")
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName="payments-capture-throttles",
+        MetricName="Throttles",
+        Namespace="AWS/Lambda",
+        Dimensions=[{"Name": "FunctionName", "Value": "payments-capture"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    composite = load_event("alarm-composite.json")
+    client.lambda_.invoke("on_alarm", fleet.sns_event(composite))
+    [call] = slack.calls_to("chat.postMessage")
+    assert "payments-capture" in call.args["text"]

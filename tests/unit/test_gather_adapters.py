@@ -1,0 +1,38 @@
+"""Sources moto lacks (account concurrency), tested against AWS's shapes with Stubber."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from chalicelib.diagnosis.gather import account_concurrency
+
+
+def test_account_concurrency_reads_limit_and_unreserved_pool() -> None:
+    lam = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(lam) as stub:
+        stub.add_response(
+            "get_account_settings",
+            {
+                "AccountLimit": {
+                    "ConcurrentExecutions": 1000,
+                    "UnreservedConcurrentExecutions": 640,
+                    "TotalCodeSize": 1,
+                    "CodeSizeUnzipped": 1,
+                    "CodeSizeZipped": 1,
+                },
+                "AccountUsage": {"TotalCodeSize": 1, "FunctionCount": 120},
+            },
+            {},
+        )
+        assert account_concurrency(lam) == (1000, 640)
+
+
+def test_account_concurrency_denied_raises_for_the_fanout_to_report() -> None:
+    lam = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(lam) as stub:
+        stub.add_client_error("get_account_settings", "AccessDeniedException")
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            account_concurrency(lam)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.diagnosis.logs import error_signatures, parse_report, redact
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("creds AKIAIOSFODNN7EXAMPLE used", "AKIAIOSFODNN7EXAMPLE"),
+        ("aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+        ("password=hunter2;", "hunter2"),
+        ('{"token": "abc123def456"}', "abc123def456"),
+        ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlMTIz", "eyJhbGci"),
+        ("slack xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
+        ("postgres://app:s3cr3t@db.internal/orders", "s3cr3t"),
+    ],
+)
+def test_redact_removes_secrets(text: str, secret: str) -> None:
+    assert secret not in redact(text)
+
+
+def test_redact_keeps_ordinary_text() -> None:
+    line = "Task timed out after 15.00 seconds"
+    assert redact(line) == line
+
+
+def test_report_line_parsed() -> None:
+    r = parse_report(
+        "REPORT RequestId: a\tDuration: 12.5 ms\tBilled Duration: 13 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 64 MB\tInit Duration: 100.00 ms"
+    )
+    assert r is not None and (r.duration_ms, r.memory_size_mb, r.max_memory_used_mb) == (
+        12.5,
+        128,
+        64,
+    )
+
+
+def test_signatures_fold_ids_and_numbers_and_count() -> None:
+    sigs = error_signatures(
+        [
+            "[ERROR] ValueError: order 123 invalid",
+            "[ERROR] ValueError: order 456 invalid",
+            '{"errorType": "TypeError", "errorMessage": "x is undefined"}',
+        ]
+    )
+    assert (sigs[0].type, sigs[0].count) == ("ValueError", 2)
+    assert sigs[1].type == "TypeError"
