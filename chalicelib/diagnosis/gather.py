@@ -255,22 +255,15 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     if r.qualifier and versions_to_split:
 
         def per_version() -> None:
-            for version in versions_to_split:
-                dims = {**base_dims, "ExecutedVersion": version}
-                wanted = {k: LAMBDA_METRICS[k] for k in VERSION_METRICS}
-                ev.by_version[version] = _metric_data(cw, "AWS/Lambda", dims, wanted, ev)
+            ev.by_version.update(_version_metrics(cw, base_dims, versions_to_split, ev))
 
         second["metrics by version"] = per_version
     dlq = facts.dlq_arn or (
         facts.on_failure_arn if ":sqs:" in (facts.on_failure_arn or "") else None
     )
     if dlq:
-
-        def dead_letters() -> None:
-            ev.queue = _queue_facts(aws, dlq, ev, with_sources=False)
-            ev.queue.source_functions.append(r.name)
-
-        second["dead-letter queue"] = dead_letters
+        ev.queue = QueueFacts(name=split_arn(dlq)["rest"], arn=dlq, source_functions=[r.name])
+        second.update(_queue_tasks(aws, ev.queue, with_sources=False))
     if facts.log_group and facts.log_group != f"/aws/lambda/{r.name}":
         group = facts.log_group
 
@@ -304,57 +297,76 @@ def _versions_of_interest(facts: FunctionFacts) -> list[str]:
 def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     r = ev.resource
     cw = aws.client("cloudwatch", r.region)
-    holder: dict[str, QueueFacts] = {}
-
-    def queue() -> None:
-        holder["q"] = _queue_facts(aws, r.arn, ev, with_sources=True)
+    queue = QueueFacts(name=r.name, arn=r.arn)
+    ev.queue = queue
 
     def metrics() -> None:
         ev.metrics.update(_metric_data(cw, "AWS/SQS", {"QueueName": r.name}, QUEUE_METRICS, ev))
 
     def feeding_functions() -> None:
         lam = aws.client("lambda", r.region)
-        feeders: list[str] = []
         for page in lam.get_paginator("list_functions").paginate():
             for f in page.get("Functions", []):
                 if (f.get("DeadLetterConfig") or {}).get("TargetArn") == r.arn:
-                    feeders.append(f["FunctionName"])
-        holder["feeders"] = QueueFacts(name="", arn="", source_functions=feeders)
+                    queue.source_functions.append(f["FunctionName"])
 
     fan.run(
-        {
-            "queue": queue,
-            "queue metrics": metrics,
-            "functions that dead-letter here": feeding_functions,
-        }
+        _queue_tasks(aws, queue, with_sources=True)
+        | {"queue metrics": metrics, "functions that dead-letter here": feeding_functions}
     )
-    ev.queue = holder.get("q") or QueueFacts(name=r.name, arn=r.arn)
-    if "feeders" in holder:
-        ev.queue.source_functions.extend(holder["feeders"].source_functions)
 
 
-def _queue_facts(aws: Aws, arn: str, ev: Evidence, *, with_sources: bool) -> QueueFacts:
+def queue_url(arn: str) -> str:
+    """The queue's URL from its ARN, without a GetQueueUrl round trip."""
     parts = split_arn(arn)
-    region, account, name = parts["region"], parts["account"], parts["rest"]
+    return f"https://sqs.{parts['region']}.amazonaws.com/{parts['account']}/{parts['rest']}"
+
+
+def _queue_tasks(
+    aws: Aws, queue: QueueFacts, *, with_sources: bool
+) -> dict[str, Callable[[], None]]:
+    """Independent reads of one queue, to run in the same wave."""
+    region = split_arn(queue.arn)["region"]
     sqs = aws.client("sqs", region)
-    url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-    facts = QueueFacts(name=name, arn=arn, url=url)
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    facts.visible = int(attrs.get("ApproximateNumberOfMessages", 0))
-    facts.in_flight = int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
-    facts.samples, oldest = _peek(sqs, url)
-    if oldest is not None:
-        facts.oldest_age_s = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+    queue.url = queue_url(queue.arn)
+    url = queue.url
+
+    def depth() -> None:
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        queue.visible = int(attrs.get("ApproximateNumberOfMessages", 0))
+        queue.in_flight = int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+
+    def samples() -> None:
+        queue.samples, oldest = _peek(sqs, url)
+        if oldest is not None:
+            queue.oldest_age_s = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+    tasks: dict[str, Callable[[], None]] = {
+        f"{queue.name} depth": depth,
+        f"{queue.name} sample messages": samples,
+    }
     if with_sources:
-        for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
-            facts.source_queues.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
-        lam = aws.client("lambda", region)
-        for page in lam.get_paginator("list_event_source_mappings").paginate(EventSourceArn=arn):
-            facts.consumers.extend(
-                m["FunctionArn"].split(":function:", 1)[-1]
-                for m in page.get("EventSourceMappings", [])
+
+        def source_queues() -> None:
+            for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
+                queue.source_queues.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
+
+        def consumers() -> None:
+            lam = aws.client("lambda", region)
+            pages = lam.get_paginator("list_event_source_mappings").paginate(
+                EventSourceArn=queue.arn
             )
-    return facts
+            for page in pages:
+                queue.consumers.extend(
+                    m["FunctionArn"].split(":function:", 1)[-1]
+                    for m in page.get("EventSourceMappings", [])
+                )
+
+        tasks |= {"queues that dead-letter here": source_queues, "queue consumers": consumers}
+    return tasks
 
 
 def _peek(sqs: Any, url: str) -> tuple[list[str], datetime | None]:
@@ -386,6 +398,9 @@ def _peek(sqs: Any, url: str) -> tuple[list[str], datetime | None]:
 # --- metrics and logs ------------------------------------------------------------------------
 
 
+MetricQuery = tuple[str, str, dict[str, str], str, str]  # key, namespace, dimensions, name, stat
+
+
 def _metric_data(
     cw: Any,
     namespace: str,
@@ -393,21 +408,30 @@ def _metric_data(
     wanted: dict[str, tuple[str, str]],
     ev: Evidence,
 ) -> dict[str, list[Point]]:
-    dims = [{"Name": k, "Value": v} for k, v in dimensions.items()]
+    queries = [(key, namespace, dimensions, name, stat) for key, (name, stat) in wanted.items()]
+    return _metric_data_multi(cw, queries, ev)
+
+
+def _metric_data_multi(cw: Any, wanted: list[MetricQuery], ev: Evidence) -> dict[str, list[Point]]:
+    """Many metrics in one GetMetricData request (up to 500), over the window and the look-back."""
     queries = [
         {
             "Id": f"m{i}",
             "Label": key,
             "MetricStat": {
-                "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": dims},
+                "Metric": {
+                    "Namespace": namespace,
+                    "MetricName": name,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                },
                 "Period": 60,
                 "Stat": stat,
             },
             "ReturnData": True,
         }
-        for i, (key, (name, stat)) in enumerate(wanted.items())
+        for i, (key, namespace, dims, name, stat) in enumerate(wanted)
     ]
-    ids = {q["Id"]: key for q, key in zip(queries, wanted, strict=True)}
+    ids = {f"m{i}": q[0] for i, q in enumerate(wanted)}
     series: dict[str, list[Point]] = {}
     for page in cw.get_paginator("get_metric_data").paginate(
         MetricDataQueries=queries,
@@ -416,11 +440,28 @@ def _metric_data(
         ScanBy="TimestampAscending",
     ):
         for result in page.get("MetricDataResults", []):
-            points = list(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-            series.setdefault(ids[result["Id"]], []).extend((_utc(t), float(v)) for t, v in points)
+            pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+            series.setdefault(ids[result["Id"]], []).extend((_utc(t), float(v)) for t, v in pairs)
     for points in series.values():
         points.sort()
     return series
+
+
+def _version_metrics(
+    cw: Any, base_dims: dict[str, str], versions: list[str], ev: Evidence
+) -> dict[str, dict[str, list[Point]]]:
+    """Invocations and Errors per ExecutedVersion, every version in one request."""
+    queries: list[MetricQuery] = []
+    for version in versions:
+        dims = {**base_dims, "ExecutedVersion": version}
+        for key in VERSION_METRICS:
+            name, stat = LAMBDA_METRICS[key]
+            queries.append((f"{version}|{key}", "AWS/Lambda", dims, name, stat))
+    out: dict[str, dict[str, list[Point]]] = {v: {} for v in versions}
+    for key, points in _metric_data_multi(cw, queries, ev).items():
+        version, metric = key.split("|", 1)
+        out[version][metric] = points
+    return out
 
 
 def _log_lines(logs: Any, group: str, ev: Evidence) -> list[LogLine]:

@@ -22,7 +22,22 @@ STATE_ICON = {
     "OK": ":large_green_circle:",
     "INSUFFICIENT_DATA": ":white_circle:",
 }
-RUN_COMMAND = "run_command"  # action_id prefix the /ops listeners answer
+RUN_COMMAND = "run_command"
+TITLES = {
+    "timeout": "Timeout",
+    "out_of_memory": "Out of memory",
+    "throttling": "Throttling",
+    "recent_deploy": "Recent deploy",
+    "permission_denied": "Permission denied",
+    "downstream_throttling": "Downstream throttling",
+    "code_error": "Code error",
+    "dlq_backlog": "DLQ backlog",
+    "dlq_delivery_failure": "DLQ delivery failure",
+    "iterator_age": "Iterator age",
+    "no_invocations": "No invocations",
+    "over_provisioned_memory": "Over-provisioned memory",
+    "unknown": "Unknown",
+}  # action_id prefix the /ops listeners answer
 
 Block = dict[str, Any]
 
