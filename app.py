@@ -46,3 +46,13 @@ def on_failure(event: Any) -> dict[str, Any]:
     """Lambda on-failure destination records delivered through SQS."""
     result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
     return result
+
+
+@app.route(
+    "/slack/events",
+    methods=["POST"],
+    content_types=["application/x-www-form-urlencoded", "application/json"],
+)
+def slack_events() -> Any:
+    """Slash commands and button clicks, signature-verified before anything else."""
+    return _runtime().slack_handler(app).handle(app.current_request)

@@ -50,7 +50,7 @@ def alarm_deps() -> Any:
 
 def reset() -> None:
     """Forget cached wiring (tests change the environment between cases)."""
-    for cached in (settings, aws, alarm_deps):
+    for cached in (settings, aws, alarm_deps, ops, slack_handler):
         cached.cache_clear()
 
 
@@ -63,3 +63,44 @@ def on_alarm_event(event: dict[str, Any]) -> dict[str, Any]:
         "duplicates": len(outcome.duplicates),
         "skipped": outcome.skipped,
     }
+
+
+@functools.cache
+def ops() -> Any:
+    from chalicelib.ops.engine import Ops
+    from chalicelib.state import ActionLog
+
+    s = settings()
+    a = aws()
+    operators = set(s.operators)
+    return Ops(a, ActionLog(a.client("dynamodb"), s.table), lambda user: user in operators)
+
+
+@functools.cache
+def slack_handler(chalice_app: Any) -> Any:
+    """Bolt on Chalice: signature verification first, acks within 3 s, lazy listeners re-invoke."""
+    import os as _os
+
+    from slack_bolt import App
+    from slack_bolt.adapter.aws_lambda.chalice_handler import ChaliceSlackRequestHandler
+
+    from chalicelib.slack.listeners import register
+    from chalicelib.slack.poster import web_client
+
+    s = settings()
+    a = aws()
+    token = s.resolve_bot_token(a.fetch_secret)
+    bolt = App(
+        signing_secret=s.resolve_signing_secret(a.fetch_secret),
+        client=web_client(token, s.slack_api_url),
+        process_before_response=True,
+        token_verification_enabled=False,
+    )
+    register(bolt, ops())
+    lambda_client: Any = None
+    if _os.environ.get("SHEPHERD_LAZY_IN_PROCESS") == "1":
+        from chalice.config import Config
+        from slack_bolt.adapter.aws_lambda.local_lambda_client import LocalLambdaClient
+
+        lambda_client = LocalLambdaClient(chalice_app, Config())
+    return ChaliceSlackRequestHandler(app=bolt, chalice=chalice_app, lambda_client=lambda_client)

@@ -130,3 +130,92 @@ def create_table(client: Any, table: str) -> bool:
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
     )
     return True
+
+
+class ActionLog:
+    """Actions taken through the bot: who, what, when, before, after, outcome.
+
+    Status moves proposed → executing → done | failed, or proposed → cancelled; every move is a
+    conditional write, so a second click or a retried delivery cannot run an action twice.
+    """
+
+    def __init__(self, client: Any, table: str, clock: Any = time.time) -> None:
+        self.client = client
+        self.table = table
+        self.clock = clock
+
+    def create(self, action: dict[str, Any]) -> None:
+        now = self.clock()
+        item = {**action, "status": "proposed", "created": now}
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": f"action#{action['id']}"},
+                "sk": {"S": "-"},
+                "doc": {"S": json.dumps(item)},
+                "status": {"S": "proposed"},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get(self, action_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"action#{action_id}"}, "sk": {"S": "-"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return json.loads(item["doc"]["S"]) if item else None
+
+    def transition(
+        self, action_id: str, old: str, new: str, **fields: Any
+    ) -> dict[str, Any] | None:
+        """Move an action from `old` to `new` status; None if it was not in `old` (already taken)."""
+        current = self.get(action_id)
+        if current is None or current["status"] != old:
+            return None
+        updated = {**current, **fields, "status": new, f"{new}_at": self.clock()}
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": f"action#{action_id}"},
+                    "sk": {"S": "-"},
+                    "doc": {"S": json.dumps(updated)},
+                    "status": {"S": new},
+                },
+                ConditionExpression="#s = :old",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":old": {"S": old}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        if new in ("done", "failed", "refused"):
+            self._index(updated)
+        return updated
+
+    def record_refusal(self, action: dict[str, Any]) -> None:
+        self._index({**action, "status": "refused", "created": self.clock()})
+
+    def _index(self, action: dict[str, Any]) -> None:
+        when = f"{self.clock():017.6f}"
+        for pk in ("history", f"history#{action.get('function', '')}"):
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": pk},
+                    "sk": {"S": f"{when}#{action['id']}"},
+                    "doc": {"S": json.dumps(action)},
+                },
+            )
+
+    def history(self, function: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        response = self.client.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"history#{function}" if function else "history"}
+            },
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [json.loads(i["doc"]["S"]) for i in response.get("Items", [])]

@@ -1,0 +1,211 @@
+"""The `/ops` grammar of PRODUCT.md §4, parsed into commands. Pure; a typo raises UsageError."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chalicelib.errors import UsageError
+
+USAGE = """\
+`/ops help`
+`/ops status <function>` · config, aliases, concurrency, DLQ, last-hour health
+`/ops diagnose <function>` · the alarm diagnosis, on demand
+`/ops redrive <queue> [--max N] [--rate R]`
+`/ops concurrency <function>` · show
+`/ops concurrency <function> reserve N` | `unreserve`
+`/ops concurrency <function> provision N --alias A` | `unprovision --alias A`
+`/ops alias <function> <alias>` · show
+`/ops alias <function> <alias> to <version>` | `rollback` | `canary <version> <percent>`
+`/ops audit [<filter>]`
+`/ops history [<function>]`
+`/ops undo <action-id>`"""
+
+NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,140}$")
+MUTATING = {
+    "redrive",
+    "reserve",
+    "unreserve",
+    "provision",
+    "unprovision",
+    "alias_to",
+    "rollback",
+    "canary",
+    "undo",
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str  # help, status, diagnose, redrive, concurrency, reserve, ..., alias, alias_to, ...
+    target: str | None = None  # function or queue
+    alias: str | None = None
+    number: int | None = None
+    version: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mutating(self) -> bool:
+        return self.verb in MUTATING
+
+
+def parse(text: str) -> Command:
+    try:
+        words = shlex.split(text or "")
+    except ValueError as exc:
+        raise UsageError(f"could not read that command ({exc})") from exc
+    if not words or words[0] == "help":
+        return Command("help")
+    verb, rest = words[0].lower(), words[1:]
+    parser = _PARSERS.get(verb)
+    if parser is None:
+        raise UsageError(f"unknown command `{verb}`")
+    return parser(rest)
+
+
+def _name(value: str, what: str) -> str:
+    if not NAME.match(value):
+        raise UsageError(f"`{value}` is not a valid {what} name")
+    return value
+
+
+def _count(value: str, what: str, low: int = 0, high: int = 100_000) -> int:
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise UsageError(f"{what} must be a whole number from {low} to {high}, not `{value}`")
+    return int(value)
+
+
+def _options(words: list[str], allowed: set[str]) -> tuple[list[str], dict[str, str]]:
+    positional, options = [], {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("--"):
+            key = word[2:]
+            if key not in allowed:
+                raise UsageError(f"unknown option `{word}`")
+            if i + 1 >= len(words):
+                raise UsageError(f"`{word}` needs a value")
+            options[key] = words[i + 1]
+            i += 2
+        else:
+            positional.append(word)
+            i += 1
+    return positional, options
+
+
+def _one_target(verb: str, what: str) -> Callable[[list[str]], Command]:
+    def parse_it(rest: list[str]) -> Command:
+        if len(rest) != 1:
+            raise UsageError(f"`{verb}` takes one {what}")
+        return Command(verb, _name(rest[0], what))
+
+    return parse_it
+
+
+def _redrive(rest: list[str]) -> Command:
+    positional, options = _options(rest, {"max", "rate"})
+    if len(positional) != 1:
+        raise UsageError("`redrive` takes one queue")
+    if "max" in options:
+        _count(options["max"], "--max", 1)
+    if "rate" in options:
+        _count(options["rate"], "--rate", 1, 500)
+    return Command("redrive", _name(positional[0], "queue"), options=options)
+
+
+def _concurrency(rest: list[str]) -> Command:
+    positional, options = _options(rest, {"alias"})
+    if not positional:
+        raise UsageError("`concurrency` needs a function")
+    function = _name(positional[0], "function")
+    match positional[1:]:
+        case []:
+            return Command("concurrency", function)
+        case ["reserve", n]:
+            return Command("reserve", function, number=_count(n, "reserved concurrency"))
+        case ["unreserve"]:
+            return Command("unreserve", function)
+        case ["provision", n]:
+            if "alias" not in options:
+                raise UsageError(
+                    "`provision` needs `--alias A`: provisioned concurrency is set on an alias"
+                )
+            return Command(
+                "provision",
+                function,
+                alias=_name(options["alias"], "alias"),
+                number=_count(n, "provisioned concurrency", 1),
+            )
+        case ["unprovision"]:
+            if "alias" not in options:
+                raise UsageError("`unprovision` needs `--alias A`")
+            return Command("unprovision", function, alias=_name(options["alias"], "alias"))
+    raise UsageError(
+        "`concurrency <function>` takes `reserve N`, `unreserve`, `provision N --alias A` "
+        "or `unprovision --alias A`"
+    )
+
+
+def _alias(rest: list[str]) -> Command:
+    if len(rest) < 2:
+        raise UsageError("`alias` needs a function and an alias")
+    function, alias = _name(rest[0], "function"), _name(rest[1], "alias")
+    match rest[2:]:
+        case []:
+            return Command("alias", function, alias=alias)
+        case ["to", version]:
+            return Command("alias_to", function, alias=alias, version=_version(version))
+        case ["rollback"]:
+            return Command("rollback", function, alias=alias)
+        case ["canary", version, percent]:
+            return Command(
+                "canary",
+                function,
+                alias=alias,
+                version=_version(version),
+                number=_count(percent.rstrip("%"), "canary percent", 0, 100),
+            )
+    raise UsageError(
+        "`alias <function> <alias>` takes `to <version>`, `rollback` or `canary <version> <percent>`"
+    )
+
+
+def _version(value: str) -> str:
+    if not value.isdigit():
+        raise UsageError(
+            f"`{value}` is not a published version number (aliases point to published versions)"
+        )
+    return value
+
+
+def _audit(rest: list[str]) -> Command:
+    if len(rest) > 1:
+        raise UsageError("`audit` takes at most one filter")
+    return Command("audit", rest[0] if rest else None)
+
+
+def _history(rest: list[str]) -> Command:
+    if len(rest) > 1:
+        raise UsageError("`history` takes at most one function")
+    return Command("history", _name(rest[0], "function") if rest else None)
+
+
+def _undo(rest: list[str]) -> Command:
+    if len(rest) != 1:
+        raise UsageError("`undo` takes one action id")
+    return Command("undo", _name(rest[0], "action id"))
+
+
+_PARSERS: dict[str, Callable[[list[str]], Command]] = {
+    "status": _one_target("status", "function"),
+    "diagnose": _one_target("diagnose", "function"),
+    "redrive": _redrive,
+    "concurrency": _concurrency,
+    "alias": _alias,
+    "audit": _audit,
+    "history": _history,
+    "undo": _undo,
+}

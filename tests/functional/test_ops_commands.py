@@ -1,0 +1,223 @@
+"""`/ops` through the real endpoint: requests signed as Slack signs them, lazy half run in-process."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from devtools import fleet
+from devtools.fake_slack import FakeSlack
+from tests.functional.conftest import SIGNING_SECRET
+
+OPERATOR, STRANGER = "UOPERATOR", "USTRANGER"
+
+
+@pytest.fixture(autouse=True)
+def _lazy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
+
+
+def signed(body: str, secret: str = SIGNING_SECRET, age: int = 0) -> dict[str, str]:
+    ts = str(int(time.time()) - age)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+def slash(client: Client, slack_url: str, text: str, user: str = OPERATOR, **kw: Any) -> Any:
+    body = urlencode(
+        {
+            "command": "/ops",
+            "text": text,
+            "user_id": user,
+            "team_id": "T1",
+            "channel_id": "C1",
+            "response_url": slack_url.replace("/api/", "/response/cmd"),
+            "trigger_id": "t",
+        }
+    )
+    return client.http.post("/slack/events", headers=signed(body, **kw), body=body)
+
+
+def click(client: Client, slack_url: str, action_id: str, value: str, user: str = OPERATOR) -> Any:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "channel": {"id": "C1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "t",
+        "container": {},
+        "response_url": slack_url.replace("/api/", "/response/btn"),
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "type": "button",
+                "action_ts": "1",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return client.http.post("/slack/events", headers=signed(body), body=body)
+
+
+def answers(slack: FakeSlack) -> list[dict[str, Any]]:
+    return [c.args for c in slack.calls if c.method.startswith("response/")]
+
+
+def action_id(reply: dict[str, Any], action: str) -> str:
+    for block in reply.get("blocks") or []:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action:
+                return str(element["value"])
+    raise AssertionError(f"no {action} button in {reply}")
+
+
+def reserved(aws: boto3.Session, function: str) -> int | None:
+    return (
+        aws.client("lambda")
+        .get_function_concurrency(FunctionName=function)
+        .get("ReservedConcurrentExecutions")
+    )
+
+
+@pytest.fixture
+def slack_url(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> str:
+    import os
+
+    return os.environ["SLACK_API_URL"]
+
+
+def test_unsigned_request_is_rejected_before_anything_runs(
+    client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    response = slash(client, slack_url, "help", secret="wrong-secret")
+    assert response.status_code == 401
+    assert answers(slack) == []
+
+
+def test_stale_signature_outside_five_minutes_is_rejected(client: Client, slack_url: str) -> None:
+    assert slash(client, slack_url, "help", age=6 * 60).status_code == 401
+
+
+def test_typo_gets_usage_help_not_a_stack_trace(
+    client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    assert slash(client, slack_url, "concurency orders").status_code == 200
+    [reply] = answers(slack)
+    assert "unknown command `concurency`" in reply["text"]
+    assert "/ops concurrency <function>" in reply["text"]
+
+
+def test_reserve_previews_without_changing_then_confirm_changes_once(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["throttling"], aws)
+    slash(client, slack_url, "concurrency payments-capture reserve 15")
+    [preview] = answers(slack)
+    assert "5 → 15" in preview["text"]
+    assert reserved(aws, "payments-capture") == 5
+    action = action_id(preview, "ops_confirm")
+    click(client, slack_url, "ops_confirm", action)
+    click(client, slack_url, "ops_confirm", action)  # a second click
+    assert reserved(aws, "payments-capture") == 15
+    done, again = answers(slack)[1:]
+    assert ":white_check_mark:" in done["text"]
+    assert "already done" in again["text"]
+
+
+def test_stranger_is_refused_and_the_refusal_recorded(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["throttling"], aws)
+    slash(client, slack_url, "concurrency payments-capture reserve 15", user=STRANGER)
+    assert "Refused" in answers(slack)[0]["text"]
+    slash(client, slack_url, "history")
+    assert "refused" in answers(slack)[1]["text"]
+    assert reserved(aws, "payments-capture") == 5
+
+
+def test_confirm_by_a_stranger_changes_nothing(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["throttling"], aws)
+    slash(client, slack_url, "concurrency payments-capture reserve 15")
+    click(
+        client, slack_url, "ops_confirm", action_id(answers(slack)[0], "ops_confirm"), user=STRANGER
+    )
+    assert "not an operator" in answers(slack)[1]["text"]
+    assert reserved(aws, "payments-capture") == 5
+
+
+def test_kill_switch_preview_warns_about_async_events(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["throttling"], aws)
+    slash(client, slack_url, "concurrency payments-capture reserve 0")
+    assert "kill switch" in answers(slack)[0]["text"]
+
+
+def test_rollback_goes_to_the_previous_version_and_undo_restores(
+    client: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _in_eu_west_1(monkeypatch, aws)
+    lam = aws.client("lambda", region_name="eu-west-1")
+    slash(client, slack_url, "alias checkout-api live rollback")
+    preview = answers(slack)[0]
+    assert "v3 → v2" in preview["text"]
+    click(client, slack_url, "ops_confirm", action_id(preview, "ops_confirm"))
+    assert lam.get_alias(FunctionName="checkout-api", Name="live")["FunctionVersion"] == "2"
+    done = answers(slack)[1]
+    click(client, slack_url, "ops_undo", action_id(done, "ops_undo"))
+    undo_preview = answers(slack)[2]
+    assert "v2 → v3" in undo_preview["text"]
+    click(client, slack_url, "ops_confirm", action_id(undo_preview, "ops_confirm"))
+    assert lam.get_alias(FunctionName="checkout-api", Name="live")["FunctionVersion"] == "3"
+
+
+def _in_eu_west_1(monkeypatch: pytest.MonkeyPatch, aws: boto3.Session) -> None:
+    """The recent-deploy scenario lives in eu-west-1: run the bot there, with its table."""
+    from chalicelib import runtime
+    from chalicelib.state import create_table
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    runtime.reset()
+    create_table(aws.client("dynamodb", region_name="eu-west-1"), "shepherd-state")
+    fleet.seed(["recent_deploy"], aws)
+
+
+def test_alias_to_an_unpublished_version_is_refused(
+    client: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _in_eu_west_1(monkeypatch, aws)
+    slash(client, slack_url, "alias checkout-api live to 9")
+    assert "no published version 9" in answers(slack)[0]["text"]
+
+
+def test_unknown_function_is_a_clear_answer(
+    client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    slash(client, slack_url, "status ghost")
+    assert "no function `ghost`" in answers(slack)[0]["text"]
