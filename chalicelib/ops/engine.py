@@ -94,7 +94,7 @@ class Ops:
 
     def _show_alias(self, c: Command) -> Reply:
         alias = self._alias(c.target, c.alias)
-        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        weights = _alias_state(alias)["weights"]
         canary = "".join(f", {float(w):.0%} to v{v}" for v, w in weights.items())
         return Reply(f"*{c.target}:{c.alias}* → version {alias['FunctionVersion']}{canary}")
 
@@ -173,11 +173,7 @@ class Ops:
                 "summary": f"Reserved concurrency of *{function}*: {_r(current)} → {_r(target)}",
             }
         alias = self._alias(function, c.alias)
-        before = {
-            "version": alias["FunctionVersion"],
-            "weights": (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {},
-            "revision": alias.get("RevisionId"),
-        }
+        before = _alias_state(alias)
         risks = []
         if c.verb == "rollback":
             version = self._rollback_target(function, c.alias or "", before["version"])
@@ -223,11 +219,7 @@ class Ops:
                 "summary": f"Undo `{done['id']}`: reserved concurrency of *{done['function']}* {_r(current)} → {_r(before)}",
             }
         alias = self._alias(done["function"], done["alias"])
-        live = {
-            "version": alias["FunctionVersion"],
-            "weights": (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {},
-            "revision": alias.get("RevisionId"),
-        }
+        live = _alias_state(alias)
         restore = {"version": done["before"]["version"], "weights": done["before"]["weights"]}
         return {
             **plan,
@@ -261,10 +253,8 @@ class Ops:
                 "revision"
             ]  # refuse if someone moved it meanwhile
         result = self.lam.update_alias(**kwargs)
-        return {
-            "version": result["FunctionVersion"],
-            "weights": (result.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {},
-        }
+        state = _alias_state(result)
+        return {"version": state["version"], "weights": state["weights"]}
 
     # --- guardrails and lookups -------------------------------------------------------------
 
@@ -346,6 +336,15 @@ class Ops:
             "ReservedConcurrentExecutions"
         )
         return None if value is None else int(value)
+
+
+def _alias_state(alias: dict[str, Any]) -> dict[str, Any]:
+    """An alias (GetAlias/UpdateAlias response) as recorded: version, canary weights, revision."""
+    return {
+        "version": alias["FunctionVersion"],
+        "weights": (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {},
+        "revision": alias.get("RevisionId"),
+    }
 
 
 def _r(value: int | None) -> str:
