@@ -50,7 +50,7 @@ def alarm_deps() -> Any:
 
 def reset() -> None:
     """Forget cached wiring (tests change the environment between cases)."""
-    for cached in (settings, aws, alarm_deps, ops, slack_handler):
+    for cached in (settings, aws, alarm_deps, ops, operators, slack_handler):
         cached.cache_clear()
 
 
@@ -72,8 +72,20 @@ def ops() -> Any:
 
     s = settings()
     a = aws()
-    operators = set(s.operators)
-    return Ops(a, ActionLog(a.client("dynamodb"), s.table), lambda user: user in operators)
+    return Ops(a, ActionLog(a.client("dynamodb"), s.table), operators())
+
+
+@functools.cache
+def operators() -> Any:
+    from chalicelib.ops.operators import Operators, load_rules, slack_group_members
+    from chalicelib.slack.poster import web_client
+
+    s = settings()
+    groups = None
+    if any(o.startswith("S") for o in s.operators) or load_rules():
+        token = s.resolve_bot_token(aws().fetch_secret)
+        groups = slack_group_members(web_client(token, s.slack_api_url))
+    return Operators(s.operators, load_rules(), groups)
 
 
 @functools.cache

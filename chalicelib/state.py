@@ -193,6 +193,25 @@ class ActionLog:
             self._index(updated)
         return updated
 
+    def note(self, action_id: str, **fields: Any) -> None:
+        """Add fields (progress, a cancellation) to an action without moving its status."""
+        current = self.get(action_id)
+        if current is None:
+            return
+        updated = {**current, **fields}
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": f"action#{action_id}"},
+                "sk": {"S": "-"},
+                "doc": {"S": json.dumps(updated)},
+                "status": {"S": current["status"]},
+            },
+            ConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": current["status"]}},
+        )
+
     def record_refusal(self, action: dict[str, Any]) -> None:
         self._index({**action, "status": "refused", "created": self.clock()})
 

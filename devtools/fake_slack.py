@@ -42,6 +42,7 @@ class FakeSlack:
 
     on_message: Callable[[str, Message], None] | None = None
     fail_next: list[str] = field(default_factory=list)  # error codes to answer with, in order
+    groups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,7 +99,10 @@ class FakeSlack:
             self._notify(method, message)
             return 200, {"ok": True}
         if method == "usergroups.users.list":
-            return 200, {"ok": True, "users": []}
+            group = str(args.get("usergroup"))
+            if group not in self.groups:
+                return 200, {"ok": False, "error": "no_such_subteam"}
+            return 200, {"ok": True, "users": list(self.groups[group])}
         return 200, {"ok": False, "error": "unknown_method"}
 
     def _notify(self, method: str, message: Message) -> None:

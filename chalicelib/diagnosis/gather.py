@@ -340,7 +340,7 @@ def _queue_tasks(
         queue.in_flight = int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
 
     def samples() -> None:
-        queue.samples, oldest = _peek(sqs, url)
+        queue.samples, oldest = peek_messages(sqs, url)
         if oldest is not None:
             queue.oldest_age_s = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
@@ -369,7 +369,7 @@ def _queue_tasks(
     return tasks
 
 
-def _peek(sqs: Any, url: str) -> tuple[list[str], datetime | None]:
+def peek_messages(sqs: Any, url: str) -> tuple[list[str], datetime | None]:
     """Read a few messages and make them visible again at once: a look that loses nothing."""
     response = sqs.receive_message(
         QueueUrl=url,

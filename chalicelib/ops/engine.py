@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.aws import Aws, error_code
 from chalicelib.errors import Refused, UpstreamFailure, UsageError
+from chalicelib.ops import redrive
 from chalicelib.ops.grammar import USAGE, Command, parse
+from chalicelib.ops.operators import Operators
+from chalicelib.ops.provisioned import Provisioned
 from chalicelib.state import ActionLog
 
 KEEP_UNRESERVED = 100  # Lambda keeps 100 of the account's concurrency unreserved
-CONFIRM, CANCEL, UNDO = "ops_confirm", "ops_cancel", "ops_undo"
+CONFIRM, CANCEL, UNDO, CANCEL_MOVE = "ops_confirm", "ops_cancel", "ops_undo", "ops_cancel_move"
+REDRIVE_BUDGET = 240.0  # seconds a replay may run in one invocation (api_handler timeout is 300)
+SAMPLES_SHOWN = 3
 NOT_YET = {
-    "redrive": "redrive is not available in this version of Shepherd yet",
-    "provision": "provisioned concurrency changes are not available in this version of Shepherd yet",
-    "unprovision": "provisioned concurrency changes are not available in this version of Shepherd yet",
     "audit": "the IAM wildcard audit is not available in this version of Shepherd yet",
 }
 
@@ -29,14 +33,28 @@ class Reply:
 
 
 class Ops:
-    def __init__(self, aws: Aws, log: ActionLog, is_operator: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        aws: Aws,
+        log: ActionLog,
+        operators: Operators,
+        *,
+        redrive_budget: float = REDRIVE_BUDGET,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.aws = aws
         self.log = log
-        self.is_operator = is_operator
+        self.operators = operators
+        self.redrive_budget = redrive_budget
+        self.clock = clock
 
     @property
     def lam(self) -> Any:
         return self.aws.client("lambda")
+
+    @property
+    def sqs(self) -> Any:
+        return self.aws.client("sqs")
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -57,8 +75,10 @@ class Ops:
             return Reply(f":x: {exc}")
 
     def confirm(self, action_id: str, user: str) -> Reply:
-        if not self.is_operator(user):
-            return Reply(f":no_entry: Refused: <@{user}> is not an operator; nothing was changed.")
+        proposed = self.log.get(action_id)
+        verdict = self.operators.check(user, (proposed or {}).get("function"))
+        if not verdict.allowed:
+            return Reply(f":no_entry: Refused: {verdict.why}; nothing was changed.")
         action = self.log.transition(action_id, "proposed", "executing", confirmed_by=user)
         if action is None:
             current = self.log.get(action_id)
@@ -73,14 +93,41 @@ class Ops:
             return Reply(
                 f":x: `{action_id}` failed: {error_code(exc)}: {exc}. Nothing else was changed."
             )
-        self.log.transition(action_id, "executing", "done", after=after, outcome="ok")
+        outcome = after.pop("outcome", "ok")
+        self.log.transition(action_id, "executing", "done", after=after, outcome=outcome)
         text = f":white_check_mark: <@{user}> ran `{action['command']}` (`{action_id}`): {action['summary']}"
+        if action["kind"] == "redrive":
+            text = _redrive_result(action, after, user)
+            if action["mode"] == "move":
+                return Reply(
+                    text,
+                    [_section(text), _buttons([("Cancel move", CANCEL_MOVE, action_id, None)])],
+                )
+            return Reply(text)
         return Reply(text, [_section(text), _buttons([("Undo", UNDO, action_id, None)])])
 
     def cancel(self, action_id: str, user: str) -> Reply:
         if self.log.transition(action_id, "proposed", "cancelled", cancelled_by=user) is None:
             return Reply(f"Action `{action_id}` can no longer be cancelled.")
         return Reply(f"Cancelled `{action_id}`; nothing was changed.")
+
+    def cancel_move(self, action_id: str, user: str) -> Reply:
+        """Stop a running message-move task; what was moved stays moved."""
+        action = self.log.get(action_id)
+        if action is None or action.get("mode") != "move" or action["status"] != "done":
+            return Reply(f"`{action_id}` is not a started message move; nothing was changed.")
+        verdict = self.operators.check(user, action.get("function"))
+        if not verdict.allowed:
+            return Reply(f":no_entry: Refused: {verdict.why}; nothing was changed.")
+        try:
+            moved = redrive.MessageMoves(self.sqs).cancel(action["after"]["task"])
+        except Exception as exc:
+            return Reply(f":x: could not cancel the move of `{action['queue']}`: {error_code(exc)}")
+        self.log.note(action_id, cancelled_by=user, outcome=f"cancelled after {moved} moved")
+        return Reply(
+            f":octagonal_sign: <@{user}> cancelled the move of `{action['queue']}` "
+            f"after {moved} message(s); the rest stay in the DLQ."
+        )
 
     # --- read-only answers ------------------------------------------------------------------
 
@@ -99,7 +146,13 @@ class Ops:
         return Reply(f"*{c.target}:{c.alias}* → version {alias['FunctionVersion']}{canary}")
 
     def _show_status(self, c: Command) -> Reply:
-        config = self._function(c.target)
+        try:
+            config = self._function(c.target)
+        except UsageError:
+            queue = self._queue(c.target or "", missing_ok=True)
+            if queue is None:
+                raise
+            return self._queue_status(queue)
         aliases = self.lam.list_aliases(FunctionName=c.target).get("Aliases", [])
         reserved = self._reserved(c.target)
         lines = [
@@ -108,10 +161,60 @@ class Ops:
             "Aliases: "
             + (", ".join(f"`{a['Name']}` → v{a['FunctionVersion']}" for a in aliases) or "none"),
         ]
+        try:
+            provisioned = Provisioned(self.lam).all(c.target or "")
+        except Exception as exc:
+            lines.append(f"Provisioned concurrency: could not check ({error_code(exc)})")
+        else:
+            lines.append(
+                "Provisioned concurrency: "
+                + (
+                    ", ".join(
+                        f"`{p['qualifier']}` {p['allocated']}/{p['requested']} {p['status']}"
+                        for p in provisioned
+                    )
+                    or "none"
+                )
+            )
         dlq = (config.get("DeadLetterConfig") or {}).get("TargetArn")
         if dlq:
             lines.append(f"DLQ: `{dlq.rsplit(':', 1)[-1]}`")
         return Reply("\n".join(lines))
+
+    def _queue_status(self, queue: dict[str, Any]) -> Reply:
+        lines = [
+            f"*{queue['name']}* (queue) · {queue['depth']} message(s) waiting, "
+            f"{queue['in_flight']} in flight",
+        ]
+        sources = self._dlq_sources(queue["url"])
+        if sources:
+            lines.append("Dead-letter queue of: " + ", ".join(f"`{s}`" for s in sources))
+        try:
+            task = redrive.MessageMoves(self.sqs).latest(queue["arn"])
+        except Exception as exc:
+            if sources:
+                lines.append(f"Message moves: could not check ({error_code(exc)})")
+            task = None
+        blocks = None
+        if task:
+            total = task["to_move"]
+            lines.append(
+                f"Message move: {task['status']} · {task['moved']}"
+                + (f" of {total}" if total is not None else "")
+                + f" moved at {task['rate']}/s"
+                + (f" · {task['failure']}" if task.get("failure") else "")
+            )
+        last = next(iter(self.log.history(queue["name"], limit=1)), None)
+        if last:
+            lines.append(
+                f"Last redrive: `{last['id']}` {last['status']} · {last.get('outcome', '')}"
+            )
+            if task and task["status"] == "RUNNING" and last.get("mode") == "move":
+                blocks = [
+                    _section("\n".join(lines)),
+                    _buttons([("Cancel move", CANCEL_MOVE, last["id"], None)]),
+                ]
+        return Reply("\n".join(lines), blocks)
 
     def _show_diagnose(self, c: Command) -> Reply:
         from chalicelib.diagnosis.gather import gather
@@ -143,14 +246,16 @@ class Ops:
             "command": f"/ops {text.strip()}",
             **plan,
         }
-        if not self.is_operator(user):
-            self.log.record_refusal({**action, "outcome": "not an operator"})
-            raise Refused(
-                f"<@{user}> is not an operator (SHEPHERD_OPERATORS); nothing was changed."
-            )
+        verdict = self.operators.check(user, plan.get("function"))
+        if not verdict.allowed:
+            self.log.record_refusal({**action, "outcome": verdict.why})
+            raise Refused(f"{verdict.why}; nothing was changed.")
         self.log.create(action)
         risks = "".join(f"\n:warning: {r}" for r in plan["risks"])
-        text_out = f"*Preview* `{action['id']}` · `{action['command']}`\n{plan['summary']}{risks}"
+        details = "".join(f"\n{line}" for line in plan.pop("details", []))
+        text_out = (
+            f"*Preview* `{action['id']}` · `{action['command']}`\n{plan['summary']}{details}{risks}"
+        )
         buttons = [
             ("Confirm", CONFIRM, action["id"], "danger" if plan["risks"] else "primary"),
             ("Cancel", CANCEL, action["id"], None),
@@ -158,8 +263,12 @@ class Ops:
         return Reply(text_out, [_section(text_out), _buttons(buttons)])
 
     def _plan(self, c: Command) -> dict[str, Any]:
+        if c.verb == "redrive":
+            return self._redrive_plan(c)
         function = c.target or ""
         self._function(function)
+        if c.verb in ("provision", "unprovision"):
+            return self._provision_plan(function, c.alias or "", c.number)
         if c.verb in ("reserve", "unreserve"):
             current = self._reserved(function)
             target = c.number if c.verb == "reserve" else None
@@ -198,6 +307,110 @@ class Ops:
             "summary": f"Alias *{function}:{c.alias}*: v{before['version']}{_w(before['weights'])} → v{version}{_w(weights)}",
         }
 
+    def _redrive_plan(self, c: Command) -> dict[str, Any]:
+        queue = self._queue(c.target or "")
+        if queue is None:  # pragma: no cover - _queue raises when the queue is missing
+            raise UsageError(f"no queue `{c.target}`")
+        if queue["depth"] == 0:
+            raise Refused(f"`{queue['name']}` is empty: nothing to redrive")
+        rate = int(c.options.get("rate", redrive.DEFAULT_RATE))
+        samples = self._samples(queue["url"])
+        common = {
+            "kind": "redrive",
+            "function": queue["name"],  # history and authorisation go by the queue's name
+            "queue": queue["name"],
+            "queue_arn": queue["arn"],
+            "queue_url": queue["url"],
+            "details": [f"Sample: `{s}`" for s in samples],
+        }
+        sources = self._dlq_sources(queue["url"])
+        if sources:
+            if "max" in c.options:
+                raise UsageError(
+                    "`--max` applies to replays into a function; a message-move task moves the "
+                    f"whole of `{queue['name']}` back to `{'`, `'.join(sources)}`"
+                )
+            risks = []
+            try:
+                running = redrive.MessageMoves(self.sqs).latest(queue["arn"])
+            except Exception as exc:
+                risks.append(f"could not check for a move task already running ({error_code(exc)})")
+            else:
+                if running and running["status"] == "RUNNING":
+                    raise Refused(
+                        f"a message move out of `{queue['name']}` is already running "
+                        f"({running['moved']} moved); see `/ops status {queue['name']}`"
+                    )
+            return {
+                **common,
+                "mode": "move",
+                "before": {"depth": queue["depth"]},
+                "proposed": {"destination": sources, "rate": rate},
+                "risks": risks,
+                "summary": f"Move {queue['depth']} message(s) from `{queue['name']}` back to "
+                f"`{'`, `'.join(sources)}` at most {rate}/s (SQS message-move task, cancellable)",
+            }
+        owner = redrive.dlq_owner(self.lam, queue["arn"])
+        targets = {
+            t.function.split(":function:", 1)[-1]
+            for t in (redrive.target_of(s, owner) for s in samples)
+            if t is not None
+        }
+        if not targets:
+            raise Refused(
+                f"cannot tell where the messages in `{queue['name']}` came from: no queue "
+                "dead-letters into it, no function's DLQ is it, and the messages are not Lambda "
+                "destination records"
+            )
+        limit = int(c.options.get("max", queue["depth"]))
+        return {
+            **common,
+            "mode": "replay",
+            "owner": owner,
+            "before": {"depth": queue["depth"]},
+            "proposed": {"destination": sorted(targets), "rate": rate, "max": limit},
+            "risks": [
+                "each message re-runs its function asynchronously with the original payload: "
+                "the function must be idempotent (delivery is at least once)",
+            ],
+            "summary": f"Replay {min(limit, queue['depth'])} of {queue['depth']} message(s) from "
+            f"`{queue['name']}` into `{'`, `'.join(sorted(targets))}` at most {rate}/s; each "
+            "message is deleted only after Lambda accepted its replay",
+        }
+
+    def _provision_plan(self, function: str, alias: str, target: int | None) -> dict[str, Any]:
+        self._alias(function, alias)  # provisioned concurrency only on an alias or version
+        provisioned = Provisioned(self.lam)
+        risks: list[str] = []
+        try:
+            config = provisioned.get(function, alias)
+        except Exception as exc:
+            raise UpstreamFailure("lambda", str(exc), error_code(exc)) from exc
+        current = config["requested"] if config else None
+        if target is None and current is None:
+            raise UsageError(f"*{function}:{alias}* has no provisioned concurrency")
+        if target:
+            reserved = self._reserved(function)
+            if reserved is not None and target > reserved:
+                raise Refused(
+                    f"{target} provisioned is more than *{function}*'s reserved concurrency "
+                    f"({reserved}); raise the reservation first"
+                )
+            if reserved is None:
+                risks += self._pool_risks(target - (current or 0), "provisioned")
+            risks.append(
+                "provisioned concurrency is billed for every second it stays allocated, used or not"
+            )
+        return {
+            "kind": "provisioned",
+            "function": function,
+            "alias": alias,
+            "before": {"provisioned": current},
+            "proposed": {"provisioned": target},
+            "risks": risks,
+            "summary": f"Provisioned concurrency of *{function}:{alias}*: {_p(current)} → {_p(target)}",
+        }
+
     def _undo_plan(self, c: Command) -> dict[str, Any]:
         done = self.log.get(c.target or "")
         if done is None:
@@ -206,7 +419,21 @@ class Ops:
             raise Refused(
                 f"action `{c.target}` is {done['status']}: only a completed action can be undone"
             )
+        if done["kind"] == "redrive":
+            raise Refused(
+                f"a redrive cannot be undone: the messages of `{done['queue']}` went back to "
+                "their source (a running message move can be cancelled from `/ops status`)"
+            )
         plan: dict[str, Any] = {k: done[k] for k in ("kind", "function") if k in done}
+        if done["kind"] == "provisioned":
+            undo = self._provision_plan(
+                done["function"], done["alias"], done["before"]["provisioned"]
+            )
+            return {
+                **undo,
+                "undoes": done["id"],
+                "summary": f"Undo `{done['id']}`: {undo['summary']}",
+            }
         if done["kind"] == "reserved_concurrency":
             before = done["before"]["reserved"]
             current = self._reserved(done["function"])
@@ -234,6 +461,15 @@ class Ops:
 
     def _execute(self, action: dict[str, Any]) -> dict[str, Any]:
         function, proposed = action["function"], action["proposed"]
+        if action["kind"] == "redrive":
+            return self._execute_redrive(action)
+        if action["kind"] == "provisioned":
+            provisioned = Provisioned(self.lam)
+            if proposed["provisioned"] is None:
+                provisioned.delete(function, action["alias"])
+                return {"provisioned": None}
+            config = provisioned.put(function, action["alias"], proposed["provisioned"])
+            return {"provisioned": config["requested"], "status": config["status"]}
         if action["kind"] == "reserved_concurrency":
             if proposed["reserved"] is None:
                 self.lam.delete_function_concurrency(FunctionName=function)
@@ -256,7 +492,100 @@ class Ops:
         state = _alias_state(result)
         return {"version": state["version"], "weights": state["weights"]}
 
+    def _execute_redrive(self, action: dict[str, Any]) -> dict[str, Any]:
+        proposed = action["proposed"]
+        if action["mode"] == "move":
+            handle = redrive.MessageMoves(self.sqs).start(action["queue_arn"], proposed["rate"])
+            return {"task": handle, "outcome": "move task started"}
+        marks = redrive.ReplayMarks(self.log.client, self.log.table, action["queue_arn"])
+
+        def progress(so_far: redrive.ReplayOutcome) -> None:
+            self.log.note(action["id"], progress={"replayed": so_far.handled})
+
+        result = redrive.replay(
+            sqs=self.sqs,
+            lam=self.lam,
+            marks=marks,
+            queue_url=action["queue_url"],
+            owner=action.get("owner"),
+            limit=proposed["max"],
+            rate=proposed["rate"],
+            deadline=self.clock() + self.redrive_budget,
+            clock=self.clock,
+            progress=progress,
+        )
+        left = self._queue(action["queue"])
+        after = {
+            "replayed": result.replayed,
+            "already_replayed": result.already_replayed,
+            "unroutable": len(result.unroutable),
+            "failed": result.failed[:10],
+            "left": left["depth"] + left["in_flight"] if left else None,
+            "stopped_early": result.stopped_early,
+        }
+        complete = not (result.stopped_early or result.unroutable or result.failed)
+        after["outcome"] = "ok" if complete else "partial"
+        return after
+
     # --- guardrails and lookups -------------------------------------------------------------
+
+    def _pool_risks(self, extra: int, what: str) -> list[str]:
+        """Refuse `extra` executions that would leave the account under 100 unreserved."""
+        if extra <= 0:
+            return []
+        try:
+            from chalicelib.diagnosis.gather import account_concurrency
+
+            _, unreserved = account_concurrency(self.lam)
+        except Exception as exc:
+            return [
+                f"could not read the account's unreserved pool ({error_code(exc)}): "
+                "the 100-execution headroom was not checked"
+            ]
+        if unreserved is not None and extra > unreserved - KEEP_UNRESERVED:
+            raise Refused(
+                f"{extra} more {what} executions would leave fewer than {KEEP_UNRESERVED} "
+                f"unreserved in the account (unreserved now: {unreserved})"
+            )
+        return []
+
+    def _queue(self, name: str, missing_ok: bool = False) -> dict[str, Any] | None:
+        try:
+            url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attrs = self.sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "QueueArn",
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+        except Exception as exc:
+            if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+                if missing_ok:
+                    return None
+                raise UsageError(f"no queue `{name}` in this account and region") from exc
+            raise UpstreamFailure("sqs", str(exc), error_code(exc)) from exc
+        return {
+            "name": name,
+            "url": url,
+            "arn": attrs["QueueArn"],
+            "depth": int(attrs.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        }
+
+    def _dlq_sources(self, url: str) -> list[str]:
+        sources: list[str] = []
+        for page in self.sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
+            sources.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
+        return sources
+
+    def _samples(self, url: str) -> list[str]:
+        from chalicelib.diagnosis.gather import peek_messages
+        from chalicelib.diagnosis.logs import redact
+
+        bodies, _ = peek_messages(self.sqs, url)
+        return [redact(_compact(b))[:200] for b in bodies[:SAMPLES_SHOWN]]
 
     def _reserve_risks(self, current: int | None, target: int | None) -> list[str]:
         risks = []
@@ -266,24 +595,7 @@ class Ops:
                 "straight to its DLQ or on-failure destination, or are dropped if it has none"
             )
         if target:
-            try:
-                from chalicelib.diagnosis.gather import account_concurrency
-
-                _, unreserved = account_concurrency(self.lam)
-            except Exception as exc:
-                risks.append(
-                    f"could not read the account's unreserved pool ({error_code(exc)}): "
-                    "the 100-execution headroom was not checked"
-                )
-            else:
-                if (
-                    unreserved is not None
-                    and target > (current or 0) + unreserved - KEEP_UNRESERVED
-                ):
-                    raise Refused(
-                        f"{target} would leave fewer than {KEEP_UNRESERVED} unreserved executions "
-                        f"in the account (unreserved now: {unreserved})"
-                    )
+            risks += self._pool_risks(target - (current or 0), "reserved")
         return risks
 
     def _rollback_target(self, function: str, alias: str, current: str) -> str:
@@ -349,6 +661,49 @@ def _alias_state(alias: dict[str, Any]) -> dict[str, Any]:
 
 def _r(value: int | None) -> str:
     return "unreserved" if value is None else str(value)
+
+
+def _p(value: int | None) -> str:
+    return "none" if value is None else str(value)
+
+
+def _compact(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), separators=(",", ":"))
+    except ValueError:
+        return body
+
+
+def _redrive_result(action: dict[str, Any], after: dict[str, Any], user: str) -> str:
+    head = f"<@{user}> ran `{action['command']}` (`{action['id']}`)"
+    if action["mode"] == "move":
+        return (
+            f":white_check_mark: {head}: moving {action['before']['depth']} message(s) from "
+            f"`{action['queue']}` back to `{'`, `'.join(action['proposed']['destination'])}`; "
+            f"progress in `/ops status {action['queue']}`"
+        )
+    lines = [
+        f"{head}: replayed {after['replayed']} message(s) into "
+        f"`{'`, `'.join(action['proposed']['destination'])}`"
+        + (
+            f", deleted {after['already_replayed']} replayed earlier"
+            if after["already_replayed"]
+            else ""
+        ),
+    ]
+    if after["unroutable"]:
+        lines.append(f"{after['unroutable']} message(s) name no function and stay in the queue")
+    if after["failed"]:
+        lines.append("Lambda refused: " + "; ".join(after["failed"]))
+    if after["stopped_early"]:
+        lines.append("Stopped at the time budget before the end")
+    if after.get("left"):
+        lines.append(
+            f"{after['left']} message(s) left in `{action['queue']}`; nothing was lost: run "
+            f"`/ops redrive {action['queue']}` again to go on"
+        )
+    icon = ":white_check_mark:" if after["outcome"] == "ok" else ":warning:"
+    return f"{icon} " + "\n".join(lines)
 
 
 def _w(weights: dict[str, float]) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from chalicelib.ops.engine import CANCEL, CONFIRM, UNDO, Ops, Reply
+from chalicelib.ops.engine import CANCEL, CANCEL_MOVE, CONFIRM, UNDO, Ops, Reply
 from chalicelib.slack.render import RUN_COMMAND
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,19 @@ def register(app: App, ops: Ops) -> None:
             replace=False,
         )
 
-    import re
+    def cancel_move(body: dict[str, Any], respond: Respond) -> None:
+        _answer(
+            respond,
+            lambda: ops.cancel_move(body["actions"][0]["value"], body["user"]["id"]),
+            replace=False,
+        )
 
     app.command("/ops")(ack=ack_now, lazy=[run_ops])
     app.action(re.compile(f"^{RUN_COMMAND}:"))(ack=ack_now, lazy=[run_button])
     app.action(CONFIRM)(ack=ack_now, lazy=[confirm_action])
     app.action(CANCEL)(ack=ack_now, lazy=[cancel_action])
     app.action(UNDO)(ack=ack_now, lazy=[undo_action])
+    app.action(CANCEL_MOVE)(ack=ack_now, lazy=[cancel_move])
 
 
 def _answer(respond: Respond, work: Any, replace: bool = False) -> None:

@@ -17,7 +17,7 @@ SIGNING_SECRET = "test-signing-secret"
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
-    with mock_aws():
+    with mock_aws(config={"lambda": {"use_docker": False}}):
         session = boto3.Session(region_name="us-east-1")
         create_table(session.client("dynamodb"), "shepherd-state")
         yield session
