@@ -654,3 +654,58 @@ def seed(
 ) -> list[Scenario]:
     seeder = Seeder(session, now)
     return [SCENARIOS[n](seeder) for n in names]
+
+
+def destination_record(function_arn: str, payload: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """An on-failure destination record, as Lambda writes it after the retries ran out."""
+    return {
+        "version": "1.0",
+        "timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "requestContext": {
+            "requestId": f"req-{abs(hash(json.dumps(payload, sort_keys=True))) % 10**8:08d}",
+            "functionArn": function_arn,
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": payload,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": "Maximum sending rate exceeded.",
+            "errorType": "ClientError",
+        },
+    }
+
+
+def failed_deliveries(
+    session: boto3.Session | None = None,
+    function: str = "invoice-mailer",
+    queue: str = "invoice-mailer-failed",
+    count: int = 12,
+) -> list[dict[str, Any]]:
+    """A function whose on-failure destination queue holds `count` records; returns the payloads."""
+    s = Seeder(session)
+    lam, sqs = s.client("lambda"), s.client("sqs")
+    try:
+        arn = lam.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    except lam.exceptions.ResourceNotFoundException:
+        arn = s.function(function)
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    lam.put_function_event_invoke_config(
+        FunctionName=function,
+        MaximumRetryAttempts=2,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
+    payloads = [
+        {"invoiceId": f"INV-{20900 + i}", "customer": f"c-{7700 + i}"} for i in range(count)
+    ]
+    for payload in payloads:
+        record = destination_record(f"{arn}:$LATEST", payload, s.alarm_time)
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    return payloads

@@ -97,7 +97,7 @@ class Ops:
         self.log.transition(action_id, "executing", "done", after=after, outcome=outcome)
         text = f":white_check_mark: <@{user}> ran `{action['command']}` (`{action_id}`): {action['summary']}"
         if action["kind"] == "redrive":
-            text = _redrive_result(action, after, user)
+            text = _redrive_result(action, {**after, "outcome": outcome}, user)
             if action["mode"] == "move":
                 return Reply(
                     text,
@@ -314,14 +314,17 @@ class Ops:
         if queue["depth"] == 0:
             raise Refused(f"`{queue['name']}` is empty: nothing to redrive")
         rate = int(c.options.get("rate", redrive.DEFAULT_RATE))
-        samples = self._samples(queue["url"])
+        from chalicelib.diagnosis.gather import peek_messages
+        from chalicelib.diagnosis.logs import redact
+
+        bodies, _ = peek_messages(self.sqs, queue["url"])
         common = {
             "kind": "redrive",
             "function": queue["name"],  # history and authorisation go by the queue's name
             "queue": queue["name"],
             "queue_arn": queue["arn"],
             "queue_url": queue["url"],
-            "details": [f"Sample: `{s}`" for s in samples],
+            "details": [f"Sample: `{redact(_sample(b))[:200]}`" for b in bodies[:SAMPLES_SHOWN]],
         }
         sources = self._dlq_sources(queue["url"])
         if sources:
@@ -353,7 +356,7 @@ class Ops:
         owner = redrive.dlq_owner(self.lam, queue["arn"])
         targets = {
             t.function.split(":function:", 1)[-1]
-            for t in (redrive.target_of(s, owner) for s in samples)
+            for t in (redrive.target_of(b, owner) for b in bodies)
             if t is not None
         }
         if not targets:
@@ -580,13 +583,6 @@ class Ops:
             sources.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
         return sources
 
-    def _samples(self, url: str) -> list[str]:
-        from chalicelib.diagnosis.gather import peek_messages
-        from chalicelib.diagnosis.logs import redact
-
-        bodies, _ = peek_messages(self.sqs, url)
-        return [redact(_compact(b))[:200] for b in bodies[:SAMPLES_SHOWN]]
-
     def _reserve_risks(self, current: int | None, target: int | None) -> list[str]:
         risks = []
         if target == 0:
@@ -667,11 +663,12 @@ def _p(value: int | None) -> str:
     return "none" if value is None else str(value)
 
 
-def _compact(body: str) -> str:
-    try:
-        return json.dumps(json.loads(body), separators=(",", ":"))
-    except ValueError:
+def _sample(body: str) -> str:
+    """A message as it would be replayed: a destination record's payload, else the body."""
+    target = redrive.target_of(body, "-")
+    if target is None or isinstance(target.payload, str):
         return body
+    return json.dumps(target.payload, separators=(",", ":"))
 
 
 def _redrive_result(action: dict[str, Any], after: dict[str, Any], user: str) -> str:

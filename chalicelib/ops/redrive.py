@@ -131,6 +131,7 @@ def replay(
     owner: str | None,
     limit: int,
     rate: int = DEFAULT_RATE,
+    visibility: int = REPLAY_VISIBILITY,
     deadline: float | None = None,
     clock: Callable[[], float] = time.monotonic,
     pace: Pace | None = None,
@@ -147,7 +148,7 @@ def replay(
         messages = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(10, limit - out.handled),
-            VisibilityTimeout=REPLAY_VISIBILITY,
+            VisibilityTimeout=visibility,
             WaitTimeSeconds=1 if empty_receives else 0,
         ).get("Messages", [])
         if not messages:

@@ -1,0 +1,224 @@
+"""Redrive loses nothing: replays deleted only once accepted; a killed run is finished by a rerun."""
+
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib import runtime
+from chalicelib.aws import Aws
+from chalicelib.ops.redrive import ReplayMarks, replay
+from devtools import fleet
+from devtools.fake_slack import FakeSlack
+from tests.functional.test_ops_commands import action_id, answers, click, slash
+
+QUEUE = "invoice-mailer-failed"
+
+
+class Killed(Exception):
+    """The bot's process dying half-way (a Lambda timeout, a crash)."""
+
+
+def record_invokes(lam: Any) -> list[dict[str, Any]]:
+    """Every payload the bot sent to Lambda's Invoke, seen through botocore's own event hooks."""
+    sent: list[dict[str, Any]] = []
+
+    def on_invoke(params: dict[str, Any], **_: Any) -> None:
+        assert params["InvocationType"] == "Event"
+        sent.append(json.loads(params["Payload"]))
+
+    lam.meta.events.register("provide-client-params.lambda.Invoke", on_invoke)
+    return sent
+
+
+def kill_on_delete_number(sqs: Any, n: int) -> None:
+    """Die just before the n-th delete: that message was replayed but is still in the DLQ."""
+    deletes = [0]
+
+    def on_delete(**_: Any) -> None:
+        deletes[0] += 1
+        if deletes[0] == n:
+            raise Killed
+
+    sqs.meta.events.register("before-call.sqs.DeleteMessage", on_delete)
+
+
+def function_gone(**_: Any) -> tuple[Any, dict[str, Any]]:
+    """Lambda's answer when the function was deleted since it failed (moto's stub accepts all)."""
+    error = {"Code": "ResourceNotFoundException", "Message": "Function not found"}
+    return SimpleNamespace(status_code=404), {"Error": error, "ResponseMetadata": {}}
+
+
+def depth(aws: boto3.Session, queue: str) -> int:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def run_replay(session: boto3.Session, visibility: int = 1, **hooks: Any) -> Any:
+    aws = Aws(session)
+    sqs, lam = aws.client("sqs"), aws.client("lambda")
+    sent = record_invokes(lam)
+    if "kill_at" in hooks:
+        kill_on_delete_number(sqs, hooks["kill_at"])
+    if hooks.get("refuse"):
+        lam.meta.events.register("before-call.lambda.Invoke", function_gone)
+    url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    marks = ReplayMarks(aws.client("dynamodb"), "shepherd-state", arn)
+    try:
+        outcome = replay(
+            sqs=sqs,
+            lam=lam,
+            marks=marks,
+            queue_url=url,
+            owner=None,
+            limit=100,
+            rate=500,
+            visibility=visibility,
+        )
+    except Killed:
+        outcome = None
+    return outcome, sent
+
+
+def test_replay_killed_half_way_is_finished_by_a_rerun_with_nothing_lost_or_doubled(
+    aws: boto3.Session,
+) -> None:
+    payloads = fleet.failed_deliveries(aws, count=12)
+    first, sent_first = run_replay(aws, kill_at=5)
+    assert first is None  # the process died
+    assert depth(aws, QUEUE) == 8  # 4 deleted; the 5th was replayed but not deleted
+    time.sleep(1.2)  # the dead run's in-flight messages become visible again
+    second, sent_second = run_replay(aws)
+    assert second.replayed == 7
+    assert second.already_replayed == 1  # the 5th: deleted now, not replayed twice
+    assert depth(aws, QUEUE) == 0
+    replayed = sent_first + sent_second
+    assert sorted(p["invoiceId"] for p in replayed) == sorted(p["invoiceId"] for p in payloads)
+
+
+def test_a_refused_replay_keeps_its_message(aws: boto3.Session) -> None:
+    fleet.failed_deliveries(aws, count=3)
+    outcome, _ = run_replay(aws, refuse=True)
+    assert outcome.replayed == 0
+    assert len(outcome.failed) == 3
+    assert all("ResourceNotFoundException" in f for f in outcome.failed)
+    time.sleep(1.2)
+    assert depth(aws, QUEUE) == 3
+
+
+@pytest.fixture(autouse=True)
+def _lazy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
+
+
+@pytest.fixture
+def slack_url(slack: FakeSlack) -> str:
+    import os
+
+    return os.environ["SLACK_API_URL"]
+
+
+def test_redrive_of_destination_records_previews_then_replays_every_message(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    payloads = fleet.failed_deliveries(aws, count=6)
+    slash(client, slack_url, f"redrive {QUEUE} --rate 50")
+    preview = answers(slack)[0]
+    assert "Replay 6 of 6" in preview["text"]
+    assert "invoice-mailer" in preview["text"]
+    assert "INV-209" in preview["text"]  # sample messages are shown
+    assert depth(aws, QUEUE) == 6  # the preview changed nothing
+    sent = record_invokes(runtime.aws().client("lambda"))
+    click(client, slack_url, "ops_confirm", action_id(preview, "ops_confirm"))
+    result = answers(slack)[1]
+    assert "replayed 6 message(s)" in result["text"]
+    assert depth(aws, QUEUE) == 0
+    assert sorted(p["invoiceId"] for p in sent) == sorted(p["invoiceId"] for p in payloads)
+    slash(client, slack_url, f"history {QUEUE}")
+    assert "done" in answers(slack)[2]["text"]
+
+
+def test_redrive_max_limits_the_replay_and_says_what_is_left(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.failed_deliveries(aws, count=5)
+    slash(client, slack_url, f"redrive {QUEUE} --max 2 --rate 50")
+    click(client, slack_url, "ops_confirm", action_id(answers(slack)[0], "ops_confirm"))
+    result = answers(slack)[1]["text"]
+    assert "replayed 2 message(s)" in result
+    assert "3 message(s) left" in result
+    assert depth(aws, QUEUE) == 3
+
+
+def test_redrive_of_a_queue_dlq_uses_a_message_move_back_to_its_source(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["dlq_backlog"], aws)
+    sqs = runtime.aws().client("sqs")
+    started: list[dict[str, Any]] = []
+
+    def start_move(**_: Any) -> tuple[Any, dict[str, Any]]:
+        # moto lacks message-move tasks: answer this one call as SQS would
+        return SimpleNamespace(status_code=200), {"TaskHandle": "task-1", "ResponseMetadata": {}}
+
+    sqs.meta.events.register(
+        "provide-client-params.sqs.StartMessageMoveTask", lambda params, **_: started.append(params)
+    )
+    sqs.meta.events.register("before-call.sqs.StartMessageMoveTask", start_move)
+    slash(client, slack_url, "redrive orders-dlq --rate 20")
+    preview = answers(slack)[0]
+    assert "Move 23 message(s) from `orders-dlq` back to `orders-queue`" in preview["text"]
+    click(client, slack_url, "ops_confirm", action_id(preview, "ops_confirm"))
+    assert started and started[0]["MaxNumberOfMessagesPerSecond"] == 20
+    assert action_id(answers(slack)[1], "ops_cancel_move")
+
+
+def test_redrive_max_on_a_queue_dlq_is_a_usage_error(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["dlq_backlog"], aws)
+    slash(client, slack_url, "redrive orders-dlq --max 5")
+    assert "`--max` applies to replays" in answers(slack)[0]["text"]
+
+
+def test_redrive_of_an_unknown_queue_is_a_clear_answer(
+    client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    slash(client, slack_url, "redrive ghost-dlq")
+    assert "no queue `ghost-dlq`" in answers(slack)[0]["text"]
+
+
+def test_redrive_by_a_stranger_is_refused_and_nothing_moves(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.failed_deliveries(aws, count=2)
+    slash(client, slack_url, f"redrive {QUEUE}", user="USTRANGER")
+    assert "Refused" in answers(slack)[0]["text"]
+    assert depth(aws, QUEUE) == 2
+
+
+def test_a_redrive_cannot_be_undone_and_says_why(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.failed_deliveries(aws, count=1)
+    slash(client, slack_url, f"redrive {QUEUE}")
+    action = action_id(answers(slack)[0], "ops_confirm")
+    click(client, slack_url, "ops_confirm", action)
+    slash(client, slack_url, f"undo {action}")
+    assert "cannot be undone" in answers(slack)[2]["text"]

@@ -1,0 +1,199 @@
+"""Adapters for the calls moto lacks, checked against botocore's own request/response shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from chalicelib.ops.provisioned import Provisioned
+from chalicelib.ops.redrive import MessageMoves, Pace, dlq_owner, target_of
+
+DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:orders-dlq"
+
+
+@pytest.fixture
+def sqs() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("sqs", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def lam() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_message_move_starts_back_to_the_source_at_the_capped_rate(sqs: Any) -> None:
+    client, stubber = sqs
+    stubber.add_response(
+        "start_message_move_task",
+        {"TaskHandle": "h-1"},
+        {"SourceArn": DLQ_ARN, "MaxNumberOfMessagesPerSecond": 25},
+    )
+    assert MessageMoves(client).start(DLQ_ARN, 25) == "h-1"
+
+
+def test_message_move_progress_reads_the_latest_task(sqs: Any) -> None:
+    client, stubber = sqs
+    stubber.add_response(
+        "list_message_move_tasks",
+        {
+            "Results": [
+                {
+                    "TaskHandle": "h-1",
+                    "Status": "RUNNING",
+                    "SourceArn": DLQ_ARN,
+                    "MaxNumberOfMessagesPerSecond": 25,
+                    "ApproximateNumberOfMessagesMoved": 40,
+                    "ApproximateNumberOfMessagesToMove": 100,
+                    "StartedTimestamp": 1,
+                }
+            ]
+        },
+        {"SourceArn": DLQ_ARN, "MaxResults": 1},
+    )
+    task = MessageMoves(client).latest(DLQ_ARN)
+    assert task is not None
+    assert (task["status"], task["moved"], task["to_move"], task["handle"]) == (
+        "RUNNING",
+        40,
+        100,
+        "h-1",
+    )
+
+
+def test_message_move_without_tasks_is_none(sqs: Any) -> None:
+    client, stubber = sqs
+    stubber.add_response("list_message_move_tasks", {"Results": []})
+    assert MessageMoves(client).latest(DLQ_ARN) is None
+
+
+def test_message_move_cancel_reports_what_was_moved(sqs: Any) -> None:
+    client, stubber = sqs
+    stubber.add_response(
+        "cancel_message_move_task", {"ApproximateNumberOfMessagesMoved": 7}, {"TaskHandle": "h-1"}
+    )
+    assert MessageMoves(client).cancel("h-1") == 7
+
+
+def test_provisioned_absent_is_none(lam: Any) -> None:
+    client, stubber = lam
+    stubber.add_client_error(
+        "get_provisioned_concurrency_config",
+        "ProvisionedConcurrencyConfigNotFoundException",
+        http_status_code=404,
+        expected_params={"FunctionName": "checkout-api", "Qualifier": "live"},
+    )
+    assert Provisioned(client).get("checkout-api", "live") is None
+
+
+def test_provisioned_other_errors_are_not_taken_for_absent(lam: Any) -> None:
+    client, stubber = lam
+    stubber.add_client_error(
+        "get_provisioned_concurrency_config", "AccessDeniedException", http_status_code=403
+    )
+    with pytest.raises(Exception, match="AccessDenied"):
+        Provisioned(client).get("checkout-api", "live")
+
+
+def test_provisioned_put_and_delete_on_the_qualifier(lam: Any) -> None:
+    client, stubber = lam
+    stubber.add_response(
+        "put_provisioned_concurrency_config",
+        {
+            "RequestedProvisionedConcurrentExecutions": 20,
+            "AllocatedProvisionedConcurrentExecutions": 0,
+            "Status": "IN_PROGRESS",
+        },
+        {
+            "FunctionName": "checkout-api",
+            "Qualifier": "live",
+            "ProvisionedConcurrentExecutions": 20,
+        },
+    )
+    stubber.add_response(
+        "delete_provisioned_concurrency_config",
+        {},
+        {"FunctionName": "checkout-api", "Qualifier": "live"},
+    )
+    config = Provisioned(client).put("checkout-api", "live", 20)
+    assert (config["requested"], config["status"]) == (20, "IN_PROGRESS")
+    Provisioned(client).delete("checkout-api", "live")
+
+
+def test_provisioned_all_lists_every_qualifier(lam: Any) -> None:
+    client, stubber = lam
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:checkout-api"
+    stubber.add_response(
+        "list_provisioned_concurrency_configs",
+        {
+            "ProvisionedConcurrencyConfigs": [
+                {
+                    "FunctionArn": f"{arn}:live",
+                    "RequestedProvisionedConcurrentExecutions": 20,
+                    "AllocatedProvisionedConcurrentExecutions": 20,
+                    "Status": "READY",
+                }
+            ]
+        },
+        {"FunctionName": "checkout-api"},
+    )
+    [config] = Provisioned(client).all("checkout-api")
+    assert (config["qualifier"], config["allocated"], config["status"]) == ("live", 20, "READY")
+
+
+def test_dlq_owner_is_the_function_whose_dead_letter_config_targets_the_queue(lam: Any) -> None:
+    client, stubber = lam
+    stubber.add_response(
+        "list_functions",
+        {
+            "Functions": [
+                {"FunctionName": "other", "DeadLetterConfig": {"TargetArn": "arn:aws:sqs:x"}},
+                {"FunctionName": "orders-worker", "DeadLetterConfig": {"TargetArn": DLQ_ARN}},
+            ]
+        },
+    )
+    assert dlq_owner(client, DLQ_ARN) == "orders-worker"
+
+
+def test_destination_record_goes_back_to_the_qualified_function_with_its_payload() -> None:
+    body = (
+        '{"requestContext": {"functionArn": "arn:aws:lambda:us-east-1:1:function:mailer:live"},'
+        ' "requestPayload": {"invoiceId": "INV-1"}}'
+    )
+    target = target_of(body, None)
+    assert target is not None
+    assert target.function.endswith(":function:mailer:live")
+    assert target.payload == {"invoiceId": "INV-1"}
+
+
+def test_async_dlq_message_is_the_payload_and_goes_to_the_dlq_owner() -> None:
+    target = target_of('{"orderId": "O-1"}', "orders-worker")
+    assert target is not None
+    assert (target.function, target.payload) == ("orders-worker", {"orderId": "O-1"})
+
+
+def test_message_without_a_known_origin_has_no_target() -> None:
+    assert target_of('{"orderId": "O-1"}', None) is None
+
+
+def test_pace_spreads_calls_evenly_at_the_rate() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pace = Pace(4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        pace.wait()
+    assert slept == [0.25, 0.25, 0.25, 0.25]
