@@ -36,6 +36,7 @@ package: install  ## the CloudFormation/SAM package, linted
 bench: install  ## performance figures (printed, not asserted)
 	$(BIN)/python benchmarks/diagnosis_fanout.py
 	$(BIN)/python benchmarks/import_time.py
+	$(BIN)/python benchmarks/ack_latency.py
 
 lock:  ## re-resolve pinned dependencies (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11

@@ -2,25 +2,36 @@
 
 1. a moto server on 127.0.0.1 (the AWS account), 2. `shepherd local-setup`, 3. a demo fleet with
 real failures seeded in it, 4. the Slack stand-in printing what the bot posts, 5. the demo alarms
-replayed through the real handlers, 6. `chalice local` serving /slack/events until Ctrl-C.
+replayed through the real handlers, 6. `chalice local` serving /slack/events, 7. a prompt where
+`/ops …` typed in is signed and sent to it as Slack would, with the buttons numbered to click.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
+from devtools.console import HELP, Console
+
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_PORT = int(os.environ.get("SHEPHERD_LOCAL_PORT", "8000"))
+SIGNING_SECRET = "local-signing-secret"
+CONSOLE: Console | None = None
 
 
 def _print_message(method: str, message: Any) -> None:
     from devtools.fake_slack import as_text
+
+    if CONSOLE is not None:
+        CONSOLE.number_buttons(message.blocks)
 
     where = f"{message.channel}" + (f" (thread {message.thread_ts})" if message.thread_ts else "")
     verb = {"chat.update": "updated", "chat.postEphemeral": "only you see"}.get(method, "posted")
@@ -43,6 +54,14 @@ def main() -> int:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
+    # Replays invoke demo functions: answer them without Docker, as Lambda accepts an async invoke.
+    urllib.request.urlopen(
+        urllib.request.Request(
+            f"http://{host}:{port}/moto-api/config",
+            data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+    ).read()
     slack = FakeSlackServer(FakeSlack(on_message=_print_message)).__enter__()
     env = {
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
@@ -51,7 +70,7 @@ def main() -> int:
         "AWS_DEFAULT_REGION": "us-east-1",
         "SLACK_API_URL": slack.url,
         "SLACK_BOT_TOKEN": "xoxb-local-demo",
-        "SLACK_SIGNING_SECRET": "local-signing-secret",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SHEPHERD_CHANNEL": "#ops-alarms",
         "SHEPHERD_TABLE": "shepherd-state",
         "SHEPHERD_OPERATORS": "ULOCALOPS",
@@ -69,9 +88,13 @@ def main() -> int:
     from devtools import fleet
 
     scenarios = fleet.seed(list(fleet.DEMO))
+    failed = fleet.failed_deliveries()
+    fleet.releases()
     print(
         "Demo fleet seeded: "
         + ", ".join(f"{s.function} ({s.kind.replace('_', ' ')})" for s in scenarios)
+        + f"; invoice-mailer has versions 1-3 behind alias live and {len(failed)} failed events "
+        "in invoice-mailer-failed"
     )
     print("Replaying their alarms through Shepherd's handlers…", flush=True)
 
@@ -90,10 +113,8 @@ def main() -> int:
     if os.environ.get("SHEPHERD_DEMO_ONCE"):
         moto.stop()
         return 0
-    print(
-        f"chalice local on http://127.0.0.1:{CHALICE_PORT} (POST /slack/events). Ctrl-C to stop.",
-        flush=True,
-    )
+    global CONSOLE
+    endpoint = f"http://127.0.0.1:{CHALICE_PORT}/slack/events"
     local = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "chalice"),
@@ -107,13 +128,52 @@ def main() -> int:
         env={**os.environ, **env},
     )
     try:
-        return local.wait()
+        if not _wait_for_port(CHALICE_PORT, local):
+            print("chalice local did not start; see its output above", file=sys.stderr)
+            return 1
+        CONSOLE = Console(endpoint, SIGNING_SECRET, slack.response_url(""))
+        print(
+            f"\nchalice local serves {endpoint}; you are operator ULOCALOPS in #ops-alarms.\n"
+            f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
+            "click Confirm · /ops redrive invoice-mailer-failed · /ops history\n",
+            flush=True,
+        )
+        _prompt(CONSOLE)
+        return 0
     except KeyboardInterrupt:
-        local.send_signal(signal.SIGINT)
-        local.wait(timeout=10)
         return 0
     finally:
+        local.send_signal(signal.SIGINT)
+        try:
+            local.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            local.kill()
         moto.stop()
+
+
+def _prompt(console: Console) -> None:
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print("ops> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return
+        if not interactive:
+            print(f"ops> {line.strip()}", flush=True)
+        problem = console.line(line)
+        if problem:
+            print(problem, flush=True)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
 
 
 if __name__ == "__main__":

@@ -709,3 +709,14 @@ def failed_deliveries(
         record = destination_record(f"{arn}:$LATEST", payload, s.alarm_time)
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
     return payloads
+
+
+def releases(session: boto3.Session | None = None, function: str = "invoice-mailer") -> None:
+    """Three published versions of a demo function and a `live` alias on the newest."""
+    s = Seeder(session)
+    lam = s.client("lambda")
+    lam.publish_version(FunctionName=function, Description="release r1")
+    for revision in (2, 3):
+        lam.update_function_code(FunctionName=function, ZipFile=_code(function, revision))
+        lam.publish_version(FunctionName=function, Description=f"release r{revision}")
+    lam.create_alias(FunctionName=function, Name="live", FunctionVersion="3")

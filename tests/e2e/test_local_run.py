@@ -1,0 +1,76 @@
+"""`make run` as a newcomer uses it: `/ops …` typed into the Slack stand-in reaches `chalice local`
+signed as Slack signs it, against the moto server and the demo fleet."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+SESSION = """\
+/ops status invoice-mailer
+/ops alias invoice-mailer live rollback
+click Confirm
+/ops alias invoice-mailer live
+click Undo
+click Confirm
+/ops redrive invoice-mailer-failed --rate 200
+click Confirm
+/ops history
+/ops concurrency invoice-mailer reserve banana
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def transcript() -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_", "SHEPHERD_"))}
+    env["SHEPHERD_LOCAL_PORT"] = str(free_port())
+    done = subprocess.run(
+        [sys.executable, "-m", "devtools.demo"],
+        input=SESSION,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_demo_alarms_are_diagnosed_before_the_prompt(transcript: str) -> None:
+    assert "5 alarms diagnosed" in transcript
+    assert "ops> /ops status invoice-mailer" in transcript
+
+
+def test_status_answers_from_the_demo_fleet(transcript: str) -> None:
+    assert "`live` → v3" in transcript
+
+
+def test_rollback_is_previewed_confirmed_and_undone(transcript: str) -> None:
+    assert "v3 → v2" in transcript
+    assert "ran `/ops alias invoice-mailer live rollback`" in transcript
+    assert "*invoice-mailer:live* → version 2" in transcript
+    assert "v2 → v3" in transcript  # the undo's preview
+
+
+def test_redrive_replays_every_failed_event(transcript: str) -> None:
+    assert "Replay 12 of 12" in transcript
+    assert "replayed 12 message(s)" in transcript
+
+
+def test_a_typo_gets_usage_help(transcript: str) -> None:
+    assert "reserved concurrency must be a whole number" in transcript
