@@ -56,3 +56,13 @@ def on_failure(event: Any) -> dict[str, Any]:
 def slack_events() -> Any:
     """Slash commands and button clicks, signature-verified before anything else."""
     return _runtime().slack_handler(app).handle(app.current_request)
+
+
+AUDIT_SCHEDULE = os.environ.get("SHEPHERD_AUDIT_SCHEDULE", "rate(1 day)")
+
+
+@app.schedule(AUDIT_SCHEDULE, name="nightly_iam_audit")
+def nightly_iam_audit(event: Any) -> dict[str, Any]:
+    """The IAM wildcard audit on a schedule: posts only what is new and what was fixed."""
+    result: dict[str, Any] = _runtime().nightly_iam_audit()
+    return result

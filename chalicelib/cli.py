@@ -1,4 +1,4 @@
-"""`shepherd`: diagnose an event file, set up local resources (PRODUCT.md §7)."""
+"""`shepherd`: diagnose an event file, audit IAM, set up local resources (PRODUCT.md §7)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from chalicelib.errors import BadInput
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -26,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("event_file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    a = sub.add_parser("audit", help="IAM wildcard audit of the account or of a file")
+    a.add_argument(
+        "--input", metavar="FILE", help="output of `aws iam get-account-authorization-details`"
+    )
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a.add_argument("filter", nargs="?", help="a finding kind, or a principal/policy name glob")
     sub.add_parser(
         "local-setup", help="create the bot's own resources in the configured AWS endpoint"
     )
@@ -33,8 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "diagnose":
             return _diagnose(Path(args.event_file), as_json=args.json)
+        if args.command == "audit":
+            return _audit(args.input, args.filter, as_json=args.json)
         return _local_setup()
-    except CliBadInput as exc:
+    except (CliBadInput, BadInput) as exc:
         print(f"shepherd: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:
@@ -67,6 +77,21 @@ def _diagnose(path: Path, *, as_json: bool) -> int:
     else:
         for result in results:
             print(_text(result))
+    return EXIT_OK
+
+
+def _audit(input_file: str | None, only: str | None, *, as_json: bool) -> int:
+    from chalicelib.audit import analyzer, report, source, suppressions
+
+    if input_file:
+        details = source.read(Path(input_file))
+    else:
+        from chalicelib.aws import Aws
+        from chalicelib.config import Settings
+
+        details = source.fetch(Aws(region=Settings.from_env().region).client("iam"))
+    result = analyzer.audit(details, suppressions=suppressions.load(), only=only)
+    print(json.dumps(result.to_json(), indent=2) if as_json else report.text(result))
     return EXIT_OK
 
 

@@ -116,3 +116,17 @@ def slack_handler(chalice_app: Any) -> Any:
 
         lambda_client = LocalLambdaClient(chalice_app, Config())
     return ChaliceSlackRequestHandler(app=bolt, chalice=chalice_app, lambda_client=lambda_client)
+
+
+def nightly_iam_audit() -> dict[str, Any]:
+    from chalicelib.audit.runs import scheduled
+    from chalicelib.state import AuditRuns
+
+    deps = alarm_deps()
+    outcome = scheduled(
+        deps.aws.client("iam"),
+        AuditRuns(deps.aws.client("dynamodb"), settings().table),
+        deps.slack,
+        deps.channel,
+    )
+    return {"new": outcome.new, "fixed": outcome.fixed, "posted": outcome.posted}

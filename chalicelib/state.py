@@ -6,6 +6,7 @@ and knows nothing of Slack or alarms beyond what it stores.
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from dataclasses import dataclass
@@ -238,3 +239,46 @@ class ActionLog:
             Limit=limit,
         )
         return [json.loads(i["doc"]["S"]) for i in response.get("Items", [])]
+
+
+class AuditRuns:
+    """Each scheduled audit's finding keys, so the next run reports only what is new and fixed."""
+
+    def __init__(self, client: Any, table: str, clock: Any = time.time) -> None:
+        self.client = client
+        self.table = table
+        self.clock = clock
+
+    def latest(self) -> list[str] | None:
+        item = self.client.get_item(
+            TableName=self.table,
+            Key={"pk": {"S": "audit"}, "sk": {"S": "latest"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return list(json.loads(gzip.decompress(item["keys"]["B"])))
+
+    def save(self, keys: list[str], summary: dict[str, Any]) -> None:
+        """The latest keys (compressed: thousands of findings fit an item), and a dated record."""
+        now = self.clock()
+        packed = gzip.compress(json.dumps(sorted(keys)).encode(), mtime=0)
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": "audit"},
+                "sk": {"S": "latest"},
+                "keys": {"B": packed},
+                "at": {"N": str(now)},
+            },
+        )
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": "audit"},
+                "sk": {"S": f"run#{now:017.6f}"},
+                "doc": {"S": json.dumps(summary)},
+                "keys": {"B": packed},
+                "expires_at": {"N": str(int(now) + 90 * 24 * 3600)},
+            },
+        )

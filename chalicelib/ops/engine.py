@@ -21,15 +21,13 @@ KEEP_UNRESERVED = 100  # Lambda keeps 100 of the account's concurrency unreserve
 CONFIRM, CANCEL, UNDO, CANCEL_MOVE = "ops_confirm", "ops_cancel", "ops_undo", "ops_cancel_move"
 REDRIVE_BUDGET = 240.0  # seconds a replay may run in one invocation (api_handler timeout is 300)
 SAMPLES_SHOWN = 3
-NOT_YET = {
-    "audit": "the IAM wildcard audit is not available in this version of Shepherd yet",
-}
 
 
 @dataclass
 class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
+    thread: list[str] | None = None  # set: post in the channel, with these replies in its thread
 
 
 class Ops:
@@ -61,8 +59,6 @@ class Ops:
     def run(self, text: str, user: str) -> Reply:
         try:
             command = parse(text)
-            if command.verb in NOT_YET:
-                return Reply(f":construction: {NOT_YET[command.verb]}.")
             if command.mutating:
                 return self._propose(command, text, user)
             show: Callable[[Command], Reply] = getattr(self, f"_show_{command.verb}")
@@ -225,6 +221,16 @@ class Ops:
         self._function(c.target)
         diagnosis = diagnose(gather(on_demand_alarm(c.target or "", self.aws), self.aws))
         return Reply(headline(diagnosis), render(diagnosis))
+
+    def _show_audit(self, c: Command) -> Reply:
+        from chalicelib.audit import report, runs
+
+        result = runs.run(self.aws.client("iam"), only=c.target)
+        title = "IAM wildcard audit" + (f" · {c.target}" if c.target else "")
+        blocks = report.summary_blocks(result, title)
+        return Reply(
+            f"{title}: {report.counts(result)}", blocks, report.thread_texts(result.findings)
+        )
 
     def _show_history(self, c: Command) -> Reply:
         actions = self.log.history(c.target)

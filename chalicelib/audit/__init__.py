@@ -1,0 +1,1 @@
+"""The IAM wildcard audit (PRODUCT.md §6): pure analysis over GetAccountAuthorizationDetails."""

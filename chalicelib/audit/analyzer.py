@@ -1,0 +1,438 @@
+"""Find the wildcards in an account's IAM: `audit(details) -> Report`. Pure; no I/O.
+
+Input is the shape of GetAccountAuthorizationDetails. Each policy document is analysed once
+(results are cached by document), then its findings are placed at every principal that holds it,
+after that principal's unconditional Denies have removed what they cover.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from chalicelib.audit.catalogue import Catalogue, glob_regex
+from chalicelib.audit.kinds import KINDS, SEVERITIES, lower
+from chalicelib.audit.policy import Statement, statements
+from chalicelib.audit.suppressions import Suppression, match
+from chalicelib.errors import BadInput
+
+SHOWN_ACTIONS = 50
+RESTRICTING_TRUST_KEYS = frozenset(
+    {
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "sts:externalid",
+    }
+)
+SERVICE_LINKED_PATH = "/aws-service-role/"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    severity: str
+    principal: str  # "role/deploy-bot", "user/alice", "group/admins", "(unattached)"
+    policy: str  # an inline policy's name, a managed policy's ARN, or "trust policy"
+    statement: str  # the Sid, else "#<index>"
+    detail: str
+    actions: tuple[str, ...]  # the expanded actions that make it risky, at most SHOWN_ACTIONS
+    actions_total: int
+
+    @property
+    def key(self) -> str:
+        """What identifies a finding from one run to the next (new / fixed)."""
+        return f"{self.kind}|{self.principal}|{self.policy}|{self.statement}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "principal": self.principal,
+            "policy": self.policy,
+            "statement": self.statement,
+            "detail": self.detail,
+            "actions": list(self.actions),
+            "actions_total": self.actions_total,
+        }
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    catalogue: str
+    principals: dict[str, int]
+    policies: int
+    suppressed: int = 0
+    expired_suppressions: int = 0
+    unresolved: list[str] = field(default_factory=list)  # attached policies not in the input
+
+    def summary(self) -> dict[str, Any]:
+        by_kind = Counter(f.kind for f in self.findings)
+        by_severity = Counter(f.severity for f in self.findings)
+        return {
+            "findings": len(self.findings),
+            "by_severity": {s: by_severity[s] for s in SEVERITIES if by_severity[s]},
+            "by_kind": {k: by_kind[k] for k in KINDS if by_kind[k]},
+            "principals": self.principals,
+            "policies": self.policies,
+            "suppressed": self.suppressed,
+            "expired_suppressions": self.expired_suppressions,
+            "unresolved_policies": self.unresolved,
+            "catalogue": self.catalogue,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summary": self.summary(), "findings": [f.to_json() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A finding of one statement, before it is placed at a principal."""
+
+    kind: str
+    severity: str
+    statement: str
+    detail: str
+    actions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    raws: tuple[_Raw, ...]
+    denied: frozenset[str]  # what unconditional Denies on every resource remove
+
+
+class Analyzer:
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self._cache: dict[str, _Analysis] = {}
+
+    # --- one document ------------------------------------------------------------------------
+
+    def analyse(self, doc: Any) -> _Analysis:
+        key = doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._analyse(statements(doc))
+        return cached
+
+    def _analyse(self, stmts: list[Statement]) -> _Analysis:
+        raws: list[_Raw] = []
+        denied: set[str] = set()
+        for s in stmts:
+            granted = self._granted(s)
+            if s.effect == "Deny":
+                if not s.condition_keys and not s.not_resource and _covers_all(s.resources):
+                    denied |= granted
+                continue  # a Deny never produces a finding
+            if s.effect == "Allow" and granted:
+                raws.extend(self._allow(s, granted))
+        return _Analysis(tuple(raws), frozenset(denied))
+
+    def _granted(self, s: Statement) -> frozenset[str]:
+        expanded = frozenset().union(*(self.catalogue.expand(a) for a in s.actions))
+        return self.catalogue.all - expanded if s.not_action else expanded
+
+    def _allow(self, s: Statement, granted: frozenset[str]) -> Iterator[_Raw]:
+        everything = s.not_resource or _covers_all(s.resources)
+        star = any(a.strip() in ("*", "*:*") for a in s.actions) and not s.not_action
+        conditioned = bool(s.condition_keys)
+        note = (
+            f"; condition on {', '.join(s.condition_keys)} lowers severity" if conditioned else ""
+        )
+
+        def raw(
+            kind: str, detail: str, actions: frozenset[str], severity: str | None = None
+        ) -> _Raw:
+            base = severity or KINDS[kind].severity
+            return _Raw(kind, lower(base) if conditioned else base, s.label, detail + note, actions)
+
+        if star and everything:
+            yield raw("full_admin", "Allow * on *: every action on every resource", granted)
+            return
+        if star:
+            yield raw(
+                "action_wildcard",
+                f"Allow every action on {_resources(s)}",
+                granted,
+            )
+        if s.not_action:
+            yield raw(
+                "not_action",
+                f"Allow everything except {', '.join(s.actions)} on {_resources(s)}: "
+                f"{len(granted)} actions",
+                granted,
+                "high" if everything else "medium",
+            )
+        if s.not_resource:
+            yield raw(
+                "not_resource",
+                f"Allow {_list(s.actions)} on every resource except {', '.join(s.resources)}",
+                granted,
+            )
+        for pattern in s.actions if not (star or s.not_action) else ():
+            service, _, action = pattern.partition(":")
+            if action == "*" and service and not any(c in service for c in "*?"):
+                actions = self.catalogue.of_service(service)
+                perms = any(self.catalogue.levels.get(a) == "P" for a in actions)
+                yield raw(
+                    "service_wildcard",
+                    f"Allow {pattern}: all {len(actions)} actions of {service.lower()}",
+                    actions or frozenset([pattern.lower()]),
+                    "high" if perms else None,
+                )
+        risky = self.catalogue.risky(granted)
+        if everything and risky and not star:
+            perms = any(self.catalogue.levels.get(a) == "P" for a in risky)
+            yield raw(
+                "resource_wildcard",
+                f"{len(risky)} write/permissions actions ({_list(s.actions)}) on "
+                f"{'every resource' if s.not_resource else _resources(s)}",
+                risky,
+                "high" if perms else None,
+            )
+        if (
+            "iam:PassRole" in granted
+            and "iam:passedtoservice" not in s.condition_keys
+            and (s.not_resource or any(_covers_all_roles(r) for r in s.resources))
+        ):
+            yield raw(
+                "pass_role_wildcard",
+                "iam:PassRole on every role without iam:PassedToService: whoever holds it can "
+                "hand any role, admin included, to a service they control",
+                frozenset(["iam:PassRole"]),
+            )
+
+    def trust(self, doc: Any) -> list[_Raw]:
+        out = []
+        for s in statements(doc):
+            if s.effect != "Allow" or not any(_anyone(p) for p in s.principals):
+                continue
+            restricting = sorted(RESTRICTING_TRUST_KEYS.intersection(s.condition_keys))
+            if restricting:
+                continue
+            who = ", ".join(p for p in s.principals if _anyone(p))
+            detail = f"Principal {who} may {_list(s.actions)} with no org, account, source or external-id condition"
+            severity = KINDS["trust_wildcard"].severity
+            if s.condition_keys:
+                severity = lower(severity)
+                detail += f"; condition on {', '.join(s.condition_keys)} lowers severity"
+            out.append(_Raw("trust_wildcard", severity, s.label, detail, frozenset(s.actions)))
+        return out
+
+    # --- the account -------------------------------------------------------------------------
+
+    def audit(
+        self,
+        details: dict[str, Any],
+        suppressions: Iterable[Suppression] = (),
+        today: date | None = None,
+        only: str | None = None,
+    ) -> Report:
+        _check_shape(details)
+        managed = {p["Arn"]: p for p in details.get("Policies", [])}
+        unresolved: set[str] = set()
+        attached: set[str] = set()
+        findings: list[Finding] = []
+
+        def managed_doc(arn: str) -> Any:
+            policy = managed.get(arn)
+            if policy is None:
+                unresolved.add(arn)
+                return None
+            attached.add(arn)
+            return _default_version(policy)
+
+        def holdings(
+            inline: list[dict[str, Any]], arns: list[dict[str, Any]], prefix: str = ""
+        ) -> list[tuple[str, Any]]:
+            out = [(f"{prefix}{p['PolicyName']}", p["PolicyDocument"]) for p in inline]
+            for a in arns:
+                doc = managed_doc(a["PolicyArn"])
+                if doc is not None:
+                    out.append((a["PolicyArn"], doc))
+            return out
+
+        groups = {g["GroupName"]: g for g in details.get("GroupDetailList", [])}
+        members: Counter[str] = Counter()
+        for role in details.get("RoleDetailList", []):
+            principal = f"role/{role['RoleName']}"
+            held = holdings(role.get("RolePolicyList", []), role.get("AttachedManagedPolicies", []))
+            linked = str(role.get("Path", "")).startswith(SERVICE_LINKED_PATH)
+            placed = self._place(principal, held)
+            trust_doc = role.get("AssumeRolePolicyDocument")
+            if trust_doc:
+                placed += [
+                    _finding(r, principal, "trust policy", r.actions) for r in self.trust(trust_doc)
+                ]
+            if linked:  # AWS owns these roles: worth knowing, not worth paging anyone
+                placed = [_informational(f) for f in placed]
+            findings += placed
+        for user in details.get("UserDetailList", []):
+            held = holdings(user.get("UserPolicyList", []), user.get("AttachedManagedPolicies", []))
+            for name in user.get("GroupList", []):
+                members[name] += 1
+                group = groups.get(name)
+                if group:
+                    held += holdings(
+                        group.get("GroupPolicyList", []),
+                        group.get("AttachedManagedPolicies", []),
+                        prefix=f"group {name}: ",
+                    )
+            findings += self._place(f"user/{user['UserName']}", held)
+        for name, group in groups.items():
+            if not members[name]:  # members carry their groups' findings; an empty group its own
+                findings += self._place(
+                    f"group/{name}",
+                    holdings(
+                        group.get("GroupPolicyList", []), group.get("AttachedManagedPolicies", [])
+                    ),
+                )
+        for arn, policy in managed.items():
+            if arn not in attached and not arn.startswith("arn:aws:iam::aws:"):
+                loose = self._place("(unattached)", [(arn, _default_version(policy))])
+                findings += [replace(f, severity="low") for f in loose]
+        if only:
+            findings = [f for f in findings if _selected(f, only)]
+        kept, suppressed, expired = match(findings, suppressions, today or date.today())
+        kept.sort(key=lambda f: (SEVERITIES.index(f.severity), f.kind, f.principal, f.policy))
+        return Report(
+            findings=kept,
+            catalogue=self.catalogue.label,
+            principals={
+                "roles": len(details.get("RoleDetailList", [])),
+                "users": len(details.get("UserDetailList", [])),
+                "groups": len(groups),
+            },
+            policies=len(managed),
+            suppressed=suppressed,
+            expired_suppressions=expired,
+            unresolved=sorted(unresolved),
+        )
+
+    def _place(self, principal: str, held: list[tuple[str, Any]]) -> list[Finding]:
+        analyses = [(label, self.analyse(doc)) for label, doc in held]
+        denied = frozenset().union(*(a.denied for _, a in analyses))
+        out = []
+        for label, analysis in analyses:
+            for r in analysis.raws:
+                actions = r.actions - denied if denied else r.actions
+                if actions:
+                    out.append(_finding(r, principal, label, actions, denied & r.actions))
+        return out
+
+
+def _finding(
+    r: _Raw,
+    principal: str,
+    policy: str,
+    actions: frozenset[str],
+    removed: frozenset[str] = frozenset(),
+) -> Finding:
+    detail = r.detail + (f" ({len(removed)} denied elsewhere)" if removed else "")
+    shown = sorted(actions)[:SHOWN_ACTIONS]
+    return Finding(
+        r.kind, r.severity, principal, policy, r.statement, detail, tuple(shown), len(actions)
+    )
+
+
+def _informational(f: Finding) -> Finding:
+    return replace(f, severity="info", detail=f"{f.detail}; service-linked role (managed by AWS)")
+
+
+def _selected(f: Finding, only: str) -> bool:
+    if only in KINDS:
+        return f.kind == only
+    pattern = only if any(c in only for c in "*?") else f"*{only}*"
+    return fnmatch.fnmatchcase(f.principal.lower(), pattern.lower()) or fnmatch.fnmatchcase(
+        f.policy.lower(), pattern.lower()
+    )
+
+
+def _default_version(policy: dict[str, Any]) -> Any:
+    versions = policy.get("PolicyVersionList", [])
+    default = policy.get("DefaultVersionId")
+    for v in versions:
+        if v.get("IsDefaultVersion") or (default and v.get("VersionId") == default):
+            return v.get("Document")
+    raise BadInput(f"policy {policy.get('Arn')} has no default version in the input")
+
+
+def _covers_all(resources: tuple[str, ...]) -> bool:
+    """`*`, or an ARN that is wildcards after its service (`arn:aws:s3:::*`, `arn:aws:sqs:*:*:*`)."""
+    for r in resources:
+        parts = r.split(":")
+        if r == "*" or (
+            len(parts) >= 6 and parts[0] == "arn" and all(p in ("", "*") for p in parts[3:])
+        ):
+            return True
+    return False
+
+
+def _covers_all_roles(resource: str) -> bool:
+    if _covers_all((resource,)):
+        return True
+    parts = resource.split(":")
+    if len(parts) < 6 or parts[2].lower() not in ("iam", "*"):
+        return False
+    account = parts[4] if parts[4] and "*" not in parts[4] else "123456789012"
+    probe = f"arn:aws:iam::{account}:role/some/path/any-role-name"
+    return bool(glob_regex(resource).fullmatch(probe))
+
+
+def _anyone(principal: str) -> bool:
+    if principal in ("*", "AWS:*"):
+        return True
+    if principal.startswith("AWS:"):
+        parts = principal[4:].split(":")
+        return len(parts) >= 5 and "*" in parts[4]  # arn:aws:iam::*:root, any account
+    return False
+
+
+def _resources(s: Statement) -> str:
+    return "every resource" if _covers_all(s.resources) else _list(s.resources)
+
+
+def _list(values: tuple[str, ...], limit: int = 3) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _check_shape(details: Any) -> None:
+    if not isinstance(details, dict) or not any(
+        k in details for k in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+    ):
+        raise BadInput(
+            "not the output of get-account-authorization-details: expected an object with "
+            "UserDetailList, GroupDetailList, RoleDetailList or Policies"
+        )
+    for key in ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"):
+        if not isinstance(details.get(key, []), list):
+            raise BadInput(f"{key} must be a list")
+
+
+def audit(
+    details: dict[str, Any],
+    catalogue: Catalogue | None = None,
+    suppressions: Iterable[Suppression] = (),
+    today: date | None = None,
+    only: str | None = None,
+) -> Report:
+    """The wildcard findings of an account (GetAccountAuthorizationDetails shape)."""
+    from chalicelib.audit.catalogue import load
+
+    try:
+        return Analyzer(catalogue or load()).audit(details, suppressions, today, only)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadInput(f"malformed authorization details: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,145 @@
+"""An audit report for people: terminal text, Slack summary and thread, and what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.audit.analyzer import Finding, Report
+from chalicelib.audit.kinds import KINDS
+
+ICONS = {
+    "critical": ":red_circle:",
+    "high": ":large_orange_circle:",
+    "medium": ":large_yellow_circle:",
+    "low": ":white_circle:",
+    "info": ":information_source:",
+}
+THREAD_CHUNK = 2800  # a section's text is at most 3,000 characters
+
+
+@dataclass(frozen=True)
+class Change:
+    new: list[Finding]
+    fixed: list[str]  # keys of findings no longer reported
+
+    @property
+    def empty(self) -> bool:
+        return not self.new and not self.fixed
+
+
+def diff(previous: Iterable[str] | None, report: Report) -> Change:
+    """What is new and what was fixed since the previous run's finding keys."""
+    before = set(previous or ())
+    now = {f.key for f in report.findings}
+    return Change([f for f in report.findings if f.key not in before], sorted(before - now))
+
+
+def counts(report: Report) -> str:
+    s = report.summary()
+    parts = [f"{n} {sev}" for sev, n in s["by_severity"].items()]
+    return f"{s['findings']} finding(s)" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def text(report: Report) -> str:
+    s = report.summary()
+    p = s["principals"]
+    lines = [
+        f"IAM wildcard audit: {counts(report)} in {p['roles']} roles, {p['users']} users, "
+        f"{p['groups']} groups, {s['policies']} managed policies "
+        f"(catalogue {s['catalogue']}; {s['suppressed']} suppressed"
+        + (
+            f", {s['expired_suppressions']} under expired suppressions"
+            if s["expired_suppressions"]
+            else ""
+        )
+        + ")"
+    ]
+    for f in report.findings:
+        lines.append(f"{f.severity:<9}{f.kind:<20}{f.principal}  {f.policy}  [{f.statement}]")
+        lines.append(f"         {f.detail}")
+        if f.actions:
+            more = (
+                f" … +{f.actions_total - len(f.actions)}"
+                if f.actions_total > len(f.actions)
+                else ""
+            )
+            lines.append(
+                f"         {', '.join(f.actions[:8])}{' …' if len(f.actions) > 8 else ''}{more}"
+            )
+    if s["unresolved_policies"]:
+        lines.append("Attached but not in the input: " + ", ".join(s["unresolved_policies"]))
+    return "\n".join(lines)
+
+
+def line(f: Finding) -> str:
+    actions = ", ".join(f"`{a}`" for a in f.actions[:5])
+    more = f" +{f.actions_total - 5}" if f.actions_total > 5 else ""
+    return (
+        f"{ICONS.get(f.severity, '')} *{KINDS[f.kind].title}* · `{f.principal}` · "
+        f"{_policy(f.policy)} [{f.statement}]\n{f.detail}"
+        + (f"\n{actions}{more}" if actions else "")
+    )
+
+
+def summary_blocks(
+    report: Report, title: str, change: Change | None = None
+) -> list[dict[str, Any]]:
+    s = report.summary()
+    kinds = ", ".join(f"{KINDS[k].title.lower()}: {n}" for k, n in s["by_kind"].items()) or "none"
+    body = f"*{counts(report)}* · {kinds}"
+    if change is not None:
+        body = f"*{len(change.new)} new*, *{len(change.fixed)} fixed* since the last run\n" + body
+    context = (
+        f"{s['principals']['roles']} roles · {s['principals']['users']} users · "
+        f"{s['principals']['groups']} groups · {s['policies']} managed policies · "
+        f"{s['suppressed']} suppressed"
+        + (
+            f" · {s['expired_suppressions']} under expired suppressions"
+            if s["expired_suppressions"]
+            else ""
+        )
+        + f" · catalogue {s['catalogue']}"
+    )
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": context[:3000]}]},
+    ]
+
+
+def thread_texts(
+    findings: list[Finding], fixed: list[str] | None = None, limit: int = 20
+) -> list[str]:
+    """The details, a few thread messages of at most THREAD_CHUNK characters each."""
+    items = [line(f) for f in findings]
+    if fixed:
+        items += [":white_check_mark: fixed: " + _fixed(key) for key in fixed]
+    chunks: list[str] = []
+    current = ""
+    for item in items:
+        if len(current) + len(item) + 2 > THREAD_CHUNK:
+            chunks.append(current)
+            current = ""
+            if len(chunks) == limit:
+                break
+        current = f"{current}\n\n{item}" if current else item
+    else:
+        if current:
+            chunks.append(current)
+    shown = sum(c.count("\n\n") + 1 for c in chunks)
+    if shown < len(items):
+        chunks.append(
+            f"… and {len(items) - shown} more: run `shepherd audit --json` for all of them"
+        )
+    return chunks
+
+
+def _fixed(key: str) -> str:
+    kind, principal, policy, statement = [*key.split("|"), "", "", ""][:4]
+    return f"{KINDS[kind].title if kind in KINDS else kind} · `{principal}` · {_policy(policy)} [{statement}]"
+
+
+def _policy(policy: str) -> str:
+    return f"`{policy.rsplit('/', 1)[-1]}`" if policy.startswith("arn:") else f"`{policy}`"
