@@ -105,6 +105,7 @@ class _Raw:
     statement: str
     detail: str
     actions: frozenset[str]
+    shown: tuple[str, ...]  # the riskiest few, ordered once per document, not per principal
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,14 @@ class Analyzer:
             kind: str, detail: str, actions: frozenset[str], severity: str | None = None
         ) -> _Raw:
             base = severity or KINDS[kind].severity
-            return _Raw(kind, lower(base) if conditioned else base, s.label, detail + note, actions)
+            return _Raw(
+                kind,
+                lower(base) if conditioned else base,
+                s.label,
+                detail + note,
+                actions,
+                self._shown(actions),
+            )
 
         if star and everything:
             yield raw("full_admin", "Allow * on *: every action on every resource", granted)
@@ -228,7 +236,10 @@ class Analyzer:
             if s.condition_keys:
                 severity = lower(severity)
                 detail += f"; condition on {', '.join(s.condition_keys)} lowers severity"
-            out.append(_Raw("trust_wildcard", severity, s.label, detail, frozenset(s.actions)))
+            actions = frozenset(s.actions)
+            out.append(
+                _Raw("trust_wildcard", severity, s.label, detail, actions, self._shown(actions))
+            )
         return out
 
     # --- the account -------------------------------------------------------------------------
@@ -274,7 +285,8 @@ class Analyzer:
             trust_doc = role.get("AssumeRolePolicyDocument")
             if trust_doc:
                 placed += [
-                    _finding(r, principal, "trust policy", r.actions) for r in self.trust(trust_doc)
+                    _finding(r, principal, "trust policy", r.shown, len(r.actions))
+                    for r in self.trust(trust_doc)
                 ]
             if linked:  # AWS owns these roles: worth knowing, not worth paging anyone
                 placed = [_informational(f) for f in placed]
@@ -327,24 +339,33 @@ class Analyzer:
         out = []
         for label, analysis in analyses:
             for r in analysis.raws:
-                actions = r.actions - denied if denied else r.actions
-                if actions:
-                    out.append(_finding(r, principal, label, actions, denied & r.actions))
+                if not denied or denied.isdisjoint(r.actions):
+                    out.append(_finding(r, principal, label, r.shown, len(r.actions)))
+                    continue
+                left = r.actions - denied
+                if left:
+                    detail = f"{r.detail} ({len(r.actions) - len(left)} denied elsewhere)"
+                    out.append(
+                        _finding(
+                            replace(r, detail=detail),
+                            principal,
+                            label,
+                            self._shown(left),
+                            len(left),
+                        )
+                    )
         return out
 
+    def _shown(self, actions: frozenset[str]) -> tuple[str, ...]:
+        """Permissions management first, then write, tagging, read, list; at most SHOWN_ACTIONS."""
+        levels = self.catalogue.levels
+        rank = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}
+        ordered = sorted(actions, key=lambda a: (rank.get(levels.get(a, ""), 5), a))
+        return tuple(ordered[:SHOWN_ACTIONS])
 
-def _finding(
-    r: _Raw,
-    principal: str,
-    policy: str,
-    actions: frozenset[str],
-    removed: frozenset[str] = frozenset(),
-) -> Finding:
-    detail = r.detail + (f" ({len(removed)} denied elsewhere)" if removed else "")
-    shown = sorted(actions)[:SHOWN_ACTIONS]
-    return Finding(
-        r.kind, r.severity, principal, policy, r.statement, detail, tuple(shown), len(actions)
-    )
+
+def _finding(r: _Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:
+    return Finding(r.kind, r.severity, principal, policy, r.statement, r.detail, shown, total)
 
 
 def _informational(f: Finding) -> Finding:
