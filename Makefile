@@ -37,6 +37,7 @@ bench: install  ## performance figures (printed, not asserted)
 	$(BIN)/python benchmarks/diagnosis_fanout.py
 	$(BIN)/python benchmarks/import_time.py
 	$(BIN)/python benchmarks/ack_latency.py
+	$(BIN)/python benchmarks/iam_audit.py
 
 lock:  ## re-resolve pinned dependencies (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11

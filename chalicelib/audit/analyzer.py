@@ -8,14 +8,14 @@ after that principal's unconditional Denies have removed what they cover.
 from __future__ import annotations
 
 import fnmatch
-import json
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from chalicelib.audit.catalogue import Catalogue, glob_regex
+from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex
 from chalicelib.audit.kinds import KINDS, SEVERITIES, lower
 from chalicelib.audit.policy import Statement, statements
 from chalicelib.audit.suppressions import Suppression, match
@@ -104,14 +104,14 @@ class _Raw:
     severity: str
     statement: str
     detail: str
-    actions: frozenset[str]
+    actions: ActionSet
     shown: tuple[str, ...]  # the riskiest few, ordered once per document, not per principal
 
 
 @dataclass(frozen=True)
 class _Analysis:
     raws: tuple[_Raw, ...]
-    denied: frozenset[str]  # what unconditional Denies on every resource remove
+    denied: ActionSet  # what unconditional Denies on every resource remove
 
 
 class Analyzer:
@@ -122,7 +122,7 @@ class Analyzer:
     # --- one document ------------------------------------------------------------------------
 
     def analyse(self, doc: Any) -> _Analysis:
-        key = doc if isinstance(doc, str) else json.dumps(doc, sort_keys=True)
+        key = doc if isinstance(doc, str) else repr(doc)  # same document, same findings
         cached = self._cache.get(key)
         if cached is None:
             cached = self._cache[key] = self._analyse(statements(doc))
@@ -130,7 +130,7 @@ class Analyzer:
 
     def _analyse(self, stmts: list[Statement]) -> _Analysis:
         raws: list[_Raw] = []
-        denied: set[str] = set()
+        denied = EMPTY
         for s in stmts:
             granted = self._granted(s)
             if s.effect == "Deny":
@@ -139,13 +139,24 @@ class Analyzer:
                 continue  # a Deny never produces a finding
             if s.effect == "Allow" and granted:
                 raws.extend(self._allow(s, granted))
-        return _Analysis(tuple(raws), frozenset(denied))
+        return _Analysis(tuple(raws), denied)
 
-    def _granted(self, s: Statement) -> frozenset[str]:
-        expanded = frozenset().union(*(self.catalogue.expand(a) for a in s.actions))
-        return self.catalogue.all - expanded if s.not_action else expanded
+    def _granted(self, s: Statement) -> ActionSet:
+        key = tuple(sorted(a.strip().lower() for a in s.actions))
+        return self._complement(key) if s.not_action else self._union(key)
 
-    def _allow(self, s: Statement, granted: frozenset[str]) -> Iterator[_Raw]:
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one analyzer per audit; bounded
+    def _union(self, patterns: tuple[str, ...]) -> ActionSet:
+        out = EMPTY
+        for a in patterns:
+            out = out | self.catalogue.expand(a)
+        return out
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - NotAction lists repeat across policies
+    def _complement(self, patterns: tuple[str, ...]) -> ActionSet:
+        return self.catalogue.all - self._union(patterns)
+
+    def _allow(self, s: Statement, granted: ActionSet) -> Iterator[_Raw]:
         everything = s.not_resource or _covers_all(s.resources)
         star = any(a.strip() in ("*", "*:*") for a in s.actions) and not s.not_action
         conditioned = bool(s.condition_keys)
@@ -153,9 +164,7 @@ class Analyzer:
             f"; condition on {', '.join(s.condition_keys)} lowers severity" if conditioned else ""
         )
 
-        def raw(
-            kind: str, detail: str, actions: frozenset[str], severity: str | None = None
-        ) -> _Raw:
+        def raw(kind: str, detail: str, actions: ActionSet, severity: str | None = None) -> _Raw:
             base = severity or KINDS[kind].severity
             return _Raw(
                 kind,
@@ -193,16 +202,16 @@ class Analyzer:
             service, _, action = pattern.partition(":")
             if action == "*" and service and not any(c in service for c in "*?"):
                 actions = self.catalogue.of_service(service)
-                perms = any(self.catalogue.levels.get(a) == "P" for a in actions)
+                perms = self.catalogue.has_perms(actions)
                 yield raw(
                     "service_wildcard",
                     f"Allow {pattern}: all {len(actions)} actions of {service.lower()}",
-                    actions or frozenset([pattern.lower()]),
+                    actions or self.catalogue.expand(pattern),
                     "high" if perms else None,
                 )
-        risky = self.catalogue.risky(granted)
-        if everything and risky and not star:
-            perms = any(self.catalogue.levels.get(a) == "P" for a in risky)
+        risky = self.catalogue.risky(granted) if everything and not star else EMPTY
+        if risky:
+            perms = self.catalogue.has_perms(risky)
             yield raw(
                 "resource_wildcard",
                 f"{len(risky)} write/permissions actions ({_list(s.actions)}) on "
@@ -211,7 +220,7 @@ class Analyzer:
                 "high" if perms else None,
             )
         if (
-            "iam:PassRole" in granted
+            self.catalogue.contains(granted, "iam:PassRole")
             and "iam:passedtoservice" not in s.condition_keys
             and (s.not_resource or any(_covers_all_roles(r) for r in s.resources))
         ):
@@ -219,7 +228,7 @@ class Analyzer:
                 "pass_role_wildcard",
                 "iam:PassRole on every role without iam:PassedToService: whoever holds it can "
                 "hand any role, admin included, to a service they control",
-                frozenset(["iam:PassRole"]),
+                self.catalogue.expand("iam:PassRole"),
             )
 
     def trust(self, doc: Any) -> list[_Raw]:
@@ -236,7 +245,7 @@ class Analyzer:
             if s.condition_keys:
                 severity = lower(severity)
                 detail += f"; condition on {', '.join(s.condition_keys)} lowers severity"
-            actions = frozenset(s.actions)
+            actions = self._union(tuple(a.strip().lower() for a in s.actions))
             out.append(
                 _Raw("trust_wildcard", severity, s.label, detail, actions, self._shown(actions))
             )
@@ -318,7 +327,8 @@ class Analyzer:
         if only:
             findings = [f for f in findings if _selected(f, only)]
         kept, suppressed, expired = match(findings, suppressions, today or date.today())
-        kept.sort(key=lambda f: (SEVERITIES.index(f.severity), f.kind, f.principal, f.policy))
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        kept.sort(key=lambda f: (rank[f.severity], f.kind, f.principal, f.policy))
         return Report(
             findings=kept,
             catalogue=self.catalogue.label,
@@ -335,33 +345,29 @@ class Analyzer:
 
     def _place(self, principal: str, held: list[tuple[str, Any]]) -> list[Finding]:
         analyses = [(label, self.analyse(doc)) for label, doc in held]
-        denied = frozenset().union(*(a.denied for _, a in analyses))
+        denied = EMPTY
+        for _, a in analyses:
+            denied = denied | a.denied
         out = []
         for label, analysis in analyses:
             for r in analysis.raws:
-                if not denied or denied.isdisjoint(r.actions):
+                removed = r.actions & denied if denied else EMPTY
+                if not removed:
                     out.append(_finding(r, principal, label, r.shown, len(r.actions)))
                     continue
-                left = r.actions - denied
-                if left:
-                    detail = f"{r.detail} ({len(r.actions) - len(left)} denied elsewhere)"
-                    out.append(
-                        _finding(
-                            replace(r, detail=detail),
-                            principal,
-                            label,
-                            self._shown(left),
-                            len(left),
-                        )
-                    )
+                left = len(r.actions) - len(removed)
+                if not left:
+                    continue  # an unconditional Deny takes back everything this grant gives
+                shown = tuple(a for a in r.shown if not self.catalogue.contains(removed, a))
+                if len(shown) < min(SHOWN_ACTIONS, left):
+                    shown = self._shown(r.actions - removed)
+                detail = f"{r.detail} ({len(removed)} denied elsewhere)"
+                out.append(_finding(replace(r, detail=detail), principal, label, shown, left))
         return out
 
-    def _shown(self, actions: frozenset[str]) -> tuple[str, ...]:
+    def _shown(self, actions: ActionSet) -> tuple[str, ...]:
         """Permissions management first, then write, tagging, read, list; at most SHOWN_ACTIONS."""
-        levels = self.catalogue.levels
-        rank = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}
-        ordered = sorted(actions, key=lambda a: (rank.get(levels.get(a, ""), 5), a))
-        return tuple(ordered[:SHOWN_ACTIONS])
+        return self.catalogue.first(actions, SHOWN_ACTIONS)
 
 
 def _finding(r: _Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:
@@ -390,6 +396,7 @@ def _default_version(policy: dict[str, Any]) -> Any:
     raise BadInput(f"policy {policy.get('Arn')} has no default version in the input")
 
 
+@functools.lru_cache(maxsize=65536)
 def _covers_all(resources: tuple[str, ...]) -> bool:
     """`*`, or an ARN that is wildcards after its service (`arn:aws:s3:::*`, `arn:aws:sqs:*:*:*`)."""
     for r in resources:
@@ -401,6 +408,7 @@ def _covers_all(resources: tuple[str, ...]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=65536)
 def _covers_all_roles(resource: str) -> bool:
     if _covers_all((resource,)):
         return True

