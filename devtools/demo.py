@@ -90,6 +90,7 @@ def main() -> int:
     scenarios = fleet.seed(list(fleet.DEMO))
     failed = fleet.failed_deliveries()
     fleet.releases()
+    fleet.iam_drift()
     print(
         "Demo fleet seeded: "
         + ", ".join(f"{s.function} ({s.kind.replace('_', ' ')})" for s in scenarios)
@@ -135,7 +136,7 @@ def main() -> int:
         print(
             f"\nchalice local serves {endpoint}; you are operator ULOCALOPS in #ops-alarms.\n"
             f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
-            "click Confirm · /ops redrive invoice-mailer-failed · /ops history\n",
+            "click Confirm · /ops redrive invoice-mailer-failed · /ops audit · /ops history\n",
             flush=True,
         )
         _prompt(CONSOLE)

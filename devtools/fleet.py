@@ -720,3 +720,49 @@ def releases(session: boto3.Session | None = None, function: str = "invoice-mail
         lam.update_function_code(FunctionName=function, ZipFile=_code(function, revision))
         lam.publish_version(FunctionName=function, Description=f"release r{revision}")
     lam.create_alias(FunctionName=function, Name="live", FunctionVersion="3")
+
+
+def iam_drift(session: boto3.Session | None = None) -> None:
+    """Two roles that drifted toward `*`, for the audit to find."""
+    iam = Seeder(session).client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    grants = {
+        "legacy-deployer": {
+            "Effect": "Allow",
+            "Action": ["IAM:passrole", "lambda:*"],
+            "Resource": "*",
+        },
+        "reporting-etl": {"Effect": "Allow", "Action": "s3:Put*", "Resource": "*"},
+    }
+    for name, statement in grants.items():
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=trust if name == "legacy-deployer" else _lambda_trust(),
+        )
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=f"{name}-inline",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+
+
+def _lambda_trust() -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )

@@ -17,10 +17,10 @@ class Kind:
 KINDS = {
     k.id: k
     for k in (
-        Kind("full_admin", "critical", "Allow * on *"),
-        Kind("action_wildcard", "high", "Allow Action * (on narrower resources)"),
+        Kind("full_admin", "critical", "Full admin: every action on every resource"),
+        Kind("action_wildcard", "high", "Every action, on narrower resources"),
         Kind("service_wildcard", "medium", "Allow every action of a service"),
-        Kind("resource_wildcard", "medium", "Write or permissions actions on Resource *"),
+        Kind("resource_wildcard", "medium", "Write or permissions actions on every resource"),
         Kind("not_action", "high", "Allow with NotAction"),
         Kind("not_resource", "medium", "Allow with NotResource"),
         Kind("pass_role_wildcard", "high", "iam:PassRole on every role"),

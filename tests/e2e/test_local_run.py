@@ -25,6 +25,7 @@ click Confirm
 click Confirm
 /ops history
 /ops concurrency invoice-mailer reserve banana
+/ops audit
 """
 
 
@@ -74,3 +75,9 @@ def test_redrive_replays_every_failed_event(transcript: str) -> None:
 
 def test_a_typo_gets_usage_help(transcript: str) -> None:
     assert "reserved concurrency must be a whole number" in transcript
+
+
+def test_audit_reports_the_drifted_roles_in_a_thread(transcript: str) -> None:
+    assert "IAM wildcard audit" in transcript
+    assert "role/legacy-deployer" in transcript
+    assert "Anyone may assume the role" in transcript
