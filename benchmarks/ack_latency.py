@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +54,7 @@ def main() -> None:
     from moto.server import ThreadedMotoServer
 
     from devtools.fake_slack import FakeSlackServer
+    from devtools.moto_config import lambda_without_docker
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -62,13 +62,7 @@ def main() -> None:
     moto.start()
     host, port = moto.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    urllib.request.urlopen(
-        urllib.request.Request(
-            f"{endpoint}/moto-api/config",
-            data=json.dumps({"lambda": {"use_docker": False}}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-    ).read()
+    lambda_without_docker(endpoint)
     env = {
         **os.environ,
         "AWS_ENDPOINT_URL": endpoint,

@@ -146,18 +146,8 @@ class ActionLog:
         self.clock = clock
 
     def create(self, action: dict[str, Any]) -> None:
-        now = self.clock()
-        item = {**action, "status": "proposed", "created": now}
-        self.client.put_item(
-            TableName=self.table,
-            Item={
-                "pk": {"S": f"action#{action['id']}"},
-                "sk": {"S": "-"},
-                "doc": {"S": json.dumps(item)},
-                "status": {"S": "proposed"},
-            },
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        item = {**action, "status": "proposed", "created": self.clock()}
+        self._put(item, ConditionExpression="attribute_not_exists(pk)")
 
     def get(self, action_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
@@ -176,18 +166,7 @@ class ActionLog:
             return None
         updated = {**current, **fields, "status": new, f"{new}_at": self.clock()}
         try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": f"action#{action_id}"},
-                    "sk": {"S": "-"},
-                    "doc": {"S": json.dumps(updated)},
-                    "status": {"S": new},
-                },
-                ConditionExpression="#s = :old",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":old": {"S": old}},
-            )
+            self._put(updated, when_status=old)
         except self.client.exceptions.ConditionalCheckFailedException:
             return None
         if new in ("done", "failed", "refused"):
@@ -197,20 +176,28 @@ class ActionLog:
     def note(self, action_id: str, **fields: Any) -> None:
         """Add fields (progress, a cancellation) to an action without moving its status."""
         current = self.get(action_id)
-        if current is None:
-            return
-        updated = {**current, **fields}
+        if current is not None:
+            self._put({**current, **fields}, when_status=current["status"])
+
+    def _put(
+        self, action: dict[str, Any], when_status: str | None = None, **condition: Any
+    ) -> None:
+        """Write an action item; with `when_status`, only while its status is still that."""
+        if when_status is not None:
+            condition = {
+                "ConditionExpression": "#s = :s",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":s": {"S": when_status}},
+            }
         self.client.put_item(
             TableName=self.table,
             Item={
-                "pk": {"S": f"action#{action_id}"},
+                "pk": {"S": f"action#{action['id']}"},
                 "sk": {"S": "-"},
-                "doc": {"S": json.dumps(updated)},
-                "status": {"S": current["status"]},
+                "doc": {"S": json.dumps(action)},
+                "status": {"S": action["status"]},
             },
-            ConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": current["status"]}},
+            **condition,
         )
 
     def record_refusal(self, action: dict[str, Any]) -> None:

@@ -8,18 +8,17 @@ replayed through the real handlers, 6. `chalice local` serving /slack/events, 7.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from devtools.console import HELP, Console
+from devtools.moto_config import lambda_without_docker
 
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_PORT = int(os.environ.get("SHEPHERD_LOCAL_PORT", "8000"))
@@ -55,13 +54,7 @@ def main() -> int:
     moto.start()
     host, port = moto.get_host_and_port()
     # Replays invoke demo functions: answer them without Docker, as Lambda accepts an async invoke.
-    urllib.request.urlopen(
-        urllib.request.Request(
-            f"http://{host}:{port}/moto-api/config",
-            data=json.dumps({"lambda": {"use_docker": False}}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-    ).read()
+    lambda_without_docker(f"http://{host}:{port}")
     slack = FakeSlackServer(FakeSlack(on_message=_print_message)).__enter__()
     env = {
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",

@@ -39,6 +39,8 @@ def bot_env(
     monkeypatch.setenv("SHEPHERD_CHANNEL", "#ops-alarms")
     monkeypatch.setenv("SHEPHERD_TABLE", "shepherd-state")
     monkeypatch.setenv("SHEPHERD_OPERATORS", "UOPERATOR")
+    # Lazy listeners run in-process (bolt's local Lambda client) instead of re-invoking Lambda.
+    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
     runtime.reset()
     yield
     runtime.reset()
@@ -52,3 +54,11 @@ def client(bot_env: None) -> Iterator[Any]:
 
     with Client(app) as c:
         yield c
+
+
+@pytest.fixture
+def slack_url(slack: FakeSlack) -> str:
+    """The fake Slack's Web API base; response_urls are built from it."""
+    import os
+
+    return os.environ["SLACK_API_URL"]

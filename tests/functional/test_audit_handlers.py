@@ -7,7 +7,6 @@ import json
 import os
 
 import boto3
-import pytest
 from chalice.test import Client
 
 from devtools.fake_slack import FakeSlack
@@ -83,11 +82,6 @@ def test_schedule_posts_first_run_then_only_new_and_fixed_then_nothing(
     third = client.lambda_.invoke("nightly_iam_audit", tick(client)).payload
     assert third == {"new": 0, "fixed": 0, "posted": False}
     assert len(posts(slack)) == before
-
-
-@pytest.fixture(autouse=True)
-def _lazy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
 
 
 def test_ops_audit_posts_summary_with_details_in_a_thread(

@@ -20,11 +20,6 @@ from tests.functional.conftest import SIGNING_SECRET
 OPERATOR, STRANGER = "UOPERATOR", "USTRANGER"
 
 
-@pytest.fixture(autouse=True)
-def _lazy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
-
-
 def signed(body: str, secret: str = SIGNING_SECRET, age: int = 0) -> dict[str, str]:
     ts = str(int(time.time()) - age)
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -93,13 +88,6 @@ def reserved(aws: boto3.Session, function: str) -> int | None:
         .get_function_concurrency(FunctionName=function)
         .get("ReservedConcurrentExecutions")
     )
-
-
-@pytest.fixture
-def slack_url(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> str:
-    import os
-
-    return os.environ["SLACK_API_URL"]
 
 
 def test_unsigned_request_is_rejected_before_anything_runs(

@@ -151,18 +151,6 @@ def test_stranger_cannot_provision_and_the_refusal_is_recorded(
 # --- through Slack ------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _lazy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
-
-
-@pytest.fixture
-def slack_url(slack: FakeSlack) -> str:
-    import os
-
-    return os.environ["SLACK_API_URL"]
-
-
 def test_member_of_an_operator_user_group_may_change(
     client: Client,
     slack_url: str,

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import boto3
-import pytest
 from chalice.test import Client
 
 from chalicelib import runtime
@@ -120,18 +119,6 @@ def test_a_refused_replay_keeps_its_message(aws: boto3.Session) -> None:
     assert all("ResourceNotFoundException" in f for f in outcome.failed)
     time.sleep(1.2)
     assert depth(aws, QUEUE) == 3
-
-
-@pytest.fixture(autouse=True)
-def _lazy_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
-
-
-@pytest.fixture
-def slack_url(slack: FakeSlack) -> str:
-    import os
-
-    return os.environ["SLACK_API_URL"]
 
 
 def test_redrive_of_destination_records_previews_then_replays_every_message(
