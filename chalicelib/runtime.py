@@ -17,6 +17,9 @@ def configure_logging() -> None:
     logging.getLogger().setLevel(level)
     for noisy in ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Bolt warns that SLACK_BOT_TOKEN in the environment is unused when a client is passed in:
+    # by design here (the client carries the token and Shepherd's retry handlers).
+    logging.getLogger("slack_bolt.App").setLevel(logging.ERROR)
 
 
 @functools.cache

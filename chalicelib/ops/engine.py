@@ -394,7 +394,11 @@ class Ops:
         try:
             config = provisioned.get(function, alias)
         except Exception as exc:
-            raise UpstreamFailure("lambda", str(exc), error_code(exc)) from exc
+            raise UpstreamFailure(
+                "lambda",
+                f"could not read the provisioned concurrency of {function}:{alias}; nothing was changed",
+                error_code(exc),
+            ) from exc
         current = config["requested"] if config else None
         if target is None and current is None:
             raise UsageError(f"*{function}:{alias}* has no provisioned concurrency")

@@ -203,3 +203,25 @@ def test_status_button_of_a_dlq_diagnosis_answers_with_the_queue(
     status = answers(slack)[1]["text"]
     assert "23 message(s) waiting" in status
     assert "Dead-letter queue of: `orders-queue`" in status
+
+
+def test_provision_when_lambda_cannot_be_read_says_so_and_changes_nothing(
+    stubbed: tuple[Ops, Stubber],
+) -> None:
+    ops, stubber = stubbed
+    stubber.add_response("get_function", {"Configuration": CONFIG}, {"FunctionName": FN})
+    stubber.add_response(
+        "get_alias",
+        {"Name": ALIAS, "FunctionVersion": "3"},
+        {"FunctionName": FN, "Name": ALIAS},
+    )
+    stubber.add_client_error(
+        "get_provisioned_concurrency_config",
+        "ServiceException",
+        "<html><h1>upstream page</h1></html>",
+        http_status_code=500,
+    )
+    reply = ops.run(f"concurrency {FN} provision 5 --alias {ALIAS}", "UOPERATOR")
+    assert reply.text.startswith(":x: lambda: ServiceException: could not read")
+    assert "<html>" not in reply.text
+    assert ops.log.history(FN) == []
