@@ -17,9 +17,6 @@ def configure_logging() -> None:
     logging.getLogger().setLevel(level)
     for noisy in ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    # Bolt warns that SLACK_BOT_TOKEN in the environment is unused when a client is passed in:
-    # by design here (the client carries the token and Shepherd's retry handlers).
-    logging.getLogger("slack_bolt.App").setLevel(logging.ERROR)
 
 
 @functools.cache
@@ -105,7 +102,12 @@ def slack_handler(chalice_app: Any) -> Any:
     s = settings()
     a = aws()
     token = s.resolve_bot_token(a.fetch_secret)
+    bolt_log = logging.getLogger("shepherd.slack")
+    # Bolt warns that SLACK_BOT_TOKEN in the environment goes unused when a client is passed in:
+    # that is by design (the client carries the token and Shepherd's retry handlers).
+    bolt_log.addFilter(lambda record: "will be unused" not in record.getMessage())
     bolt = App(
+        logger=bolt_log,
         signing_secret=s.resolve_signing_secret(a.fetch_secret),
         client=web_client(token, s.slack_api_url),
         process_before_response=True,

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devtools.aws_gaps import AwsGapsServer
 from devtools.console import HELP, Console
 from devtools.moto_config import lambda_without_docker
 
@@ -55,9 +56,12 @@ def main() -> int:
     host, port = moto.get_host_and_port()
     # Replays invoke demo functions: answer them without Docker, as Lambda accepts an async invoke.
     lambda_without_docker(f"http://{host}:{port}")
+    # In front of moto: the few calls it lacks (account settings, provisioned concurrency,
+    # message-move tasks), so that every /ops command works on the demo fleet.
+    aws_front = AwsGapsServer(f"http://{host}:{port}").__enter__()
     slack = FakeSlackServer(FakeSlack(on_message=_print_message)).__enter__()
     env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ENDPOINT_URL": aws_front.url,
         "AWS_ACCESS_KEY_ID": "demo",
         "AWS_SECRET_ACCESS_KEY": "demo",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -71,7 +75,8 @@ def main() -> int:
     }
     os.environ.update(env)
     print(
-        f"AWS emulator (moto) on {env['AWS_ENDPOINT_URL']}; Slack stand-in on {slack.url}",
+        f"AWS emulator (moto) on http://{host}:{port}, reached through {aws_front.url}; "
+        f"Slack stand-in on {slack.url}",
         flush=True,
     )
 

@@ -26,6 +26,12 @@ click Confirm
 /ops history
 /ops concurrency invoice-mailer reserve banana
 /ops audit
+/ops concurrency invoice-mailer provision 5 --alias live
+click Confirm
+/ops status invoice-mailer
+/ops concurrency payments-capture reserve 990
+/ops redrive orders-dlq --rate 500
+click Confirm
 """
 
 
@@ -81,3 +87,18 @@ def test_audit_reports_the_drifted_roles_in_a_thread(transcript: str) -> None:
     assert "IAM wildcard audit" in transcript
     assert "role/legacy-deployer" in transcript
     assert "Anyone may assume the role" in transcript
+
+
+def test_provisioned_concurrency_is_set_on_the_alias(transcript: str) -> None:
+    assert "Provisioned concurrency of *invoice-mailer:live*: none → 5" in transcript
+    assert "`live` 5/5 READY" in transcript
+
+
+def test_reserving_past_the_unreserved_pool_minus_100_is_refused(transcript: str) -> None:
+    assert "would leave fewer than 100 unreserved" in transcript
+
+
+def test_a_queue_dlq_goes_back_with_a_message_move(transcript: str) -> None:
+    assert "Move 23 message(s) from `orders-dlq` back to `orders-queue`" in transcript
+    assert "moving 23 message(s)" in transcript
+    assert "Cancel move" in transcript
