@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.aws import Aws, error_code
@@ -175,7 +176,51 @@ class Ops:
         dlq = (config.get("DeadLetterConfig") or {}).get("TargetArn")
         if dlq:
             lines.append(f"DLQ: `{dlq.rsplit(':', 1)[-1]}`")
+        lines.append(self._last_hour(c.target or ""))
         return Reply("\n".join(lines))
+
+    def _last_hour(self, function: str) -> str:
+        """Invocations, errors (as a rate), throttles and the longest duration over the last hour."""
+        end = datetime.now(UTC)
+        queries = [
+            ("inv", "Invocations", "Sum"),
+            ("err", "Errors", "Sum"),
+            ("thr", "Throttles", "Sum"),
+            ("max", "Duration", "Maximum"),
+        ]
+        try:
+            response = self.aws.client("cloudwatch").get_metric_data(
+                MetricDataQueries=[
+                    {
+                        "Id": key,
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "AWS/Lambda",
+                                "MetricName": metric,
+                                "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                            },
+                            "Period": 3600,
+                            "Stat": stat,
+                        },
+                    }
+                    for key, metric, stat in queries
+                ],
+                StartTime=end - timedelta(hours=1),
+                EndTime=end,
+            )
+        except Exception as exc:
+            return f"Last hour: could not check ({error_code(exc)})"
+        values = {
+            r["Id"]: (max if r["Id"] == "max" else sum)(r.get("Values") or [0.0])
+            for r in response.get("MetricDataResults", [])
+        }
+        invocations, errors = values.get("inv", 0.0), values.get("err", 0.0)
+        rate = f" ({errors / invocations:.1%})" if invocations else ""
+        longest = f" · longest {values['max']:.0f} ms" if values.get("max") else ""
+        return (
+            f"Last hour: {invocations:.0f} invocations · {errors:.0f} errors{rate} · "
+            f"{values.get('thr', 0.0):.0f} throttles{longest}"
+        )
 
     def _queue_status(self, queue: dict[str, Any]) -> Reply:
         lines = [

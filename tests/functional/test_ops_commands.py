@@ -209,3 +209,13 @@ def test_unknown_function_is_a_clear_answer(
 ) -> None:
     slash(client, slack_url, "status ghost")
     assert "no function `ghost`" in answers(slack)[0]["text"]
+
+
+def test_status_shows_last_hour_health_with_errors_as_a_rate(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["code_error"], aws)
+    slash(client, slack_url, "status cart-service")
+    status = answers(slack)[0]["text"]
+    assert "Last hour:" in status
+    assert "errors (" in status  # a rate of invocations, not a bare count
