@@ -124,3 +124,25 @@ def test_local_setup_is_safe_to_run_twice(env: dict[str, str]) -> None:
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert "created" in first.stdout
     assert "exists" in second.stdout
+
+
+def test_audit_of_the_account_reads_iam_through_boto3(env: dict[str, str]) -> None:
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    os.environ["AWS_ENDPOINT_URL"] = env["AWS_ENDPOINT_URL"]
+    try:
+        fleet.iam_drift(session)
+    finally:
+        del os.environ["AWS_ENDPOINT_URL"]
+    result = shepherd(env, "audit", "--json")
+    assert result.returncode == 0, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert {(f["principal"], f["kind"]) for f in findings} >= {
+        ("role/legacy-deployer", "trust_wildcard"),
+        ("role/legacy-deployer", "pass_role_wildcard"),
+        ("role/reporting-etl", "resource_wildcard"),
+    }
+    readable = shepherd(env, "audit", "reporting-etl")
+    assert "role/reporting-etl" in readable.stdout
+    assert "legacy-deployer" not in readable.stdout
