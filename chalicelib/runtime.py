@@ -81,11 +81,12 @@ def operators() -> Any:
     from chalicelib.slack.poster import web_client
 
     s = settings()
+    rules = load_rules()
     groups = None
-    if any(o.startswith("S") for o in s.operators) or load_rules():
+    if any(o.startswith("S") for o in s.operators) or rules:
         token = s.resolve_bot_token(aws().fetch_secret)
         groups = slack_group_members(web_client(token, s.slack_api_url))
-    return Operators(s.operators, load_rules(), groups)
+    return Operators(s.operators, rules, groups)
 
 
 @functools.cache

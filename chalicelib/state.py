@@ -158,10 +158,19 @@ class ActionLog:
         return json.loads(item["doc"]["S"]) if item else None
 
     def transition(
-        self, action_id: str, old: str, new: str, **fields: Any
+        self,
+        action_id: str,
+        old: str,
+        new: str,
+        current: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> dict[str, Any] | None:
-        """Move an action from `old` to `new` status; None if it was not in `old` (already taken)."""
-        current = self.get(action_id)
+        """Move an action from `old` to `new` status; None if it was not in `old` (already taken).
+
+        `current` is the action as the caller just read it; the write is conditional on the
+        stored status either way, so a stale copy can only lose the race, never win it twice.
+        """
+        current = current or self.get(action_id)
         if current is None or current["status"] != old:
             return None
         updated = {**current, **fields, "status": new, f"{new}_at": self.clock()}

@@ -304,16 +304,30 @@ def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         ev.metrics.update(_metric_data(cw, "AWS/SQS", {"QueueName": r.name}, QUEUE_METRICS, ev))
 
     def feeding_functions() -> None:
-        lam = aws.client("lambda", r.region)
-        for page in lam.get_paginator("list_functions").paginate():
-            for f in page.get("Functions", []):
-                if (f.get("DeadLetterConfig") or {}).get("TargetArn") == r.arn:
-                    queue.source_functions.append(f["FunctionName"])
+        queue.source_functions.extend(dead_letter_functions(aws.client("lambda", r.region), r.arn))
 
     fan.run(
         _queue_tasks(aws, queue, with_sources=True)
         | {"queue metrics": metrics, "functions that dead-letter here": feeding_functions}
     )
+
+
+def dead_letter_functions(lam: Any, queue_arn: str) -> list[str]:
+    """The functions whose async DeadLetterConfig sends failed events to this queue."""
+    names = []
+    for page in lam.get_paginator("list_functions").paginate():
+        for f in page.get("Functions", []):
+            if (f.get("DeadLetterConfig") or {}).get("TargetArn") == queue_arn:
+                names.append(str(f["FunctionName"]))
+    return names
+
+
+def dead_letter_sources(sqs: Any, url: str) -> list[str]:
+    """The names of the queues whose redrive policy sends their dead letters to this queue."""
+    names: list[str] = []
+    for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
+        names.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
+    return names
 
 
 def queue_url(arn: str) -> str:
@@ -351,8 +365,7 @@ def _queue_tasks(
     if with_sources:
 
         def source_queues() -> None:
-            for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
-                queue.source_queues.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
+            queue.source_queues.extend(dead_letter_sources(sqs, url))
 
         def consumers() -> None:
             lam = aws.client("lambda", region)

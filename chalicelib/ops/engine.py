@@ -76,7 +76,9 @@ class Ops:
         verdict = self.operators.check(user, (proposed or {}).get("function"))
         if not verdict.allowed:
             return Reply(f":no_entry: Refused: {verdict.why}; nothing was changed.")
-        action = self.log.transition(action_id, "proposed", "executing", confirmed_by=user)
+        action = self.log.transition(
+            action_id, "proposed", "executing", current=proposed, confirmed_by=user
+        )
         if action is None:
             current = self.log.get(action_id)
             state = current["status"] if current else "unknown"
@@ -146,10 +148,10 @@ class Ops:
         try:
             config = self._function(c.target)
         except UsageError:
-            queue = self._queue(c.target or "", missing_ok=True)
-            if queue is None:
+            found = self._find_queue(c.target or "")
+            if found is None:
                 raise
-            return self._queue_status(queue)
+            return self._queue_status(found)
         aliases = self.lam.list_aliases(FunctionName=c.target).get("Aliases", [])
         reserved = self._reserved(c.target)
         lines = [
@@ -360,8 +362,6 @@ class Ops:
 
     def _redrive_plan(self, c: Command) -> dict[str, Any]:
         queue = self._queue(c.target or "")
-        if queue is None:  # pragma: no cover - _queue raises when the queue is missing
-            raise UsageError(f"no queue `{c.target}`")
         if queue["depth"] == 0:
             raise Refused(f"`{queue['name']}` is empty: nothing to redrive")
         rate = int(c.options.get("rate", redrive.DEFAULT_RATE))
@@ -578,7 +578,7 @@ class Ops:
             "already_replayed": result.already_replayed,
             "unroutable": len(result.unroutable),
             "failed": result.failed[:10],
-            "left": left["depth"] + left["in_flight"] if left else None,
+            "left": left["depth"] + left["in_flight"],
             "stopped_early": result.stopped_early,
         }
         complete = not (result.stopped_early or result.unroutable or result.failed)
@@ -607,7 +607,14 @@ class Ops:
             )
         return []
 
-    def _queue(self, name: str, missing_ok: bool = False) -> dict[str, Any] | None:
+    def _queue(self, name: str) -> dict[str, Any]:
+        queue = self._find_queue(name)
+        if queue is None:
+            raise UsageError(f"no queue `{name}` in this account and region")
+        return queue
+
+    def _find_queue(self, name: str) -> dict[str, Any] | None:
+        """Depth and identity of a queue by name; None when there is no such queue."""
         try:
             url = self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
             attrs = self.sqs.get_queue_attributes(
@@ -620,9 +627,7 @@ class Ops:
             )["Attributes"]
         except Exception as exc:
             if error_code(exc) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-                if missing_ok:
-                    return None
-                raise UsageError(f"no queue `{name}` in this account and region") from exc
+                return None
             raise UpstreamFailure("sqs", str(exc), error_code(exc)) from exc
         return {
             "name": name,
@@ -633,10 +638,9 @@ class Ops:
         }
 
     def _dlq_sources(self, url: str) -> list[str]:
-        sources: list[str] = []
-        for page in self.sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
-            sources.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
-        return sources
+        from chalicelib.diagnosis.gather import dead_letter_sources
+
+        return dead_letter_sources(self.sqs, url)
 
     def _reserve_risks(self, current: int | None, target: int | None) -> list[str]:
         risks = []

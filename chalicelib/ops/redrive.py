@@ -45,6 +45,11 @@ class ReplayOutcome:
     def handled(self) -> int:
         return self.replayed + self.already_replayed
 
+    @property
+    def left_in_queue(self) -> set[str]:
+        """Ids of the messages this run could not replay (they stay in the DLQ)."""
+        return set(self.unroutable) | {f.split(":", 1)[0] for f in self.failed}
+
 
 def target_of(body: str, dlq_owner: str | None) -> Target | None:
     """The function and payload a dead-lettered message came from, or None if it cannot be told.
@@ -68,11 +73,9 @@ def target_of(body: str, dlq_owner: str | None) -> Target | None:
 
 def dlq_owner(lam: Any, queue_arn: str) -> str | None:
     """The function whose async DeadLetterConfig sends failed events to this queue."""
-    for page in lam.get_paginator("list_functions").paginate():
-        for f in page.get("Functions", []):
-            if (f.get("DeadLetterConfig") or {}).get("TargetArn") == queue_arn:
-                return str(f["FunctionName"])
-    return None
+    from chalicelib.diagnosis.gather import dead_letter_functions
+
+    return next(iter(dead_letter_functions(lam, queue_arn)), None)
 
 
 class Pace:
@@ -161,11 +164,7 @@ def replay(
             _replay_one(sqs, lam, marks, queue_url, owner, message, pace, out)
         if progress:
             progress(out)
-        if all(
-            m["MessageId"] in out.unroutable
-            or any(f.startswith(m["MessageId"]) for f in out.failed)
-            for m in messages
-        ):
+        if {m["MessageId"] for m in messages} <= out.left_in_queue:
             break  # nothing in this batch could go anywhere: stop rather than spin on it
     return out
 
