@@ -143,18 +143,7 @@ class Analyzer:
 
     def _granted(self, s: Statement) -> ActionSet:
         key = tuple(sorted(a.strip().lower() for a in s.actions))
-        return self._complement(key) if s.not_action else self._union(key)
-
-    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one analyzer per audit; bounded
-    def _union(self, patterns: tuple[str, ...]) -> ActionSet:
-        out = EMPTY
-        for a in patterns:
-            out = out | self.catalogue.expand(a)
-        return out
-
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - NotAction lists repeat across policies
-    def _complement(self, patterns: tuple[str, ...]) -> ActionSet:
-        return self.catalogue.all - self._union(patterns)
+        return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
     def _allow(self, s: Statement, granted: ActionSet) -> Iterator[_Raw]:
         everything = s.not_resource or _covers_all(s.resources)
@@ -245,7 +234,7 @@ class Analyzer:
             if s.condition_keys:
                 severity = lower(severity)
                 detail += f"; condition on {', '.join(s.condition_keys)} lowers severity"
-            actions = self._union(tuple(a.strip().lower() for a in s.actions))
+            actions = self.catalogue.union(tuple(a.strip().lower() for a in s.actions))
             out.append(
                 _Raw("trust_wildcard", severity, s.label, detail, actions, self._shown(actions))
             )

@@ -75,6 +75,9 @@ class Catalogue:
         self.risky_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] in "WP")
         self.perms_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] == "P")
         self.expand = functools.lru_cache(maxsize=None)(self._expand)
+        # Statements repeat their action lists across policies: expand each list once.
+        self.union = functools.lru_cache(maxsize=65536)(self._union)
+        self.all_but = functools.lru_cache(maxsize=4096)(self._all_but)
 
     @property
     def label(self) -> str:
@@ -108,6 +111,17 @@ class Catalogue:
             rx = glob_regex(action)
             bits = (i for i in bits if rx.fullmatch(self.ordered[i].split(":", 1)[1]))
         return ActionSet(self._mask(bits))
+
+    def _union(self, patterns: tuple[str, ...]) -> ActionSet:
+        """Everything a list of action patterns grants."""
+        out = EMPTY
+        for pattern in patterns:
+            out = out | self.expand(pattern)
+        return out
+
+    def _all_but(self, patterns: tuple[str, ...]) -> ActionSet:
+        """What `NotAction` with these patterns grants: the whole catalogue minus them."""
+        return self.all - self.union(patterns)
 
     def of_service(self, service: str) -> ActionSet:
         return ActionSet(self._mask(self._by_service.get(service.lower(), ())))
