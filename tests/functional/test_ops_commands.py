@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 from chalice.test import Client
 
 from devtools import fleet
+from devtools.console import signed_headers
 from devtools.fake_slack import FakeSlack
 from tests.functional.conftest import SIGNING_SECRET
 
@@ -21,13 +20,7 @@ OPERATOR, STRANGER = "UOPERATOR", "USTRANGER"
 
 
 def signed(body: str, secret: str = SIGNING_SECRET, age: int = 0) -> dict[str, str]:
-    ts = str(int(time.time()) - age)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={digest}",
-    }
+    return signed_headers(secret, body, now=time.time() - age)
 
 
 def slash(client: Client, slack_url: str, text: str, user: str = OPERATOR, **kw: Any) -> Any:
