@@ -7,28 +7,46 @@ every cold start pays for what this module imports.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice
+
+if TYPE_CHECKING:
+    from chalicelib.container import Container
 
 app = Chalice(app_name="shepherd")
 
 ALARM_TOPIC = os.environ.get("SHEPHERD_ALARM_TOPIC", "shepherd-alarms")
 FAILURE_QUEUE = os.environ.get("SHEPHERD_FAILURE_QUEUE", "shepherd-failures")
+AUDIT_SCHEDULE = os.environ.get("SHEPHERD_AUDIT_SCHEDULE", "rate(1 day)")
+
+_container: list[Container] = []  # one per Lambda container, built on the first invocation
 
 
-def _runtime() -> Any:
-    from chalicelib import runtime
+def container() -> Container:
+    if not _container:
+        from chalicelib.container import build, configure_logging
 
-    runtime.configure_logging()
-    return runtime
+        configure_logging()
+        _container.append(build())
+    return _container[0]
+
+
+def use(built: Container) -> None:
+    """Serve with this container (tests, local tools) instead of one built from the environment."""
+    _container[:] = [built]
+
+
+def _alarm_delivery(event: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.alarms.delivery import on_event
+
+    return on_event(event, container().alarm_deps).counts()
 
 
 @app.on_sns_message(topic=ALARM_TOPIC, name="on_alarm")
 def on_alarm(event: Any) -> dict[str, Any]:
     """CloudWatch alarm notifications (and on-failure destination records) from SNS."""
-    result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
-    return result
+    return _alarm_delivery(event.to_dict())
 
 
 @app.on_cw_event(
@@ -37,15 +55,13 @@ def on_alarm(event: Any) -> dict[str, Any]:
 )
 def on_alarm_event(event: Any) -> dict[str, Any]:
     """Every alarm in the account, from EventBridge, with no per-alarm setup."""
-    result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
-    return result
+    return _alarm_delivery(event.to_dict())
 
 
 @app.on_sqs_message(queue=FAILURE_QUEUE, batch_size=10, name="on_failure")
 def on_failure(event: Any) -> dict[str, Any]:
     """Lambda on-failure destination records delivered through SQS."""
-    result: dict[str, Any] = _runtime().on_alarm_event(event.to_dict())
-    return result
+    return _alarm_delivery(event.to_dict())
 
 
 @app.route(
@@ -55,14 +71,13 @@ def on_failure(event: Any) -> dict[str, Any]:
 )
 def slack_events() -> Any:
     """Slash commands and button clicks, signature-verified before anything else."""
-    return _runtime().slack_handler(app).handle(app.current_request)
-
-
-AUDIT_SCHEDULE = os.environ.get("SHEPHERD_AUDIT_SCHEDULE", "rate(1 day)")
+    return container().slack_handler(app).handle(app.current_request)
 
 
 @app.schedule(AUDIT_SCHEDULE, name="nightly_iam_audit")
 def nightly_iam_audit(event: Any) -> dict[str, Any]:
     """The IAM wildcard audit on a schedule: posts only what is new and what was fixed."""
-    result: dict[str, Any] = _runtime().nightly_iam_audit()
-    return result
+    from chalicelib.audit.runs import scheduled
+
+    c = container()
+    return scheduled(c.aws.iam(), c.audit_runs, c.poster, c.settings.channel).counts()

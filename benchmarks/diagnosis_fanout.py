@@ -26,7 +26,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import boto3
 from moto import mock_aws
 
-from chalicelib.aws import Aws
+from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.gather import gather
 from chalicelib.diagnosis.rules import diagnose
 from chalicelib.events.ingest import parse_event

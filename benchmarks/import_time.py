@@ -16,7 +16,7 @@ SNIPPETS = {
     "python (nothing)": "pass",
     "import boto3": "import boto3",
     "import app": "import app",
-    "import app + alarm path": "import app, chalicelib.alarms, chalicelib.runtime",
+    "import app + alarm path": "import app, chalicelib.alarms.delivery, chalicelib.container",
 }
 
 

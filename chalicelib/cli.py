@@ -9,13 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from chalicelib.errors import BadInput
+from chalicelib.errors import BadInput, ShepherdError
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class CliBadInput(Exception):
-    pass
+EXIT_OK = 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,16 +40,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return _audit(args.input, args.filter, as_json=args.json)
         return _local_setup()
-    except (CliBadInput, BadInput) as exc:
+    except BadInput as exc:
         print(f"shepherd: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return exc.exit_code
     except Exception as exc:
         print(f"shepherd: failed: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        return exc.exit_code if isinstance(exc, ShepherdError) else ShepherdError.exit_code
 
 
 def _diagnose(path: Path, *, as_json: bool) -> int:
-    from chalicelib.aws import Aws
+    from chalicelib.aws.session import Aws
     from chalicelib.config import Settings
     from chalicelib.diagnosis.gather import gather
     from chalicelib.diagnosis.rules import diagnose
@@ -63,13 +59,13 @@ def _diagnose(path: Path, *, as_json: bool) -> int:
     try:
         event = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CliBadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CliBadInput(f"{path} is not JSON: {exc}") from exc
+        raise BadInput(f"{path} is not JSON: {exc}") from exc
     batch = parse_event(event)
     if not batch.signals:
         reasons = "; ".join(f"{s.where}: {s.reason}" for s in batch.skipped) or "empty"
-        raise CliBadInput(f"{path} holds no alarm or destination record ({reasons})")
+        raise BadInput(f"{path} holds no alarm or destination record ({reasons})")
     aws = Aws(region=Settings.from_env().region)
     results = [to_json(diagnose(gather(signal, aws))) for signal in batch.signals]
     if as_json:
@@ -86,10 +82,10 @@ def _audit(input_file: str | None, only: str | None, *, as_json: bool) -> int:
     if input_file:
         details = source.read(Path(input_file))
     else:
-        from chalicelib.aws import Aws
+        from chalicelib.aws.session import Aws
         from chalicelib.config import Settings
 
-        details = source.fetch(Aws(region=Settings.from_env().region).client("iam"))
+        details = Aws(region=Settings.from_env().region).iam().authorization_details()
     result = analyzer.audit(details, suppressions=suppressions.load(), only=only)
     print(json.dumps(result.to_json(), indent=2) if as_json else report.text(result))
     return EXIT_OK
@@ -107,25 +103,19 @@ def _text(result: dict[str, Any]) -> str:
 
 
 def _local_setup() -> int:
-    from chalicelib.aws import Aws
+    from chalicelib.aws.bootstrap import create_own_resources
+    from chalicelib.aws.session import Aws
     from chalicelib.config import Settings
-    from chalicelib.state import create_table
 
-    settings = Settings.from_env()
-    aws = Aws(region=settings.region)
-    created = create_table(aws.client("dynamodb"), settings.table)
-    print(f"state table {settings.table}: {'created' if created else 'exists'}")
-    sqs = aws.client("sqs")
-    dlq_url = sqs.create_queue(QueueName=settings.dead_letter_queue)["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    print(f"queue {settings.dead_letter_queue}: ready (Shepherd's own dead-letter queue)")
-    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
-    sqs.create_queue(QueueName=settings.failure_queue, Attributes={"RedrivePolicy": redrive})
-    print(f"queue {settings.failure_queue}: ready (on-failure destination records)")
-    topic = aws.client("sns").create_topic(Name=settings.alarm_topic)["TopicArn"]
-    print(f"topic {settings.alarm_topic}: ready ({topic})")
+    s = Settings.from_env()
+    done = create_own_resources(
+        Aws(region=s.region),
+        table=s.table,
+        dead_letter_queue=s.dead_letter_queue,
+        failure_queue=s.failure_queue,
+        alarm_topic=s.alarm_topic,
+    )
+    print("\n".join(done))
     return EXIT_OK
 
 

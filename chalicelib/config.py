@@ -19,6 +19,8 @@ class Settings:
     failure_queue: str = "shepherd-failures"
     dead_letter_queue: str = "shepherd-dlq"
     region: str = "us-east-1"
+    # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
+    lazy_in_process: bool = False
     # Secret values or the names of SSM parameters / Secrets Manager entries that hold them.
     bot_token: str | None = field(default=None, repr=False)
     bot_token_param: str | None = None
@@ -40,6 +42,7 @@ class Settings:
             failure_queue=env.get("SHEPHERD_FAILURE_QUEUE", cls.failure_queue),
             dead_letter_queue=env.get("SHEPHERD_DLQ", cls.dead_letter_queue),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            lazy_in_process=env.get("SHEPHERD_LAZY_IN_PROCESS") == "1",
             bot_token=env.get("SLACK_BOT_TOKEN"),
             bot_token_param=env.get("SLACK_BOT_TOKEN_PARAM"),
             signing_secret=env.get("SLACK_SIGNING_SECRET"),

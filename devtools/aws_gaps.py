@@ -6,7 +6,7 @@ message-move tasks are answered here (state in memory, moves done by a backgroun
 moto's own queues); every other request is forwarded to moto unchanged.
 
 This is a local tool: the product talks to these APIs through adapters tested with botocore's
-Stubber (chalicelib/ops/provisioned.py, chalicelib/ops/redrive.py, diagnosis/gather.py).
+Stubber (chalicelib/aws/lambda_.py, chalicelib/aws/sqs.py).
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ import fnmatch
 import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex
-from chalicelib.audit.kinds import KINDS, SEVERITIES, lower
+from chalicelib.audit.findings import KINDS, SEVERITIES, Finding, Report, lower
 from chalicelib.audit.policy import Statement, statements
 from chalicelib.audit.suppressions import Suppression, match
 from chalicelib.errors import BadInput
@@ -36,64 +36,6 @@ RESTRICTING_TRUST_KEYS = frozenset(
     }
 )
 SERVICE_LINKED_PATH = "/aws-service-role/"
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str
-    severity: str
-    principal: str  # "role/deploy-bot", "user/alice", "group/admins", "(unattached)"
-    policy: str  # an inline policy's name, a managed policy's ARN, or "trust policy"
-    statement: str  # the Sid, else "#<index>"
-    detail: str
-    actions: tuple[str, ...]  # the expanded actions that make it risky, at most SHOWN_ACTIONS
-    actions_total: int
-
-    @property
-    def key(self) -> str:
-        """What identifies a finding from one run to the next (new / fixed)."""
-        return f"{self.kind}|{self.principal}|{self.policy}|{self.statement}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "principal": self.principal,
-            "policy": self.policy,
-            "statement": self.statement,
-            "detail": self.detail,
-            "actions": list(self.actions),
-            "actions_total": self.actions_total,
-        }
-
-
-@dataclass
-class Report:
-    findings: list[Finding]
-    catalogue: str
-    principals: dict[str, int]
-    policies: int
-    suppressed: int = 0
-    expired_suppressions: int = 0
-    unresolved: list[str] = field(default_factory=list)  # attached policies not in the input
-
-    def summary(self) -> dict[str, Any]:
-        by_kind = Counter(f.kind for f in self.findings)
-        by_severity = Counter(f.severity for f in self.findings)
-        return {
-            "findings": len(self.findings),
-            "by_severity": {s: by_severity[s] for s in SEVERITIES if by_severity[s]},
-            "by_kind": {k: by_kind[k] for k in KINDS if by_kind[k]},
-            "principals": self.principals,
-            "policies": self.policies,
-            "suppressed": self.suppressed,
-            "expired_suppressions": self.expired_suppressions,
-            "unresolved_policies": self.unresolved,
-            "catalogue": self.catalogue,
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {"summary": self.summary(), "findings": [f.to_json() for f in self.findings]}
 
 
 @dataclass(frozen=True)

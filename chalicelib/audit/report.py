@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.audit.analyzer import Finding, Report
-from chalicelib.audit.kinds import KINDS
+from chalicelib.audit.findings import KINDS, Finding, Report
 
 ICONS = {
     "critical": ":red_circle:",

@@ -6,15 +6,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.audit import analyzer, report, source, suppressions
-from chalicelib.audit.analyzer import Report
+from chalicelib.audit import analyzer, report, suppressions
+from chalicelib.audit.findings import Report
+from chalicelib.aws.iam import IamApi
+from chalicelib.store.audit_runs import AuditRuns
 
 log = logging.getLogger(__name__)
 
 
-def run(iam: Any, only: str | None = None) -> Report:
+def run(iam: IamApi, only: str | None = None) -> Report:
     """Audit the account now: every page of its authorization details, with the suppressions."""
-    return analyzer.audit(source.fetch(iam), suppressions=suppressions.load(), only=only)
+    return analyzer.audit(iam.authorization_details(), suppressions=suppressions.load(), only=only)
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,11 @@ class Posted:
     fixed: int
     posted: bool
 
+    def counts(self) -> dict[str, Any]:
+        return {"new": self.new, "fixed": self.fixed, "posted": self.posted}
 
-def scheduled(iam: Any, runs: Any, slack: Any, channel: str) -> Posted:
+
+def scheduled(iam: IamApi, runs: AuditRuns, slack: Any, channel: str) -> Posted:
     """Store this run; post only what is new and what was fixed since the last one."""
     current = run(iam)
     previous = runs.latest()

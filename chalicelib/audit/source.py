@@ -1,4 +1,7 @@
-"""Where the authorization details come from: the account (every page) or a file of that shape."""
+"""Authorization details from a file of the shape `aws iam get-account-authorization-details` writes.
+
+From the account, they come through chalicelib/aws/iam.py.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.errors import BadInput
-
-LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-
-
-def fetch(iam: Any) -> dict[str, Any]:
-    """GetAccountAuthorizationDetails, every page merged (the response is paged by Marker)."""
-    merged: dict[str, Any] = {key: [] for key in LISTS}
-    for page in iam.get_paginator("get_account_authorization_details").paginate():
-        for key in LISTS:
-            merged[key].extend(page.get(key, []))
-    return merged
 
 
 def read(path: Path) -> dict[str, Any]:

@@ -16,12 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from chalicelib.audit.findings import Finding
 from chalicelib.errors import BadInput
-
-if TYPE_CHECKING:
-    from chalicelib.audit.analyzer import Finding
 
 SUPPRESSIONS_FILE = Path(__file__).resolve().parents[2] / "policies" / "audit-suppressions.json"
 

@@ -6,9 +6,12 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from chalicelib.aws import Aws, error_code
+from chalicelib.aws.arns import function_arn, queue_arn, queue_url, split_arn
+from chalicelib.aws.cloudwatch import CloudWatchApi, MetricQuery
+from chalicelib.aws.errors import code_of
+from chalicelib.aws.logs import LogsApi
+from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.evidence import (
     Evidence,
     FunctionFacts,
@@ -19,7 +22,6 @@ from chalicelib.diagnosis.evidence import (
     Version,
     window_for,
 )
-from chalicelib.events.ingest import split_arn
 from chalicelib.events.signals import Alarm, FailureRecord, MetricRef, Signal
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,6 @@ QUEUE_METRICS: dict[str, tuple[str, str]] = {
     "Visible": ("ApproximateNumberOfMessagesVisible", "Maximum"),
     "OldestAge": ("ApproximateAgeOfOldestMessage", "Maximum"),
 }
-MAX_LOG_PAGES = 3
-SAMPLE_MESSAGES = 3
 
 
 class _Fanout:
@@ -60,10 +60,10 @@ class _Fanout:
                 self.evidence.checked.append(name)
             except Exception as exc:  # each source may fail on its own: say so, go on
                 log.info("evidence source %r failed: %s", name, exc)
-                self.evidence.unchecked.append(f"could not check {name}: {error_code(exc)}")
+                self.evidence.unchecked.append(f"could not check {name}: {code_of(exc)}")
 
 
-def gather(signal: Signal, aws: Aws, *, now: datetime | None = None) -> Evidence:
+def gather(signal: Signal, aws: Aws) -> Evidence:
     """All the evidence about the resource behind `signal`."""
     with ThreadPoolExecutor(max_workers=12, thread_name_prefix="evidence") as pool:
         resource, problems = _resolve(signal, aws)
@@ -88,7 +88,7 @@ def gather(signal: Signal, aws: Aws, *, now: datetime | None = None) -> Evidence
 
 def _resolve(signal: Signal, aws: Aws) -> tuple[Resource, list[str]]:
     if isinstance(signal, FailureRecord):
-        arn = f"arn:aws:lambda:{signal.region}:{signal.account}:function:{signal.function_name}"
+        arn = function_arn(signal.region, signal.account, signal.function_name)
         qualifier = signal.qualifier if signal.qualifier not in (None, "$LATEST") else None
         return Resource(
             "function", signal.function_name, arn, signal.region, signal.account, qualifier
@@ -99,34 +99,16 @@ def _resolve(signal: Signal, aws: Aws) -> tuple[Resource, list[str]]:
         try:
             metrics = _child_metrics(signal, aws)
         except Exception as exc:
-            problems.append(f"could not check the composite alarm's children: {error_code(exc)}")
+            problems.append(f"could not check the composite alarm's children: {code_of(exc)}")
     return _resource_from_metrics(metrics, signal.region, signal.account), problems
 
 
 def _child_metrics(alarm: Alarm, aws: Aws) -> list[MetricRef]:
     names = [split_arn(arn)["rest"].split(":", 1)[-1] for arn in alarm.children]
-    response = aws.client("cloudwatch", alarm.region).describe_alarms(AlarmNames=names[:100])
-    found: list[MetricRef] = []
-    for child in response.get("MetricAlarms", []):
-        if child.get("MetricName"):
-            found.append(
-                MetricRef(
-                    child.get("Namespace", ""),
-                    child["MetricName"],
-                    {d["Name"]: d["Value"] for d in child.get("Dimensions", [])},
-                    child.get("Statistic", "Sum"),
-                    child.get("Period", 60),
-                )
-            )
-        for q in child.get("Metrics", []):
-            stat = q.get("MetricStat")
-            if stat:
-                m = stat["Metric"]
-                dims = {d["Name"]: d["Value"] for d in m.get("Dimensions", [])}
-                found.append(
-                    MetricRef(m["Namespace"], m["MetricName"], dims, stat["Stat"], stat["Period"])
-                )
-    return found
+    return [
+        MetricRef(m.namespace, m.name, m.dimensions, m.stat, m.period)
+        for m in aws.cloudwatch(alarm.region).alarm_metrics(names)
+    ]
 
 
 def _resource_from_metrics(metrics: list[MetricRef], region: str, account: str) -> Resource:
@@ -138,14 +120,12 @@ def _resource_from_metrics(metrics: list[MetricRef], region: str, account: str) 
                 qualifier = qualifier.split(":", 1)[1]
             if qualifier == function:
                 qualifier = None
-            arn = f"arn:aws:lambda:{region}:{account}:function:{function}"
+            arn = function_arn(region, account, function)
             return Resource("function", function, arn, region, account, qualifier)
     for m in metrics:
         queue = m.dimensions.get("QueueName")
         if queue:
-            return Resource(
-                "queue", queue, f"arn:aws:sqs:{region}:{account}:{queue}", region, account
-            )
+            return Resource("queue", queue, queue_arn(region, account, queue), region, account)
     return Resource("unknown", "(unknown)", "", region, account)
 
 
@@ -161,9 +141,9 @@ def _failure_line(failure: FailureRecord) -> LogLine:
 
 def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     r = ev.resource
-    lam = aws.client("lambda", r.region)
-    cw = aws.client("cloudwatch", r.region)
-    logs = aws.client("logs", r.region)
+    lam = aws.lambda_(r.region)
+    cw = aws.cloudwatch(r.region)
+    logs = aws.logs(r.region)
     facts = FunctionFacts(name=r.name, arn=r.arn, alias=r.qualifier)
     ev.function = facts
     base_dims = {"FunctionName": r.name}
@@ -171,61 +151,41 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         base_dims["Resource"] = f"{r.name}:{r.qualifier}"
 
     def configuration() -> None:
-        config = lam.get_function(FunctionName=r.name)["Configuration"]
-        facts.arn = config.get("FunctionArn", facts.arn)
-        facts.runtime = config.get("Runtime")
-        facts.timeout_s = config.get("Timeout")
-        facts.memory_mb = config.get("MemorySize")
-        facts.last_modified = _aws_time(config.get("LastModified"))
-        facts.log_group = (config.get("LoggingConfig") or {}).get("LogGroup")
-        facts.dlq_arn = (config.get("DeadLetterConfig") or {}).get("TargetArn")
+        config = lam.function(r.name)
+        facts.arn = config.arn or facts.arn
+        facts.runtime = config.runtime
+        facts.timeout_s = config.timeout_s
+        facts.memory_mb = config.memory_mb
+        facts.last_modified = config.last_modified
+        facts.log_group = config.log_group
+        facts.dlq_arn = config.dlq_arn
 
     def aliases() -> None:
         assert r.qualifier is not None
-        alias = lam.get_alias(FunctionName=r.name, Name=r.qualifier)
-        facts.alias_version = alias["FunctionVersion"]
-        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-        facts.alias_weights = {str(k): float(v) for k, v in weights.items()}
+        alias = lam.alias(r.name, r.qualifier)
+        facts.alias_version = alias.version
+        facts.alias_weights = dict(alias.weights)
 
     def versions() -> None:
-        paginator = lam.get_paginator("list_versions_by_function")
-        for page in paginator.paginate(FunctionName=r.name):
-            for v in page.get("Versions", []):
-                if v["Version"] != "$LATEST":
-                    facts.versions.append(
-                        Version(
-                            v["Version"], _aws_time(v.get("LastModified")), v.get("Description", "")
-                        )
-                    )
+        facts.versions.extend(
+            Version(v.version, v.published, v.description) for v in lam.versions(r.name)
+        )
 
     def concurrency() -> None:
-        reserved = lam.get_function_concurrency(FunctionName=r.name)
-        facts.reserved_concurrency = reserved.get("ReservedConcurrentExecutions")
+        facts.reserved_concurrency = lam.reserved(r.name)
 
     def account() -> None:
-        facts.account_concurrency_limit, facts.account_unreserved = account_concurrency(lam)
+        pool = lam.account_concurrency()
+        facts.account_concurrency_limit, facts.account_unreserved = pool.limit, pool.unreserved
 
     def event_sources() -> None:
-        paginator = lam.get_paginator("list_event_source_mappings")
-        for page in paginator.paginate(FunctionName=r.name):
-            for m in page.get("EventSourceMappings", []):
-                facts.event_sources.append(
-                    {
-                        "arn": m.get("EventSourceArn", ""),
-                        "state": m.get("State", ""),
-                        "uuid": m.get("UUID", ""),
-                    }
-                )
+        facts.event_sources.extend(
+            {"arn": m.source_arn, "state": m.state, "uuid": m.uuid}
+            for m in lam.event_source_mappings(function=r.name)
+        )
 
     def destinations() -> None:
-        try:
-            config = lam.get_function_event_invoke_config(FunctionName=r.name)
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return  # no async invoke config: nothing to check
-            raise
-        on_failure = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
-        facts.on_failure_arn = on_failure.get("Destination")
+        facts.on_failure_arn = lam.on_failure_destination(r.name)
 
     def metrics() -> None:
         ev.metrics.update(_metric_data(cw, "AWS/Lambda", base_dims, LAMBDA_METRICS, ev))
@@ -275,12 +235,6 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         fan.run(second)
 
 
-def account_concurrency(lam: Any) -> tuple[int | None, int | None]:
-    """(account limit, unreserved pool) from GetAccountSettings (an API moto does not have)."""
-    limits = lam.get_account_settings().get("AccountLimit", {})
-    return limits.get("ConcurrentExecutions"), limits.get("UnreservedConcurrentExecutions")
-
-
 def _versions_of_interest(facts: FunctionFacts) -> list[str]:
     if not facts.alias_version:
         return []
@@ -296,7 +250,7 @@ def _versions_of_interest(facts: FunctionFacts) -> list[str]:
 
 def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     r = ev.resource
-    cw = aws.client("cloudwatch", r.region)
+    cw = aws.cloudwatch(r.region)
     queue = QueueFacts(name=r.name, arn=r.arn)
     ev.queue = queue
 
@@ -304,7 +258,7 @@ def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         ev.metrics.update(_metric_data(cw, "AWS/SQS", {"QueueName": r.name}, QUEUE_METRICS, ev))
 
     def feeding_functions() -> None:
-        queue.source_functions.extend(dead_letter_functions(aws.client("lambda", r.region), r.arn))
+        queue.source_functions.extend(aws.lambda_(r.region).dead_letter_functions(r.arn))
 
     fan.run(
         _queue_tasks(aws, queue, with_sources=True)
@@ -312,49 +266,20 @@ def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     )
 
 
-def dead_letter_functions(lam: Any, queue_arn: str) -> list[str]:
-    """The functions whose async DeadLetterConfig sends failed events to this queue."""
-    names = []
-    for page in lam.get_paginator("list_functions").paginate():
-        for f in page.get("Functions", []):
-            if (f.get("DeadLetterConfig") or {}).get("TargetArn") == queue_arn:
-                names.append(str(f["FunctionName"]))
-    return names
-
-
-def dead_letter_sources(sqs: Any, url: str) -> list[str]:
-    """The names of the queues whose redrive policy sends their dead letters to this queue."""
-    names: list[str] = []
-    for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
-        names.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
-    return names
-
-
-def queue_url(arn: str) -> str:
-    """The queue's URL from its ARN, without a GetQueueUrl round trip."""
-    parts = split_arn(arn)
-    return f"https://sqs.{parts['region']}.amazonaws.com/{parts['account']}/{parts['rest']}"
-
-
 def _queue_tasks(
     aws: Aws, queue: QueueFacts, *, with_sources: bool
 ) -> dict[str, Callable[[], None]]:
     """Independent reads of one queue, to run in the same wave."""
     region = split_arn(queue.arn)["region"]
-    sqs = aws.client("sqs", region)
+    sqs = aws.sqs(region)
     queue.url = queue_url(queue.arn)
     url = queue.url
 
     def depth() -> None:
-        attrs = sqs.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        queue.visible = int(attrs.get("ApproximateNumberOfMessages", 0))
-        queue.in_flight = int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
+        queue.visible, queue.in_flight = sqs.depth(url)
 
     def samples() -> None:
-        queue.samples, oldest = peek_messages(sqs, url)
+        queue.samples, oldest = sqs.peek(url)
         if oldest is not None:
             queue.oldest_age_s = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
@@ -365,103 +290,34 @@ def _queue_tasks(
     if with_sources:
 
         def source_queues() -> None:
-            queue.source_queues.extend(dead_letter_sources(sqs, url))
+            queue.source_queues.extend(sqs.dead_letter_sources(url))
 
         def consumers() -> None:
-            lam = aws.client("lambda", region)
-            pages = lam.get_paginator("list_event_source_mappings").paginate(
-                EventSourceArn=queue.arn
-            )
-            for page in pages:
-                queue.consumers.extend(
-                    m["FunctionArn"].split(":function:", 1)[-1]
-                    for m in page.get("EventSourceMappings", [])
-                )
+            mappings = aws.lambda_(region).event_source_mappings(source_arn=queue.arn)
+            queue.consumers.extend(m.function_arn.split(":function:", 1)[-1] for m in mappings)
 
         tasks |= {"queues that dead-letter here": source_queues, "queue consumers": consumers}
     return tasks
 
 
-def peek_messages(sqs: Any, url: str) -> tuple[list[str], datetime | None]:
-    """Read a few messages and make them visible again at once: a look that loses nothing."""
-    response = sqs.receive_message(
-        QueueUrl=url,
-        MaxNumberOfMessages=SAMPLE_MESSAGES,
-        VisibilityTimeout=20,
-        WaitTimeSeconds=0,
-        MessageSystemAttributeNames=["SentTimestamp"],
-    )
-    messages = response.get("Messages", [])
-    if messages:
-        sqs.change_message_visibility_batch(
-            QueueUrl=url,
-            Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                for i, m in enumerate(messages)
-            ],
-        )
-    sent = [
-        datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, UTC)
-        for m in messages
-        if "SentTimestamp" in m.get("Attributes", {})
-    ]
-    return [m.get("Body", "") for m in messages], (min(sent) if sent else None)
-
-
 # --- metrics and logs ------------------------------------------------------------------------
 
 
-MetricQuery = tuple[str, str, dict[str, str], str, str]  # key, namespace, dimensions, name, stat
-
-
 def _metric_data(
-    cw: Any,
+    cw: CloudWatchApi,
     namespace: str,
     dimensions: dict[str, str],
     wanted: dict[str, tuple[str, str]],
     ev: Evidence,
 ) -> dict[str, list[Point]]:
-    queries = [(key, namespace, dimensions, name, stat) for key, (name, stat) in wanted.items()]
-    return _metric_data_multi(cw, queries, ev)
-
-
-def _metric_data_multi(cw: Any, wanted: list[MetricQuery], ev: Evidence) -> dict[str, list[Point]]:
-    """Many metrics in one GetMetricData request (up to 500), over the window and the look-back."""
     queries = [
-        {
-            "Id": f"m{i}",
-            "Label": key,
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": namespace,
-                    "MetricName": name,
-                    "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
-                },
-                "Period": 60,
-                "Stat": stat,
-            },
-            "ReturnData": True,
-        }
-        for i, (key, namespace, dims, name, stat) in enumerate(wanted)
+        MetricQuery(key, namespace, name, dimensions, stat) for key, (name, stat) in wanted.items()
     ]
-    ids = {f"m{i}": q[0] for i, q in enumerate(wanted)}
-    series: dict[str, list[Point]] = {}
-    for page in cw.get_paginator("get_metric_data").paginate(
-        MetricDataQueries=queries,
-        StartTime=ev.window.lookback_start,
-        EndTime=ev.window.end,
-        ScanBy="TimestampAscending",
-    ):
-        for result in page.get("MetricDataResults", []):
-            pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
-            series.setdefault(ids[result["Id"]], []).extend((_utc(t), float(v)) for t, v in pairs)
-    for points in series.values():
-        points.sort()
-    return series
+    return cw.series(queries, ev.window.lookback_start, ev.window.end)
 
 
 def _version_metrics(
-    cw: Any, base_dims: dict[str, str], versions: list[str], ev: Evidence
+    cw: CloudWatchApi, base_dims: dict[str, str], versions: list[str], ev: Evidence
 ) -> dict[str, dict[str, list[Point]]]:
     """Invocations and Errors per ExecutedVersion, every version in one request."""
     queries: list[MetricQuery] = []
@@ -469,58 +325,14 @@ def _version_metrics(
         dims = {**base_dims, "ExecutedVersion": version}
         for key in VERSION_METRICS:
             name, stat = LAMBDA_METRICS[key]
-            queries.append((f"{version}|{key}", "AWS/Lambda", dims, name, stat))
+            queries.append(MetricQuery(f"{version}|{key}", "AWS/Lambda", name, dims, stat))
     out: dict[str, dict[str, list[Point]]] = {v: {} for v in versions}
-    for key, points in _metric_data_multi(cw, queries, ev).items():
+    for key, points in cw.series(queries, ev.window.lookback_start, ev.window.end).items():
         version, metric = key.split("|", 1)
         out[version][metric] = points
     return out
 
 
-def _log_lines(logs: Any, group: str, ev: Evidence) -> list[LogLine]:
-    start = int((ev.window.start - timedelta(minutes=10)).timestamp() * 1000)
-    end = int(ev.window.end.timestamp() * 1000)
-    kwargs: dict[str, Any] = {
-        "logGroupName": group,
-        "startTime": start,
-        "endTime": end,
-        "limit": 1000,
-    }
-    lines: list[LogLine] = []
-    for _ in range(MAX_LOG_PAGES):
-        response = logs.filter_log_events(**kwargs)
-        for e in response.get("events", []):
-            when = datetime.fromtimestamp(e["timestamp"] / 1000, UTC)
-            lines.append(
-                LogLine(when, e.get("message", "").rstrip("\n"), e.get("logStreamName", ""))
-            )
-        token = response.get("nextToken")
-        if not token:
-            break
-        kwargs["nextToken"] = token
-    return lines
-
-
-def _aws_time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return _utc(value)
-    text = str(value)
-    try:
-        # Lambda: '2026-11-22T10:14:52.257+0000' or moto's nanosecond '...257128000Z'
-        head, _, tail = text.partition(".")
-        zone = "+00:00"
-        if tail:
-            digits = "".join(ch for ch in tail if ch.isdigit())
-            rest = tail[len(digits) :]
-            if rest and rest != "Z":
-                zone = rest[:3] + ":" + rest[-2:] if ":" not in rest else rest
-            text = f"{head}.{digits[:6]}{zone}"
-        return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return None
-
-
-def _utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+def _log_lines(logs: LogsApi, group: str, ev: Evidence) -> list[LogLine]:
+    start = ev.window.start - timedelta(minutes=10)
+    return [LogLine(e.time, e.message, e.stream) for e in logs.events(group, start, ev.window.end)]

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.aws.limits import reservable
 from chalicelib.diagnosis import logs as L
 from chalicelib.diagnosis.evidence import Evidence
 from chalicelib.events.signals import Alarm, FailureRecord
+from chalicelib.units import duration
 
 # Lambda x86 price per GB-second (us-east-1); an estimate for the over-provisioning note.
 PRICE_PER_GB_SECOND = 0.0000166667
@@ -210,9 +212,7 @@ def _raise_concurrency(current: int, fn: object) -> int | None:
     proposed = max(current * 2, current + 10)
     unreserved = getattr(fn, "account_unreserved", None)
     if unreserved is not None:
-        # Guardrail: keep 100 in the account's unreserved pool.
-        headroom = current + unreserved - 100
-        proposed = min(proposed, headroom)
+        proposed = min(proposed, reservable(current, unreserved))
     return proposed if proposed > current else None
 
 
@@ -363,7 +363,7 @@ def dlq_backlog(ev: Evidence) -> Cause | None:
         return None
     evidence = [f"{q.visible} message(s) waiting in `{q.name}`"]
     if q.oldest_age_s is not None:
-        evidence.append(f"Oldest message {_duration(q.oldest_age_s)} old")
+        evidence.append(f"Oldest message {duration(q.oldest_age_s)} old")
     if q.source_queues or q.source_functions:
         evidence.append(
             "Fed by: " + ", ".join(f"`{s}`" for s in [*q.source_queues, *q.source_functions])
@@ -403,7 +403,7 @@ def iterator_age(ev: Evidence) -> Cause | None:
     values = ev.points("IteratorAge")
     rising = len(values) >= 2 and values[-1] > values[0]
     evidence = [
-        f"IteratorAge peaked at {_duration(peak / 1000)}" + (" and is rising" if rising else "")
+        f"IteratorAge peaked at {duration(peak / 1000)}" + (" and is rising" if rising else "")
     ]
     if fn and fn.event_sources:
         evidence.append(
@@ -488,11 +488,3 @@ def over_provisioned_memory(ev: Evidence) -> Cause | None:
 
 def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.aws.arns import split_arn
 from chalicelib.events.models import (
     AlarmNotification,
     DestinationRecord,
@@ -108,10 +109,6 @@ def _first_error(exc: ValidationError) -> str:
 
 # --- translation into signals -------------------------------------------------------------
 
-_ARN = re.compile(
-    r"^arn:aws[\w-]*:(?P<service>[\w-]+):(?P<region>[\w-]*):(?P<account>\d*):(?P<rest>.+)$"
-)
-
 
 def parse_time(value: str) -> datetime:
     """AWS timestamps: '2026-11-22T09:56:12.345+0000', '...Z', or with '+00:00'."""
@@ -124,13 +121,6 @@ def parse_time(value: str) -> datetime:
     except ValueError as exc:
         raise ValueError(f"unreadable timestamp {value!r}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def split_arn(arn: str) -> dict[str, str]:
-    match = _ARN.match(arn)
-    if not match:
-        raise ValueError(f"not an ARN: {arn!r}")
-    return match.groupdict()
 
 
 _STATS = {

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from chalicelib.aws import Aws
 from chalicelib.events.signals import Alarm, MetricRef
 
 
-def on_demand_alarm(function: str, aws: Aws) -> Alarm:
-    region = aws.region
+def on_demand_alarm(function: str, region: str) -> Alarm:
     return Alarm(
         name=f"on-demand diagnosis of {function}",
         arn=f"arn:aws:cloudwatch:{region}:000000000000:alarm:shepherd-on-demand-{function}",

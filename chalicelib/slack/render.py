@@ -9,11 +9,17 @@ from chalicelib.diagnosis.evidence import Evidence
 from chalicelib.diagnosis.logs import ERRORISH, redact
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm, FailureRecord
+from chalicelib.slack.blocks import (
+    MAX_BLOCKS,
+    MAX_HEADER,
+    MAX_TEXT,
+    RUN_COMMAND,
+    Block,
+    button,
+    clip,
+)
+from chalicelib.units import duration
 
-MAX_BLOCKS = 50
-MAX_TEXT = 3000
-MAX_HEADER = 150
-MAX_BUTTON = 75
 SHOWN_CAUSES = 4
 EXCERPT_LINES = 8
 
@@ -22,28 +28,6 @@ STATE_ICON = {
     "OK": ":large_green_circle:",
     "INSUFFICIENT_DATA": ":white_circle:",
 }
-RUN_COMMAND = "run_command"
-TITLES = {
-    "timeout": "Timeout",
-    "out_of_memory": "Out of memory",
-    "throttling": "Throttling",
-    "recent_deploy": "Recent deploy",
-    "permission_denied": "Permission denied",
-    "downstream_throttling": "Downstream throttling",
-    "code_error": "Code error",
-    "dlq_backlog": "DLQ backlog",
-    "dlq_delivery_failure": "DLQ delivery failure",
-    "iterator_age": "Iterator age",
-    "no_invocations": "No invocations",
-    "over_provisioned_memory": "Over-provisioned memory",
-    "unknown": "Unknown",
-}  # action_id prefix the /ops listeners answer
-
-Block = dict[str, Any]
-
-
-def clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def alarm_fields(d: Diagnosis) -> dict[str, Any]:
@@ -178,20 +162,9 @@ def render_recovered(
         }
     note = f":large_green_circle: Back to OK {_when(recovered_at)}"
     if took_s is not None:
-        note += f" after {format_duration(took_s)}"
+        note += f" after {duration(took_s, exact=True)}"
     blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     return blocks[:MAX_BLOCKS]
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
 
 
 def metrics_summary(ev: Evidence) -> list[str]:
@@ -259,25 +232,17 @@ def _buttons(d: Diagnosis) -> list[Block]:
     for cause in d.causes:
         if cause.action and cause.action.command not in seen and len(buttons) < 4:
             seen.add(cause.action.command)
-            button: Block = {
-                "type": "button",
-                "action_id": f"{RUN_COMMAND}:{len(buttons)}",
-                "text": {"type": "plain_text", "text": clip(cause.action.label, MAX_BUTTON)},
-                "value": cause.action.command[:2000],
-            }
-            if not buttons:
-                button["style"] = "primary"
-            buttons.append(button)
+            buttons.append(
+                button(
+                    cause.action.label,
+                    f"{RUN_COMMAND}:{len(buttons)}",
+                    cause.action.command[:2000],
+                    None if buttons else "primary",
+                )
+            )
     r = d.evidence.resource
     if r.type == "function":
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": f"{RUN_COMMAND}:status",
-                "text": {"type": "plain_text", "text": "Status"},
-                "value": f"/ops status {r.name}",
-            }
-        )
+        buttons.append(button("Status", f"{RUN_COMMAND}:status", f"/ops status {r.name}"))
     return buttons
 
 

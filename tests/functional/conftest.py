@@ -7,8 +7,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import runtime
-from chalicelib.state import create_table
+from chalicelib.aws.dynamodb import create_table
+from chalicelib.config import Settings
+from chalicelib.container import Container, build
+from chalicelib.slack.replies import Reply, reply_to
 from devtools.fake_slack import FakeSlack, FakeSlackServer
 
 BOT_TOKEN = "xoxb-test-token"
@@ -31,9 +33,7 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def bot_env(
-    monkeypatch: pytest.MonkeyPatch, aws: boto3.Session, slack: FakeSlack
-) -> Iterator[None]:
+def bot_env(monkeypatch: pytest.MonkeyPatch, aws: boto3.Session, slack: FakeSlack) -> Container:
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
     monkeypatch.setenv("SHEPHERD_CHANNEL", "#ops-alarms")
@@ -41,13 +41,20 @@ def bot_env(
     monkeypatch.setenv("SHEPHERD_OPERATORS", "UOPERATOR")
     # Lazy listeners run in-process (bolt's local Lambda client) instead of re-invoking Lambda.
     monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
-    runtime.reset()
-    yield
-    runtime.reset()
+    return serve(aws)
+
+
+def serve(aws: boto3.Session) -> Container:
+    """A container built from the environment around the moto session, serving the app."""
+    import app
+
+    built = build(Settings.from_env(), aws)
+    app.use(built)
+    return built
 
 
 @pytest.fixture
-def client(bot_env: None) -> Iterator[Any]:
+def client(bot_env: Container) -> Iterator[Any]:
     from chalice.test import Client
 
     from app import app
@@ -56,9 +63,34 @@ def client(bot_env: None) -> Iterator[Any]:
         yield c
 
 
+class SlackOps:
+    """`/ops` as Slack sees it, without Slack: each call's reply, errors worded."""
+
+    def __init__(self, container: Container) -> None:
+        self.ops = container.ops
+        self.log = container.action_log
+
+    def run(self, text: str, user: str) -> Reply:
+        return reply_to(lambda: self.ops.run(text, user))
+
+    def confirm(self, action_id: str, user: str) -> Reply:
+        return reply_to(lambda: self.ops.confirm(action_id, user))
+
+
 @pytest.fixture
 def slack_url(slack: FakeSlack) -> str:
     """The fake Slack's Web API base; response_urls are built from it."""
     import os
 
     return os.environ["SLACK_API_URL"]
+
+
+def answer_as_aws(client: Any, operation: str, response: dict[str, Any]) -> None:
+    """Answer a call moto lacks as AWS would, before the request leaves botocore."""
+    from types import SimpleNamespace
+
+    def answer(**_: Any) -> tuple[Any, dict[str, Any]]:
+        return SimpleNamespace(status_code=200), {**response, "ResponseMetadata": {}}
+
+    service = client.meta.service_model.service_name
+    client.meta.events.register(f"before-call.{service}.{operation}", answer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from chalicelib.aws import Aws
+from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.gather import gather
 from chalicelib.diagnosis.rules import diagnose
 from devtools import fleet

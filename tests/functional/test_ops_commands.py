@@ -176,11 +176,11 @@ def test_rollback_goes_to_the_previous_version_and_undo_restores(
 
 def _in_eu_west_1(monkeypatch: pytest.MonkeyPatch, aws: boto3.Session) -> None:
     """The recent-deploy scenario lives in eu-west-1: run the bot there, with its table."""
-    from chalicelib import runtime
-    from chalicelib.state import create_table
+    from chalicelib.aws.dynamodb import create_table
+    from tests.functional.conftest import serve
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    runtime.reset()
+    serve(aws)
     create_table(aws.client("dynamodb", region_name="eu-west-1"), "shepherd-state")
     fleet.seed(["recent_deploy"], aws)
 

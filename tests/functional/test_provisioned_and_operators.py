@@ -10,12 +10,12 @@ import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
 
-from chalicelib.aws import Aws
-from chalicelib.ops.engine import Ops
-from chalicelib.ops.operators import Operators
-from chalicelib.state import ActionLog
+from chalicelib.config import Settings
+from chalicelib.container import Container
+from chalicelib.ops.actions.provision import ProvisionResult
 from devtools import fleet
 from devtools.fake_slack import FakeSlack
+from tests.functional.conftest import SlackOps, answer_as_aws, serve
 from tests.functional.test_ops_commands import action_id, answers, click, reserved, slash
 
 FN, ALIAS = "checkout-api", "live"
@@ -23,11 +23,10 @@ CONFIG = {"FunctionName": FN, "FunctionArn": f"arn:aws:lambda:us-east-1:12345678
 
 
 @pytest.fixture
-def stubbed(aws: boto3.Session) -> Iterator[tuple[Ops, Stubber]]:
-    bot = Aws(aws)
-    ops = Ops(bot, ActionLog(bot.client("dynamodb"), "shepherd-state"), Operators(("UOPERATOR",)))
-    with Stubber(bot.client("lambda")) as stubber:
-        yield ops, stubber
+def stubbed(aws: boto3.Session) -> Iterator[tuple[SlackOps, Stubber]]:
+    bot = Container(Settings(operators=("UOPERATOR",)), aws)
+    with Stubber(bot.aws.client("lambda")) as stubber:
+        yield SlackOps(bot), stubber
         stubber.assert_no_pending_responses()
 
 
@@ -73,7 +72,7 @@ def expect_room(stubber: Stubber, reserved: int | None, unreserved: int) -> None
         )
 
 
-def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[Ops, Stubber]) -> None:
+def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[SlackOps, Stubber]) -> None:
     ops, stubber = stubbed
     expect_plan(stubber, current=None)
     expect_room(stubber, reserved=None, unreserved=900)
@@ -89,7 +88,9 @@ def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[Ops, Stu
     )
     done = ops.confirm(action, "UOPERATOR")
     assert ":white_check_mark:" in done.text
-    assert ops.log.get(action)["after"] == {"provisioned": 20, "status": "IN_PROGRESS"}
+    recorded = ops.log.get(action)
+    assert recorded is not None
+    assert recorded.result == ProvisionResult(provisioned=20, status="IN_PROGRESS")
 
     expect_plan(stubber, current=20, undo=True)
     undo = ops.run(f"undo {action}", "UOPERATOR")
@@ -101,7 +102,7 @@ def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[Ops, Stu
 
 
 def test_provision_beyond_the_reservation_is_refused_before_any_change(
-    stubbed: tuple[Ops, Stubber],
+    stubbed: tuple[SlackOps, Stubber],
 ) -> None:
     ops, stubber = stubbed
     expect_plan(stubber, current=None)
@@ -111,7 +112,7 @@ def test_provision_beyond_the_reservation_is_refused_before_any_change(
 
 
 def test_provision_that_eats_the_last_100_unreserved_is_refused(
-    stubbed: tuple[Ops, Stubber],
+    stubbed: tuple[SlackOps, Stubber],
 ) -> None:
     ops, stubber = stubbed
     expect_plan(stubber, current=None)
@@ -120,7 +121,7 @@ def test_provision_that_eats_the_last_100_unreserved_is_refused(
     assert "fewer than 100 unreserved" in reply.text
 
 
-def test_provision_on_a_missing_alias_is_a_usage_error(stubbed: tuple[Ops, Stubber]) -> None:
+def test_provision_on_a_missing_alias_is_a_usage_error(stubbed: tuple[SlackOps, Stubber]) -> None:
     ops, stubber = stubbed
     stubber.add_response("get_function", {"Configuration": CONFIG}, {"FunctionName": FN})
     stubber.add_client_error("get_alias", "ResourceNotFoundException", http_status_code=404)
@@ -129,7 +130,7 @@ def test_provision_on_a_missing_alias_is_a_usage_error(stubbed: tuple[Ops, Stubb
     assert "Usage" in reply.text
 
 
-def test_unprovision_when_nothing_is_provisioned_says_so(stubbed: tuple[Ops, Stubber]) -> None:
+def test_unprovision_when_nothing_is_provisioned_says_so(stubbed: tuple[SlackOps, Stubber]) -> None:
     ops, stubber = stubbed
     expect_plan(stubber, current=None)
     reply = ops.run(f"concurrency {FN} unprovision --alias {ALIAS}", "UOPERATOR")
@@ -137,7 +138,7 @@ def test_unprovision_when_nothing_is_provisioned_says_so(stubbed: tuple[Ops, Stu
 
 
 def test_stranger_cannot_provision_and_the_refusal_is_recorded(
-    stubbed: tuple[Ops, Stubber],
+    stubbed: tuple[SlackOps, Stubber],
 ) -> None:
     ops, stubber = stubbed
     expect_plan(stubber, current=None)
@@ -145,7 +146,7 @@ def test_stranger_cannot_provision_and_the_refusal_is_recorded(
     reply = ops.run(f"concurrency {FN} provision 5 --alias {ALIAS}", "USTRANGER")
     assert reply.text.startswith(":no_entry: Refused")
     [refusal] = ops.log.history(FN)
-    assert (refusal["status"], refusal["user"]) == ("refused", "USTRANGER")
+    assert (refusal.status, refusal.user) == ("refused", "USTRANGER")
 
 
 # --- through Slack ------------------------------------------------------------------------
@@ -158,10 +159,8 @@ def test_member_of_an_operator_user_group_may_change(
     aws: boto3.Session,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from chalicelib import runtime
-
     monkeypatch.setenv("SHEPHERD_OPERATORS", "S0ONCALL")
-    runtime.reset()
+    serve(aws)
     slack.groups["S0ONCALL"] = ["UGROUPIE"]
     fleet.seed(["throttling"], aws)
     slash(client, slack_url, "concurrency payments-capture reserve 15", user="UGROUPIE")
@@ -190,9 +189,10 @@ def test_diagnosis_button_runs_its_command_through_preview_and_confirm(
 
 
 def test_status_button_of_a_dlq_diagnosis_answers_with_the_queue(
-    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
 ) -> None:
     [scenario] = fleet.seed(["dlq_backlog"], aws)
+    answer_as_aws(bot_env.aws.client("sqs"), "ListMessageMoveTasks", {"Results": []})
     client.lambda_.invoke("on_alarm", scenario.event)
     [post] = slack.calls_to("chat.postMessage")
     buttons = next(b for b in post.args["blocks"] if b["type"] == "actions")["elements"]
@@ -206,7 +206,7 @@ def test_status_button_of_a_dlq_diagnosis_answers_with_the_queue(
 
 
 def test_provision_when_lambda_cannot_be_read_says_so_and_changes_nothing(
-    stubbed: tuple[Ops, Stubber],
+    stubbed: tuple[SlackOps, Stubber],
 ) -> None:
     ops, stubber = stubbed
     stubber.add_response("get_function", {"Configuration": CONFIG}, {"FunctionName": FN})

@@ -10,11 +10,13 @@ from typing import Any
 import boto3
 from chalice.test import Client
 
-from chalicelib import runtime
-from chalicelib.aws import Aws
-from chalicelib.ops.redrive import ReplayMarks, replay
+from chalicelib.aws.session import Aws
+from chalicelib.container import Container
+from chalicelib.ops.replay import replay
+from chalicelib.store.replay_marks import ReplayMarks
 from devtools import fleet
 from devtools.fake_slack import FakeSlack
+from tests.functional.conftest import answer_as_aws
 from tests.functional.test_ops_commands import action_id, answers, click, slash
 
 QUEUE = "invoice-mailer-failed"
@@ -68,21 +70,19 @@ def depth(aws: boto3.Session, queue: str) -> int:
 
 def run_replay(session: boto3.Session, visibility: int = 1, **hooks: Any) -> Any:
     aws = Aws(session)
-    sqs, lam = aws.client("sqs"), aws.client("lambda")
-    sent = record_invokes(lam)
+    sent = record_invokes(aws.client("lambda"))
     if "kill_at" in hooks:
-        kill_on_delete_number(sqs, hooks["kill_at"])
+        kill_on_delete_number(aws.client("sqs"), hooks["kill_at"])
     if hooks.get("refuse"):
-        lam.meta.events.register("before-call.lambda.Invoke", function_gone)
-    url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    marks = ReplayMarks(aws.client("dynamodb"), "shepherd-state", arn)
+        aws.client("lambda").meta.events.register("before-call.lambda.Invoke", function_gone)
+    queue = aws.sqs().queue(QUEUE)
+    assert queue is not None
+    url = queue.url
+    marks = ReplayMarks(aws.table("shepherd-state"), queue.arn)
     try:
         outcome = replay(
-            sqs=sqs,
-            lam=lam,
+            sqs=aws.sqs(),
+            lam=aws.lambda_(),
             marks=marks,
             queue_url=url,
             owner=None,
@@ -122,7 +122,11 @@ def test_a_refused_replay_keeps_its_message(aws: boto3.Session) -> None:
 
 
 def test_redrive_of_destination_records_previews_then_replays_every_message(
-    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+    client: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+    bot_env: Container,
 ) -> None:
     payloads = fleet.failed_deliveries(aws, count=6)
     slash(client, slack_url, f"redrive {QUEUE} --rate 50")
@@ -131,7 +135,7 @@ def test_redrive_of_destination_records_previews_then_replays_every_message(
     assert "invoice-mailer" in preview["text"]
     assert "INV-209" in preview["text"]  # sample messages are shown
     assert depth(aws, QUEUE) == 6  # the preview changed nothing
-    sent = record_invokes(runtime.aws().client("lambda"))
+    sent = record_invokes(bot_env.aws.client("lambda"))
     click(client, slack_url, "ops_confirm", action_id(preview, "ops_confirm"))
     result = answers(slack)[1]
     assert "replayed 6 message(s)" in result["text"]
@@ -154,20 +158,22 @@ def test_redrive_max_limits_the_replay_and_says_what_is_left(
 
 
 def test_redrive_of_a_queue_dlq_uses_a_message_move_back_to_its_source(
-    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+    client: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+    bot_env: Container,
 ) -> None:
     fleet.seed(["dlq_backlog"], aws)
-    sqs = runtime.aws().client("sqs")
+    sqs = bot_env.aws.client("sqs")
     started: list[dict[str, Any]] = []
 
-    def start_move(**_: Any) -> tuple[Any, dict[str, Any]]:
-        # moto lacks message-move tasks: answer this one call as SQS would
-        return SimpleNamespace(status_code=200), {"TaskHandle": "task-1", "ResponseMetadata": {}}
-
+    # moto lacks message-move tasks: answer these calls as SQS would
+    answer_as_aws(sqs, "ListMessageMoveTasks", {"Results": []})
+    answer_as_aws(sqs, "StartMessageMoveTask", {"TaskHandle": "task-1"})
     sqs.meta.events.register(
         "provide-client-params.sqs.StartMessageMoveTask", lambda params, **_: started.append(params)
     )
-    sqs.meta.events.register("before-call.sqs.StartMessageMoveTask", start_move)
     slash(client, slack_url, "redrive orders-dlq --rate 20")
     preview = answers(slack)[0]
     assert "Move 23 message(s) from `orders-dlq` back to `orders-queue`" in preview["text"]

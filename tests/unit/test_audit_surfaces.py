@@ -12,7 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.audit import analyzer, report, source, suppressions
+from chalicelib.audit import analyzer, report, suppressions
+from chalicelib.aws.iam import IamApi
 from chalicelib.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +50,7 @@ def test_every_page_of_authorization_details_is_read() -> None:
             {"RoleDetailList": [role("second", "iam:PassRole")], "IsTruncated": False},
             {"Marker": "m1"},
         )
-        details = source.fetch(iam)
+        details = IamApi(iam).authorization_details()
         stubber.assert_no_pending_responses()
     result = analyzer.audit(details)
     assert {f.principal for f in result.findings} == {"role/first", "role/second"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from chalicelib.diagnosis.gather import account_concurrency
+from chalicelib.aws.errors import AccessDenied
+from chalicelib.aws.lambda_ import AccountConcurrency, LambdaApi
 
 
 def test_account_concurrency_reads_limit_and_unreserved_pool() -> None:
@@ -27,12 +27,12 @@ def test_account_concurrency_reads_limit_and_unreserved_pool() -> None:
             },
             {},
         )
-        assert account_concurrency(lam) == (1000, 640)
+        assert LambdaApi(lam).account_concurrency() == AccountConcurrency(1000, 640)
 
 
 def test_account_concurrency_denied_raises_for_the_fanout_to_report() -> None:
     lam = boto3.client("lambda", region_name="us-east-1")
     with Stubber(lam) as stub:
         stub.add_client_error("get_account_settings", "AccessDeniedException")
-        with pytest.raises(ClientError, match="AccessDeniedException"):
-            account_concurrency(lam)
+        with pytest.raises(AccessDenied, match="AccessDeniedException"):
+            LambdaApi(lam).account_concurrency()

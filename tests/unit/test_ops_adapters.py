@@ -9,8 +9,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.ops.provisioned import Provisioned
-from chalicelib.ops.redrive import MessageMoves, Pace, dlq_owner, target_of
+from chalicelib.aws.errors import AccessDenied
+from chalicelib.aws.lambda_ import LambdaApi
+from chalicelib.aws.sqs import SqsApi
+from chalicelib.ops.replay import Pace, target_of
 
 DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:orders-dlq"
 
@@ -38,7 +40,7 @@ def test_message_move_starts_back_to_the_source_at_the_capped_rate(sqs: Any) -> 
         {"TaskHandle": "h-1"},
         {"SourceArn": DLQ_ARN, "MaxNumberOfMessagesPerSecond": 25},
     )
-    assert MessageMoves(client).start(DLQ_ARN, 25) == "h-1"
+    assert SqsApi(client).start_move(DLQ_ARN, 25) == "h-1"
 
 
 def test_message_move_progress_reads_the_latest_task(sqs: Any) -> None:
@@ -60,9 +62,9 @@ def test_message_move_progress_reads_the_latest_task(sqs: Any) -> None:
         },
         {"SourceArn": DLQ_ARN, "MaxResults": 1},
     )
-    task = MessageMoves(client).latest(DLQ_ARN)
+    task = SqsApi(client).latest_move(DLQ_ARN)
     assert task is not None
-    assert (task["status"], task["moved"], task["to_move"], task["handle"]) == (
+    assert (task.status, task.moved, task.to_move, task.handle) == (
         "RUNNING",
         40,
         100,
@@ -73,7 +75,7 @@ def test_message_move_progress_reads_the_latest_task(sqs: Any) -> None:
 def test_message_move_without_tasks_is_none(sqs: Any) -> None:
     client, stubber = sqs
     stubber.add_response("list_message_move_tasks", {"Results": []})
-    assert MessageMoves(client).latest(DLQ_ARN) is None
+    assert SqsApi(client).latest_move(DLQ_ARN) is None
 
 
 def test_message_move_cancel_reports_what_was_moved(sqs: Any) -> None:
@@ -81,7 +83,7 @@ def test_message_move_cancel_reports_what_was_moved(sqs: Any) -> None:
     stubber.add_response(
         "cancel_message_move_task", {"ApproximateNumberOfMessagesMoved": 7}, {"TaskHandle": "h-1"}
     )
-    assert MessageMoves(client).cancel("h-1") == 7
+    assert SqsApi(client).cancel_move("h-1") == 7
 
 
 def test_provisioned_absent_is_none(lam: Any) -> None:
@@ -92,7 +94,7 @@ def test_provisioned_absent_is_none(lam: Any) -> None:
         http_status_code=404,
         expected_params={"FunctionName": "checkout-api", "Qualifier": "live"},
     )
-    assert Provisioned(client).get("checkout-api", "live") is None
+    assert LambdaApi(client).provisioned("checkout-api", "live") is None
 
 
 def test_provisioned_other_errors_are_not_taken_for_absent(lam: Any) -> None:
@@ -100,8 +102,8 @@ def test_provisioned_other_errors_are_not_taken_for_absent(lam: Any) -> None:
     stubber.add_client_error(
         "get_provisioned_concurrency_config", "AccessDeniedException", http_status_code=403
     )
-    with pytest.raises(Exception, match="AccessDenied"):
-        Provisioned(client).get("checkout-api", "live")
+    with pytest.raises(AccessDenied, match="AccessDenied"):
+        LambdaApi(client).provisioned("checkout-api", "live")
 
 
 def test_provisioned_put_and_delete_on_the_qualifier(lam: Any) -> None:
@@ -124,9 +126,9 @@ def test_provisioned_put_and_delete_on_the_qualifier(lam: Any) -> None:
         {},
         {"FunctionName": "checkout-api", "Qualifier": "live"},
     )
-    config = Provisioned(client).put("checkout-api", "live", 20)
-    assert (config["requested"], config["status"]) == (20, "IN_PROGRESS")
-    Provisioned(client).delete("checkout-api", "live")
+    config = LambdaApi(client).provision("checkout-api", "live", 20)
+    assert (config.requested, config.status) == (20, "IN_PROGRESS")
+    LambdaApi(client).unprovision("checkout-api", "live")
 
 
 def test_provisioned_all_lists_every_qualifier(lam: Any) -> None:
@@ -146,8 +148,8 @@ def test_provisioned_all_lists_every_qualifier(lam: Any) -> None:
         },
         {"FunctionName": "checkout-api"},
     )
-    [config] = Provisioned(client).all("checkout-api")
-    assert (config["qualifier"], config["allocated"], config["status"]) == ("live", 20, "READY")
+    [config] = LambdaApi(client).all_provisioned("checkout-api")
+    assert (config.qualifier, config.allocated, config.status) == ("live", 20, "READY")
 
 
 def test_dlq_owner_is_the_function_whose_dead_letter_config_targets_the_queue(lam: Any) -> None:
@@ -161,7 +163,7 @@ def test_dlq_owner_is_the_function_whose_dead_letter_config_targets_the_queue(la
             ]
         },
     )
-    assert dlq_owner(client, DLQ_ARN) == "orders-worker"
+    assert LambdaApi(client).dead_letter_functions(DLQ_ARN) == ["orders-worker"]
 
 
 def test_destination_record_goes_back_to_the_qualified_function_with_its_payload() -> None:

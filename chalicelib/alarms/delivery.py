@@ -1,4 +1,4 @@
-"""The alarm path: signal → evidence → diagnosis → Slack, once per notification."""
+"""One delivery (SNS, EventBridge, SQS, a direct invoke): each signal posted or updated once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.aws import Aws
+from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.gather import gather
 from chalicelib.diagnosis.rules import diagnose
 from chalicelib.errors import UpstreamFailure
@@ -14,7 +14,9 @@ from chalicelib.events.ingest import parse_event
 from chalicelib.events.signals import Alarm, Signal
 from chalicelib.slack import render
 from chalicelib.slack.poster import SlackPoster
-from chalicelib.state import AlarmThread, StateTable
+from chalicelib.store.alarm_threads import AlarmThread, AlarmThreads
+from chalicelib.store.deliveries import Deliveries
+from chalicelib.units import duration
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class AlarmDeps:
     aws: Aws
-    state: StateTable
+    deliveries: Deliveries
+    threads: AlarmThreads
     slack: SlackPoster
     channel: str
 
@@ -33,6 +36,14 @@ class Outcome:
     duplicates: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        """What the handler returns to Lambda."""
+        return {
+            "posted": len(self.posted),
+            "duplicates": len(self.duplicates),
+            "skipped": self.skipped,
+        }
 
 
 def on_event(event: Any, deps: AlarmDeps) -> Outcome:
@@ -62,7 +73,7 @@ def on_event(event: Any, deps: AlarmDeps) -> Outcome:
 def handle_signal(signal: Signal, deps: AlarmDeps) -> bool:
     """Post (or update) the Slack message for one signal; False if it was already handled."""
     key = signal.dedupe_key
-    if not deps.state.claim(key):
+    if not deps.deliveries.claim(key):
         log.info("duplicate delivery of %s", key)
         return False
     try:
@@ -71,9 +82,9 @@ def handle_signal(signal: Signal, deps: AlarmDeps) -> bool:
         else:
             _post_diagnosis(signal, deps)
     except BaseException:
-        deps.state.release(key)
+        deps.deliveries.release(key)
         raise
-    deps.state.complete(key)
+    deps.deliveries.complete(key)
     return True
 
 
@@ -82,13 +93,11 @@ def _post_diagnosis(signal: Signal, deps: AlarmDeps) -> None:
     blocks = render.render(diagnosis)
     channel, ts = deps.slack.post(deps.channel, render.headline(diagnosis), blocks)
     if isinstance(signal, Alarm):
-        deps.state.save_thread(
-            signal.arn, AlarmThread(channel, ts, signal.time.timestamp(), blocks)
-        )
+        deps.threads.save(signal.arn, AlarmThread(channel, ts, signal.time.timestamp(), blocks))
 
 
 def _recover(alarm: Alarm, deps: AlarmDeps) -> None:
-    thread = deps.state.thread(alarm.arn)
+    thread = deps.threads.get(alarm.arn)
     if thread is None:
         # Never saw it fire (or it fired before Shepherd was watching): a short note is enough.
         deps.slack.post(deps.channel, f":large_green_circle: OK: {alarm.name} — {alarm.reason}")
@@ -98,7 +107,7 @@ def _recover(alarm: Alarm, deps: AlarmDeps) -> None:
     deps.slack.update(thread.channel, thread.ts, f"RESOLVED: {alarm.name}", blocks)
     deps.slack.post(
         thread.channel,
-        f":large_green_circle: *{alarm.name}* is back to OK after {render.format_duration(took)}.\n>{alarm.reason}",
+        f":large_green_circle: *{alarm.name}* is back to OK after {duration(took, exact=True)}.\n>{alarm.reason}",
         thread_ts=thread.ts,
     )
-    deps.state.close_thread(alarm.arn)
+    deps.threads.close(alarm.arn)

@@ -1,0 +1,1 @@
+"""The alarm path: a delivery's signals → evidence → diagnosis → Slack, once each."""

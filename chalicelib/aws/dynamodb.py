@@ -1,0 +1,185 @@
+"""DynamoDB as the store needs it: items of plain values, conditional writes, one partition's query.
+
+Conditions are data (`Absent`, `Equals`, `Below`, `AllOf`, `AnyOf`) so that the store's in-memory twin
+(chalicelib/store/memory.py) evaluates exactly what DynamoDB is asked to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from chalicelib.aws.errors import ConditionFailed, calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Value = str | int | float | bytes
+Item = dict[str, Value]
+
+
+@dataclass(frozen=True)
+class Absent:
+    """No item has this key yet."""
+
+
+@dataclass(frozen=True)
+class Equals:
+    field: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class Below:
+    field: str
+    value: int | float
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Condition, ...]
+
+
+Condition = Union[Absent, Equals, Below, AllOf, AnyOf]  # noqa: UP007 (a forward reference)
+
+
+class DynamoTable:
+    """One table with string keys `pk`/`sk`."""
+
+    def __init__(self, client: DynamoDBClient | Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    @calls("dynamodb")
+    def put(self, item: Item, condition: Condition | None = None) -> None:
+        """Write `item`; ConditionFailed if `condition` does not hold for the stored one."""
+        kwargs: dict[str, Any] = {}
+        if condition is not None:
+            kwargs = _Expression().compile(condition)
+        try:
+            self.client.put_item(
+                TableName=self.name, Item={k: _attr(v) for k, v in item.items()}, **kwargs
+            )
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise ConditionFailed(
+                "dynamodb", "the item changed", "ConditionalCheckFailedException"
+            ) from exc
+
+    @calls("dynamodb")
+    def get(self, pk: str, sk: str) -> Item | None:
+        item = self.client.get_item(TableName=self.name, Key=_key(pk, sk), ConsistentRead=True).get(
+            "Item"
+        )
+        return {k: _value(v) for k, v in item.items()} if item else None
+
+    @calls("dynamodb")
+    def update(self, pk: str, sk: str, fields: Item) -> None:
+        """Set `fields` on an item (creating it when missing)."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": _attr(v) for i, v in enumerate(fields.values())}
+        self.client.update_item(
+            TableName=self.name,
+            Key=_key(pk, sk),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    @calls("dynamodb")
+    def delete(self, pk: str, sk: str) -> None:
+        self.client.delete_item(TableName=self.name, Key=_key(pk, sk))
+
+    @calls("dynamodb")
+    def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:
+        """Up to `limit` items of one partition, by sort key."""
+        response = self.client.query(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ScanIndexForward=not newest_first,
+            Limit=limit,
+        )
+        return [{k: _value(v) for k, v in i.items()} for i in response.get("Items", [])]
+
+
+@calls("dynamodb")
+def create_table(client: DynamoDBClient | Any, table: str) -> bool:
+    """Create the state table if missing; True if it was created. Safe to run twice."""
+    try:
+        client.create_table(
+            TableName=table,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except client.exceptions.ResourceInUseException:
+        return False
+    client.get_waiter("table_exists").wait(
+        TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    client.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    return True
+
+
+class _Expression:
+    """A Condition as a ConditionExpression with its names and values."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def compile(self, condition: Condition) -> dict[str, Any]:
+        expression = self._part(condition)
+        out: dict[str, Any] = {"ConditionExpression": expression}
+        if self.names:
+            out["ExpressionAttributeNames"] = self.names
+        if self.values:
+            out["ExpressionAttributeValues"] = self.values
+        return out
+
+    def _part(self, c: Condition) -> str:
+        if isinstance(c, Absent):
+            return "attribute_not_exists(pk)"
+        if isinstance(c, AllOf | AnyOf):
+            joiner = " AND " if isinstance(c, AllOf) else " OR "
+            return joiner.join(f"({self._part(p)})" for p in c.parts)
+        name, value = f"#n{len(self.names)}", f":v{len(self.values)}"
+        self.names[name] = c.field
+        self.values[value] = _attr(c.value)
+        return f"{name} {'=' if isinstance(c, Equals) else '<'} {value}"
+
+
+def _key(pk: str, sk: str) -> Any:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _attr(value: Value) -> Any:
+    if isinstance(value, bool):
+        raise TypeError("store booleans as strings")
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes):
+        return {"B": value}
+    return {"N": repr(value) if isinstance(value, float) else str(value)}
+
+
+def _value(attr: Any) -> Value:
+    if "S" in attr:
+        return str(attr["S"])
+    if "B" in attr:
+        return bytes(attr["B"])
+    text = str(attr["N"])
+    return float(text) if any(ch in text for ch in ".eE") else int(text)

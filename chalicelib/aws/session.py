@@ -1,0 +1,106 @@
+"""Clients keyed by (account, region, service), built on first use; nothing touches the network on import."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from chalicelib.aws.cloudwatch import CloudWatchApi
+    from chalicelib.aws.dynamodb import DynamoTable
+    from chalicelib.aws.iam import IamApi
+    from chalicelib.aws.lambda_ import LambdaApi
+    from chalicelib.aws.logs import LogsApi
+    from chalicelib.aws.sqs import SqsApi
+
+# Short timeouts and few retries: a diagnosis must arrive while the alarm is fresh, and a source
+# that does not answer becomes "could not check", not a stalled invocation.
+CLIENT_CONFIG = Config(
+    connect_timeout=3,
+    read_timeout=10,
+    retries={"max_attempts": 3, "mode": "standard"},
+    max_pool_connections=32,
+)
+
+HOME = ""  # the account Shepherd runs in: its own credentials
+SessionFor = Callable[[str], boto3.Session]  # account id -> a session with credentials there
+
+
+class Aws:
+    """One boto3 session per account and its clients, one per (account, region, service).
+
+    Shared across the evidence threads. `account` is `HOME` for Shepherd's own account; another
+    account's session comes from `session_for` (the place AssumeRole plugs in).
+    """
+
+    def __init__(
+        self,
+        session: boto3.Session | None = None,
+        region: str | None = None,
+        session_for: SessionFor | None = None,
+    ) -> None:
+        self.session = session or boto3.Session()
+        self.region = region or self.session.region_name or "us-east-1"
+        self._session_for = session_for
+        self._sessions: dict[str, boto3.Session] = {HOME: self.session}
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None, account: str = HOME) -> Any:
+        key = (account, region or self.region, service)
+        with self._lock:
+            if key not in self._clients:
+                session: Any = self._session(account)  # the stubs know services by literal only
+                self._clients[key] = session.client(
+                    service, region_name=key[1], config=CLIENT_CONFIG
+                )
+            return self._clients[key]
+
+    def _session(self, account: str) -> boto3.Session:
+        if account not in self._sessions:
+            if self._session_for is None:
+                raise LookupError(f"no credentials for account {account}: it is not configured")
+            self._sessions[account] = self._session_for(account)
+        return self._sessions[account]
+
+    # --- the domain facades, one per service ---------------------------------------------
+
+    def lambda_(self, region: str | None = None, account: str = HOME) -> LambdaApi:
+        from chalicelib.aws.lambda_ import LambdaApi
+
+        return LambdaApi(self.client("lambda", region, account))
+
+    def sqs(self, region: str | None = None, account: str = HOME) -> SqsApi:
+        from chalicelib.aws.sqs import SqsApi
+
+        return SqsApi(self.client("sqs", region, account))
+
+    def cloudwatch(self, region: str | None = None, account: str = HOME) -> CloudWatchApi:
+        from chalicelib.aws.cloudwatch import CloudWatchApi
+
+        return CloudWatchApi(self.client("cloudwatch", region, account))
+
+    def logs(self, region: str | None = None, account: str = HOME) -> LogsApi:
+        from chalicelib.aws.logs import LogsApi
+
+        return LogsApi(self.client("logs", region, account))
+
+    def iam(self, account: str = HOME) -> IamApi:
+        from chalicelib.aws.iam import IamApi
+
+        return IamApi(self.client("iam", None, account))
+
+    def table(self, name: str) -> DynamoTable:
+        from chalicelib.aws.dynamodb import DynamoTable
+
+        return DynamoTable(self.client("dynamodb"), name)
+
+    def fetch_secret(self, name: str) -> str:
+        """Read a secret: a Secrets Manager ARN/name, or else an SSM SecureString parameter."""
+        from chalicelib.aws.secrets import fetch_secret
+
+        return fetch_secret(self.client, name)

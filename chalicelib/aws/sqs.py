@@ -1,0 +1,171 @@
+"""SQS: queues by name, depth, a look that loses nothing, receive/delete, message-move tasks.
+
+Message-move tasks are calls moto lacks: tested with Stubber, answered by devtools/aws_gaps.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.aws.errors import NotFound, calls
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+PEEK = 3  # messages a look reads
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    url: str
+    arn: str
+    depth: int  # visible messages
+    in_flight: int  # received and not yet deleted
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    receipt: str
+    body: str
+
+
+@dataclass(frozen=True)
+class MoveTask:
+    status: str | None
+    moved: int
+    to_move: int | None
+    rate: int | None
+    handle: str | None
+    failure: str | None
+
+
+class SqsApi:
+    def __init__(self, client: SQSClient | Any) -> None:
+        self.client = client
+
+    def queue(self, name: str) -> Queue | None:
+        """A queue's identity and depth by name; None when there is no such queue."""
+        try:
+            url = self._url(name)
+        except NotFound:
+            return None
+        attrs = self._attributes(url, "QueueArn")
+        return Queue(
+            name,
+            url,
+            attrs["QueueArn"],
+            int(attrs.get("ApproximateNumberOfMessages", 0)),
+            int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        )
+
+    @calls("sqs")
+    def _url(self, name: str) -> str:
+        return str(self.client.get_queue_url(QueueName=name)["QueueUrl"])
+
+    @calls("sqs")
+    def _attributes(self, url: str, *extra: str) -> dict[str, str]:
+        names: Any = [
+            *extra,
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+        ]
+        return dict(
+            self.client.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        )
+
+    def depth(self, url: str) -> tuple[int, int]:
+        """(visible, in flight)."""
+        attrs = self._attributes(url)
+        return (
+            int(attrs.get("ApproximateNumberOfMessages", 0)),
+            int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        )
+
+    @calls("sqs")
+    def peek(self, url: str, count: int = PEEK) -> tuple[list[str], datetime | None]:
+        """A few bodies and the oldest sent time, made visible again at once: a look that loses nothing."""
+        response = self.client.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=count,
+            VisibilityTimeout=20,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        )
+        messages: list[Any] = response.get("Messages", [])
+        if messages:
+            self.client.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages)
+                ],
+            )
+        sent = [
+            datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, UTC)
+            for m in messages
+            if "SentTimestamp" in m.get("Attributes", {})
+        ]
+        return [m.get("Body", "") for m in messages], (min(sent) if sent else None)
+
+    @calls("sqs")
+    def dead_letter_sources(self, url: str) -> list[str]:
+        """The names of the queues whose redrive policy sends their dead letters here."""
+        names: list[str] = []
+        paginator = self.client.get_paginator("list_dead_letter_source_queues")
+        for page in paginator.paginate(QueueUrl=url):
+            names.extend(u.rsplit("/", 1)[-1] for u in page.get("queueUrls", []))
+        return names
+
+    @calls("sqs")
+    def receive(self, url: str, count: int, visibility: int, wait: int) -> list[Message]:
+        response = self.client.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=count,
+            VisibilityTimeout=visibility,
+            WaitTimeSeconds=wait,
+        )
+        return [
+            Message(m["MessageId"], m["ReceiptHandle"], m.get("Body", ""))
+            for m in response.get("Messages", [])
+        ]
+
+    @calls("sqs")
+    def delete(self, url: str, receipt: str) -> None:
+        self.client.delete_message(QueueUrl=url, ReceiptHandle=receipt)
+
+    # --- message-move tasks: a DLQ back to its source queues ----------------------------
+
+    @calls("sqs")
+    def start_move(self, dlq_arn: str, rate: int) -> str:
+        response = self.client.start_message_move_task(
+            SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=rate
+        )
+        return str(response["TaskHandle"])
+
+    @calls("sqs")
+    def latest_move(self, dlq_arn: str) -> MoveTask | None:
+        """The most recent move task of this DLQ."""
+        tasks: list[Any] = self.client.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1).get(
+            "Results", []
+        )
+        if not tasks:
+            return None
+        task = tasks[0]
+        return MoveTask(
+            status=task.get("Status"),
+            moved=int(task.get("ApproximateNumberOfMessagesMoved", 0)),
+            to_move=task.get("ApproximateNumberOfMessagesToMove"),
+            rate=task.get("MaxNumberOfMessagesPerSecond"),
+            handle=task.get("TaskHandle"),
+            failure=task.get("FailureReason"),
+        )
+
+    @calls("sqs")
+    def cancel_move(self, handle: str) -> int:
+        """Stop a move task; how many messages it had moved."""
+        response = self.client.cancel_message_move_task(TaskHandle=handle)
+        return int(response.get("ApproximateNumberOfMessagesMoved", 0))

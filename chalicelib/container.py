@@ -1,0 +1,147 @@
+"""Everything a handler needs, built once per Lambda container and only when first used.
+
+`build(settings)` wires the parts; each is a cached property, so a cold `/ops help` pays for
+Slack and the action log but not for the diagnosis, and an alarm pays for nothing of `/ops`.
+Tests build a container around moto and hand it to the app (`app.use(container)`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.config import Settings
+
+if TYPE_CHECKING:
+    import boto3
+    from slack_sdk import WebClient
+
+    from chalicelib.alarms.delivery import AlarmDeps
+    from chalicelib.aws.session import Aws
+    from chalicelib.ops.commands import Ops
+    from chalicelib.ops.context import OpsContext
+    from chalicelib.ops.operators import Operators
+    from chalicelib.slack.poster import SlackPoster
+    from chalicelib.store.actions import ActionLog
+    from chalicelib.store.audit_runs import AuditRuns
+    from chalicelib.store.table import Table
+
+NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt")
+
+
+def configure_logging() -> None:
+    level = os.environ.get("SHEPHERD_LOG_LEVEL", "INFO").upper()
+    logging.getLogger().setLevel(level)
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+class Container:
+    def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session
+        self._slack_handlers: dict[int, Any] = {}
+
+    # --- AWS and the store ----------------------------------------------------------------
+
+    @cached_property
+    def aws(self) -> Aws:
+        from chalicelib.aws.session import Aws
+
+        return Aws(self._session, region=self.settings.region)
+
+    @cached_property
+    def table(self) -> Table:
+        return self.aws.table(self.settings.table)
+
+    @cached_property
+    def action_log(self) -> ActionLog:
+        from chalicelib.ops.actions import codecs
+        from chalicelib.store.actions import ActionLog
+
+        return ActionLog(self.table, codecs())
+
+    @cached_property
+    def audit_runs(self) -> AuditRuns:
+        from chalicelib.store.audit_runs import AuditRuns
+
+        return AuditRuns(self.table)
+
+    # --- Slack ----------------------------------------------------------------------------
+
+    @cached_property
+    def slack_client(self) -> WebClient:
+        from chalicelib.slack.poster import web_client
+
+        token = self.settings.resolve_bot_token(self.aws.fetch_secret)
+        return web_client(token, self.settings.slack_api_url)
+
+    @cached_property
+    def poster(self) -> SlackPoster:
+        from chalicelib.slack.poster import SlackPoster
+
+        return SlackPoster(self.slack_client)
+
+    # --- the alarm path -------------------------------------------------------------------
+
+    @cached_property
+    def alarm_deps(self) -> AlarmDeps:
+        from chalicelib.alarms.delivery import AlarmDeps
+        from chalicelib.store.alarm_threads import AlarmThreads
+        from chalicelib.store.deliveries import Deliveries
+
+        return AlarmDeps(
+            aws=self.aws,
+            deliveries=Deliveries(self.table),
+            threads=AlarmThreads(self.table),
+            slack=self.poster,
+            channel=self.settings.channel,
+        )
+
+    # --- /ops -----------------------------------------------------------------------------
+
+    @cached_property
+    def operators(self) -> Operators:
+        from chalicelib.ops.operators import Operators, load_rules, slack_group_members
+
+        rules = load_rules()
+        groups = None
+        if any(o.startswith("S") for o in self.settings.operators) or rules:
+            groups = slack_group_members(self.slack_client)
+        return Operators(self.settings.operators, rules, groups)
+
+    @cached_property
+    def ops_context(self) -> OpsContext:
+        from chalicelib.ops.context import OpsContext
+        from chalicelib.store.replay_marks import ReplayMarks
+
+        table = self.table
+
+        def replay_marks(queue_arn: str) -> ReplayMarks:
+            return ReplayMarks(table, queue_arn)
+
+        return OpsContext(self.aws, self.action_log, replay_marks)
+
+    @cached_property
+    def ops(self) -> Ops:
+        from chalicelib.ops.commands import Ops
+        from chalicelib.ops.lifecycle import Lifecycle
+        from chalicelib.ops.views import Views
+
+        return Ops(Views(self.ops_context), Lifecycle(self.ops_context, self.operators))
+
+    def slack_handler(self, chalice_app: Any) -> Any:
+        """Bolt on Chalice: signature verification first, acks within 3 s, lazy listeners re-invoke."""
+        key = id(chalice_app)
+        if key not in self._slack_handlers:
+            from chalicelib.slack.app import bolt_handler
+
+            self._slack_handlers[key] = bolt_handler(self, chalice_app)
+        return self._slack_handlers[key]
+
+
+def build(settings: Settings | None = None, session: boto3.Session | None = None) -> Container:
+    """The container for this process: settings from the environment unless given."""
+    return Container(settings or Settings.from_env(), session)

@@ -1,0 +1,76 @@
+"""The kinds of change `/ops` can make, one module each, found by kind.
+
+A kind plans a change from a parsed command (reading AWS, checking guardrails, changing nothing),
+executes a confirmed plan, plans its own undo, and says what it did. A new kind is a new module
+here that defines `KIND`, plus its grammar entry; the lifecycle finds it by itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from chalicelib.ops.context import OpsContext
+from chalicelib.ops.grammar import Command
+from chalicelib.ops.outcomes import FollowUp
+from chalicelib.store.actions import Action, Codec
+
+__all__ = ["ActionKind", "Executed", "FollowUp", "Proposal", "codecs", "for_verb", "registry"]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A planned change: what it acts on, what it will do, and what could go wrong."""
+
+    target: str  # the function or queue (authorisation and history go by it)
+    summary: str
+    plan: Any  # the kind's plan dataclass
+    risks: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # shown in the preview, not stored
+
+
+@dataclass(frozen=True)
+class Executed:
+    result: Any  # the kind's result dataclass
+    outcome: str = "ok"  # or "partial", or what a follow-up did
+
+
+class ActionKind(Protocol):
+    kind: str
+    verbs: tuple[str, ...]  # grammar verbs this kind plans
+    codec: Codec
+
+    def plan(self, command: Command, ctx: OpsContext) -> Proposal: ...
+    def execute(self, action: Action, ctx: OpsContext) -> Executed: ...
+    def undo(self, action: Action, ctx: OpsContext) -> Proposal:
+        """The plan that puts back what `action` changed; Refused when it cannot be undone."""
+        ...
+
+    def result_text(self, action: Action) -> str:
+        """What the executed action did, after "<who> ran <command>: "."""
+        ...
+
+    def follow_up(self, action: Action) -> FollowUp | None: ...
+
+
+@functools.cache
+def registry() -> Mapping[str, ActionKind]:
+    """Every module of this package that defines `KIND`, by kind."""
+    kinds: dict[str, ActionKind] = {}
+    for module in pkgutil.iter_modules(__path__):
+        kind = getattr(importlib.import_module(f"{__name__}.{module.name}"), "KIND", None)
+        if kind is not None:
+            kinds[kind.kind] = kind
+    return kinds
+
+
+def for_verb(verb: str) -> ActionKind:
+    return next(k for k in registry().values() if verb in k.verbs)
+
+
+def codecs() -> Mapping[str, Codec]:
+    return {name: kind.codec for name, kind in registry().items()}

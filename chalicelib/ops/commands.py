@@ -1,0 +1,35 @@
+"""`/ops` as a whole: a command typed or clicked, answered as an outcome (or a raised error)."""
+
+from __future__ import annotations
+
+from chalicelib.errors import UsageError
+from chalicelib.ops.grammar import USAGE, parse
+from chalicelib.ops.lifecycle import Lifecycle
+from chalicelib.ops.outcomes import Outcome
+from chalicelib.ops.views import Views
+
+
+class Ops:
+    def __init__(self, views: Views, lifecycle: Lifecycle) -> None:
+        self.views = views
+        self.lifecycle = lifecycle
+
+    def run(self, text: str, user: str) -> Outcome:
+        """Read-only commands answer at once; a change is proposed for confirmation."""
+        try:
+            command = parse(text)
+            if command.mutating:
+                return self.lifecycle.propose(command, text, user)
+            return self.views.show(command)
+        except UsageError as exc:
+            exc.usage = USAGE
+            raise
+
+    def confirm(self, action_id: str, user: str) -> Outcome:
+        return self.lifecycle.confirm(action_id, user)
+
+    def cancel(self, action_id: str, user: str) -> Outcome:
+        return self.lifecycle.cancel(action_id, user)
+
+    def cancel_move(self, action_id: str, user: str) -> Outcome:
+        return self.lifecycle.cancel_move(action_id, user)

@@ -1,0 +1,37 @@
+"""What every action kind and view reads and writes through: AWS, the action log, the clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.aws.cloudwatch import CloudWatchApi
+from chalicelib.aws.lambda_ import LambdaApi
+from chalicelib.aws.session import Aws
+from chalicelib.aws.sqs import SqsApi
+from chalicelib.store.actions import ActionLog
+from chalicelib.store.replay_marks import ReplayMarks
+
+REDRIVE_BUDGET = 240.0  # seconds a replay may run in one invocation (api_handler timeout is 300)
+
+
+@dataclass
+class OpsContext:
+    aws: Aws
+    log: ActionLog
+    replay_marks: Callable[[str], ReplayMarks]  # queue ARN -> its marks
+    clock: Callable[[], float] = time.monotonic
+    redrive_budget: float = REDRIVE_BUDGET
+
+    @property
+    def lam(self) -> LambdaApi:
+        return self.aws.lambda_()
+
+    @property
+    def sqs(self) -> SqsApi:
+        return self.aws.sqs()
+
+    @property
+    def cloudwatch(self) -> CloudWatchApi:
+        return self.aws.cloudwatch()

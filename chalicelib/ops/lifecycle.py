@@ -1,0 +1,134 @@
+"""Every change: propose → authorise → preview → confirm → execute once → record → undo.
+
+The steps are the same for every kind; what a kind plans and does is in chalicelib/ops/actions/.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+
+from chalicelib.aws.errors import AwsError, code_of
+from chalicelib.errors import Refused, ShepherdError, UsageError
+from chalicelib.ops import actions
+from chalicelib.ops.actions import Proposal
+from chalicelib.ops.context import OpsContext
+from chalicelib.ops.grammar import Command
+from chalicelib.ops.operators import Operators
+from chalicelib.ops.outcomes import Done, Failed, MoveCancelled, Outcome, Preview, Said
+from chalicelib.store.actions import Action
+
+log = logging.getLogger(__name__)
+
+
+def new_id() -> str:
+    return secrets.token_hex(4)
+
+
+class Lifecycle:
+    def __init__(
+        self, ctx: OpsContext, operators: Operators, make_id: Callable[[], str] = new_id
+    ) -> None:
+        self.ctx = ctx
+        self.log = ctx.log
+        self.operators = operators
+        self.make_id = make_id
+
+    def propose(self, command: Command, text: str, user: str) -> Preview:
+        """Plan the change, check who asks, record the proposal; nothing is changed yet."""
+        undoes = None
+        if command.verb == "undo":
+            done = self._undoable(command.target or "")
+            kind = actions.registry()[done.kind]
+            proposal, undoes = kind.undo(done, self.ctx), done.id
+        else:
+            kind = actions.for_verb(command.verb)
+            proposal = kind.plan(command, self.ctx)
+        action = self._action(kind.kind, proposal, text, user, undoes)
+        verdict = self.operators.check(user, proposal.target)
+        if not verdict.allowed:
+            self.log.record_refusal(action, verdict.why)
+            raise Refused(f"{verdict.why}; nothing was changed.")
+        self.log.create(action)
+        return Preview(action, proposal.details)
+
+    def _action(self, kind: str, p: Proposal, text: str, user: str, undoes: str | None) -> Action:
+        return Action(
+            id=self.make_id(),
+            kind=kind,
+            user=user,
+            command=f"/ops {text.strip()}",
+            target=p.target,
+            summary=p.summary,
+            plan=p.plan,
+            risks=p.risks,
+            undoes=undoes,
+        )
+
+    def _undoable(self, action_id: str) -> Action:
+        done = self.log.get(action_id)
+        if done is None:
+            raise UsageError(f"no action `{action_id}`; see `/ops history`")
+        if done.status != "done":
+            raise Refused(
+                f"action `{action_id}` is {done.status}: only a completed action can be undone"
+            )
+        return done
+
+    def confirm(self, action_id: str, user: str) -> Outcome:
+        """Run a proposed action, once, for an operator of its target."""
+        proposed = self.log.get(action_id)
+        verdict = self.operators.check(user, proposed.target if proposed else None)
+        if not verdict.allowed:
+            raise Refused(f"{verdict.why}; nothing was changed.")
+        action = (
+            self.log.transition(proposed, "executing", confirmed_by=user)
+            if proposed is not None and proposed.status == "proposed"
+            else None
+        )
+        if action is None:
+            current = self.log.get(action_id)
+            state = current.status if current else "unknown"
+            return Said(f"Action `{action_id}` is already {state}; nothing more was done.")
+        kind = actions.registry()[action.kind]
+        try:
+            executed = kind.execute(action, self.ctx)
+        except Exception as exc:
+            log.warning("action %s failed", action_id, exc_info=True)
+            message = str(exc.__cause__ if isinstance(exc, AwsError) and exc.__cause__ else exc)
+            self.log.transition(action, "failed", outcome=f"{code_of(exc)}: {message}")
+            return Failed(action, code_of(exc), message)
+        done = self.log.transition(action, "done", result=executed.result, outcome=executed.outcome)
+        done = done or action
+        return Done(
+            done, kind.result_text(done), kind.follow_up(done), executed.outcome == "partial"
+        )
+
+    def cancel(self, action_id: str, user: str) -> Said:
+        proposed = self.log.get(action_id)
+        if (
+            proposed is None
+            or proposed.status != "proposed"
+            or self.log.transition(proposed, "cancelled", cancelled_by=user) is None
+        ):
+            return Said(f"Action `{action_id}` can no longer be cancelled.")
+        return Said(f"Cancelled `{action_id}`; nothing was changed.")
+
+    def cancel_move(self, action_id: str, user: str) -> Outcome:
+        """Stop a running message-move task; what was moved stays moved."""
+        action = self.log.get(action_id)
+        plan = action.plan if action else None
+        if action is None or getattr(plan, "mode", None) != "move" or action.status != "done":
+            return Said(f"`{action_id}` is not a started message move; nothing was changed.")
+        verdict = self.operators.check(user, action.target)
+        if not verdict.allowed:
+            raise Refused(f"{verdict.why}; nothing was changed.")
+        try:
+            moved = self.ctx.sqs.cancel_move(action.result.task)
+        except AwsError as exc:
+            raise ShepherdError(
+                f"could not cancel the move of `{action.target}`: {exc.code}"
+            ) from exc
+        self.log.note(action, cancelled_by=user, outcome=f"cancelled after {moved} moved")
+        return MoveCancelled(user, action.target, moved)

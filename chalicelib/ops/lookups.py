@@ -1,0 +1,35 @@
+"""The reads every command starts with, as usage errors when the name is wrong."""
+
+from __future__ import annotations
+
+from chalicelib.aws.errors import NotFound
+from chalicelib.aws.lambda_ import AliasState, FunctionConfig, LambdaApi
+from chalicelib.aws.sqs import Queue, SqsApi
+from chalicelib.errors import UsageError
+
+
+def function(lam: LambdaApi, name: str) -> FunctionConfig:
+    try:
+        return lam.function(name)
+    except NotFound as exc:
+        raise UsageError(f"no function `{name}` in this account and region") from exc
+
+
+def alias(lam: LambdaApi, function: str, name: str) -> AliasState:
+    try:
+        return lam.alias(function, name)
+    except NotFound as exc:
+        raise UsageError(f"*{function}* has no alias `{name}`") from exc
+
+
+def queue(sqs: SqsApi, name: str) -> Queue:
+    found = sqs.queue(name)
+    if found is None:
+        raise UsageError(f"no queue `{name}` in this account and region")
+    return found
+
+
+def published(lam: LambdaApi, function: str, version: str) -> str:
+    if version not in {v.version for v in lam.versions(function)}:
+        raise UsageError(f"*{function}* has no published version {version}")
+    return version

@@ -1,0 +1,147 @@
+"""The read-only answers of `/ops`: status, concurrency, alias, diagnose, audit, history, help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.aws.cloudwatch import MetricQuery
+from chalicelib.aws.errors import AwsError
+from chalicelib.aws.sqs import Queue
+from chalicelib.errors import UsageError
+from chalicelib.ops import lookups
+from chalicelib.ops.context import OpsContext
+from chalicelib.ops.grammar import USAGE, Command
+from chalicelib.ops.outcomes import Audited, Diagnosed, History, Outcome, Said
+
+LAST_HOUR = (
+    MetricQuery("inv", "AWS/Lambda", "Invocations", {}, "Sum"),
+    MetricQuery("err", "AWS/Lambda", "Errors", {}, "Sum"),
+    MetricQuery("thr", "AWS/Lambda", "Throttles", {}, "Sum"),
+    MetricQuery("max", "AWS/Lambda", "Duration", {}, "Maximum"),
+)
+
+
+class Views:
+    def __init__(self, ctx: OpsContext) -> None:
+        self.ctx = ctx
+
+    def show(self, c: Command) -> Outcome:
+        view: Callable[[Command], Outcome] = getattr(self, c.verb)
+        return view(c)
+
+    def help(self, _: Command) -> Said:
+        return Said(f"*Shepherd* — `/ops` commands\n{USAGE}")
+
+    def concurrency(self, c: Command) -> Said:
+        reserved = self.ctx.lam.reserved(c.target or "")
+        shown = "none (shares the account's unreserved pool)" if reserved is None else str(reserved)
+        return Said(f"*{c.target}* reserved concurrency: {shown}")
+
+    def alias(self, c: Command) -> Said:
+        alias = lookups.alias(self.ctx.lam, c.target or "", c.alias or "")
+        canary = "".join(f", {float(w):.0%} to v{v}" for v, w in alias.weights.items())
+        return Said(f"*{c.target}:{c.alias}* → version {alias.version}{canary}")
+
+    def status(self, c: Command) -> Said:
+        name = c.target or ""
+        lam = self.ctx.lam
+        try:
+            config = lookups.function(lam, name)
+        except UsageError:
+            queue = self.ctx.sqs.queue(name)
+            if queue is None:
+                raise
+            return self._queue_status(queue)
+        aliases = lam.aliases(name)
+        reserved = lam.reserved(name)
+        lines = [
+            f"*{name}* · {config.runtime} · {config.memory_mb} MB · timeout {config.timeout_s} s",
+            f"Reserved concurrency: {'none' if reserved is None else reserved}",
+            "Aliases: " + (", ".join(f"`{a}` → v{v}" for a, v in aliases.items()) or "none"),
+        ]
+        try:
+            provisioned = lam.all_provisioned(name)
+        except AwsError as exc:
+            lines.append(f"Provisioned concurrency: could not check ({exc.code})")
+        else:
+            shown = ", ".join(
+                f"`{p.qualifier}` {p.allocated}/{p.requested} {p.status}" for p in provisioned
+            )
+            lines.append(f"Provisioned concurrency: {shown or 'none'}")
+        if config.dlq_arn:
+            lines.append(f"DLQ: `{config.dlq_arn.rsplit(':', 1)[-1]}`")
+        lines.append(self._last_hour(name))
+        return Said("\n".join(lines))
+
+    def _last_hour(self, function: str) -> str:
+        """Invocations, errors (as a rate), throttles and the longest duration over the last hour."""
+        end = datetime.now(UTC)
+        queries = [
+            MetricQuery(q.key, q.namespace, q.name, {"FunctionName": function}, q.stat)
+            for q in LAST_HOUR
+        ]
+        try:
+            series = self.ctx.cloudwatch.series(queries, end - timedelta(hours=1), end, 3600)
+        except AwsError as exc:
+            return f"Last hour: could not check ({exc.code})"
+        values = {
+            key: (max if key == "max" else sum)(v for _, v in points)
+            for key, points in series.items()
+            if points
+        }
+        invocations, errors = values.get("inv", 0.0), values.get("err", 0.0)
+        rate = f" ({errors / invocations:.1%})" if invocations else ""
+        longest = f" · longest {values['max']:.0f} ms" if values.get("max") else ""
+        return (
+            f"Last hour: {invocations:.0f} invocations · {errors:.0f} errors{rate} · "
+            f"{values.get('thr', 0.0):.0f} throttles{longest}"
+        )
+
+    def _queue_status(self, queue: Queue) -> Said:
+        sqs = self.ctx.sqs
+        lines = [
+            f"*{queue.name}* (queue) · {queue.depth} message(s) waiting, "
+            f"{queue.in_flight} in flight",
+        ]
+        sources = sqs.dead_letter_sources(queue.url)
+        if sources:
+            lines.append("Dead-letter queue of: " + ", ".join(f"`{s}`" for s in sources))
+        try:
+            task = sqs.latest_move(queue.arn)
+        except AwsError as exc:
+            if sources:
+                lines.append(f"Message moves: could not check ({exc.code})")
+            task = None
+        if task:
+            lines.append(
+                f"Message move: {task.status} · {task.moved}"
+                + (f" of {task.to_move}" if task.to_move is not None else "")
+                + f" moved at {task.rate}/s"
+                + (f" · {task.failure}" if task.failure else "")
+            )
+        last = next(iter(self.ctx.log.history(queue.name, limit=1)), None)
+        cancel = None
+        if last:
+            lines.append(f"Last redrive: `{last.id}` {last.status} · {last.outcome or ''}")
+            if task and task.status == "RUNNING" and getattr(last.plan, "mode", None) == "move":
+                cancel = last.id
+        return Said("\n".join(lines), cancel_move=cancel)
+
+    def diagnose(self, c: Command) -> Diagnosed:
+        from chalicelib.diagnosis.gather import gather
+        from chalicelib.diagnosis.rules import diagnose
+        from chalicelib.events.ondemand import on_demand_alarm
+
+        lookups.function(self.ctx.lam, c.target or "")
+        alarm = on_demand_alarm(c.target or "", self.ctx.aws.region)
+        return Diagnosed(diagnose(gather(alarm, self.ctx.aws)))
+
+    def audit(self, c: Command) -> Audited:
+        from chalicelib.audit import runs
+
+        result = runs.run(self.ctx.aws.iam(), only=c.target)
+        return Audited(result, "IAM wildcard audit" + (f" · {c.target}" if c.target else ""))
+
+    def history(self, c: Command) -> History:
+        return History(self.ctx.log.history(c.target), c.target)

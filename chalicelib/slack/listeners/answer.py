@@ -1,0 +1,48 @@
+"""How every listener answers: the work's reply, ephemeral; a channel report with its thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from chalicelib.ops.outcomes import Outcome
+from chalicelib.slack.replies import Reply, reply_to
+
+log = logging.getLogger(__name__)
+
+
+def answer(
+    respond: Respond,
+    work: Callable[[], Outcome],
+    replace: bool = False,
+    channel: tuple[WebClient, str | None] | None = None,
+) -> None:
+    # Bolt swallows exceptions raised in lazy listeners: reply_to answers every failure.
+    answered = reply_to(work)
+    if answered.thread is not None and channel is not None and channel[1]:
+        try:
+            answered = _post_with_thread(channel[0], channel[1], answered)
+        except Exception as exc:
+            log.exception("/ops could not post its report")
+            answered = Reply(f":x: Shepherd failed: {type(exc).__name__}: {exc}")
+    respond(
+        text=answered.text,
+        blocks=answered.blocks,
+        replace_original=replace,
+        response_type="ephemeral",
+    )
+
+
+def _post_with_thread(client: WebClient, channel: str, report: Reply) -> Reply:
+    """A report for the channel: the summary as a message, the details in its thread."""
+    posted = client.chat_postMessage(channel=channel, text=report.text, blocks=report.blocks)
+    for text in report.thread or []:
+        client.chat_postMessage(channel=channel, text=text, thread_ts=posted["ts"])
+    return Reply(f"{report.text} · details in the thread of the report in <#{channel}>")
+
+
+def ack_now(ack: Callable[[], None]) -> None:
+    ack()

@@ -1,0 +1,24 @@
+"""The `/ops` slash command."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, Respond
+from slack_sdk import WebClient
+
+from chalicelib.slack.listeners.answer import ack_now, answer
+
+if TYPE_CHECKING:
+    from chalicelib.container import Container
+
+
+def register(app: App, container: Container) -> None:
+    def run_ops(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        answer(
+            respond,
+            lambda: container.ops.run(body.get("text", ""), body["user_id"]),
+            channel=(client, body.get("channel_id")),
+        )
+
+    app.command("/ops")(ack=ack_now, lazy=[run_ops])

@@ -1,0 +1,40 @@
+"""The buttons of a change: Confirm, Cancel, Undo, and Cancel move for a running message move."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App, Respond
+
+from chalicelib.slack.blocks import CANCEL, CANCEL_MOVE, CONFIRM, UNDO
+from chalicelib.slack.listeners.answer import ack_now, answer
+
+if TYPE_CHECKING:
+    from chalicelib.container import Container
+
+
+def _value(body: dict[str, Any]) -> str:
+    return str(body["actions"][0]["value"])
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str(body["user"]["id"])
+
+
+def register(app: App, container: Container) -> None:
+    def confirm_action(body: dict[str, Any], respond: Respond) -> None:
+        answer(respond, lambda: container.ops.confirm(_value(body), _user(body)), replace=True)
+
+    def cancel_action(body: dict[str, Any], respond: Respond) -> None:
+        answer(respond, lambda: container.ops.cancel(_value(body), _user(body)), replace=True)
+
+    def undo_action(body: dict[str, Any], respond: Respond) -> None:
+        answer(respond, lambda: container.ops.run(f"undo {_value(body)}", _user(body)))
+
+    def cancel_move(body: dict[str, Any], respond: Respond) -> None:
+        answer(respond, lambda: container.ops.cancel_move(_value(body), _user(body)))
+
+    app.action(CONFIRM)(ack=ack_now, lazy=[confirm_action])
+    app.action(CANCEL)(ack=ack_now, lazy=[cancel_action])
+    app.action(UNDO)(ack=ack_now, lazy=[undo_action])
+    app.action(CANCEL_MOVE)(ack=ack_now, lazy=[cancel_move])

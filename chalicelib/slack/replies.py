@@ -1,0 +1,115 @@
+"""`/ops` outcomes as Slack messages: the words, the mentions, the buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.errors import ShepherdError
+from chalicelib.ops.outcomes import (
+    Audited,
+    Diagnosed,
+    Done,
+    Failed,
+    History,
+    MoveCancelled,
+    Outcome,
+    Preview,
+    Said,
+)
+from chalicelib.slack.blocks import (
+    CANCEL,
+    CANCEL_MOVE,
+    CONFIRM,
+    UNDO,
+    Block,
+    actions,
+    button,
+    section,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    blocks: list[Block] | None = None
+    thread: list[str] | None = None  # set: post in the channel, with these replies in its thread
+
+
+def reply_to(work: Callable[[], Outcome]) -> Reply:
+    """The reply to a piece of `/ops` work: its outcome, or its error worded, never a traceback."""
+    try:
+        return reply(work())
+    except ShepherdError as exc:
+        return Reply(exc.shown())
+    except Exception as exc:
+        log.exception("/ops failed")
+        return Reply(f":x: Shepherd failed: {type(exc).__name__}: {exc}")
+
+
+def reply(outcome: Outcome) -> Reply:
+    match outcome:
+        case Said(text, cancel_move):
+            if cancel_move:
+                return Reply(text, [section(text), actions(_cancel_move(cancel_move))])
+            return Reply(text)
+        case History():
+            return _history(outcome)
+        case Diagnosed(diagnosis):
+            from chalicelib.slack.render import headline, render
+
+            return Reply(headline(diagnosis), render(diagnosis))
+        case Audited(report, title):
+            from chalicelib.audit import report as words
+
+            return Reply(
+                f"{title}: {words.counts(report)}",
+                words.summary_blocks(report, title),
+                words.thread_texts(report.findings),
+            )
+        case Preview():
+            return _preview(outcome)
+        case Done():
+            return _done(outcome)
+        case Failed(action, code, message):
+            return Reply(f":x: `{action.id}` failed: {code}: {message}. Nothing else was changed.")
+        case MoveCancelled(user, queue, moved):
+            return Reply(
+                f":octagonal_sign: <@{user}> cancelled the move of `{queue}` "
+                f"after {moved} message(s); the rest stay in the DLQ."
+            )
+    raise TypeError(f"no reply for {outcome!r}")
+
+
+def _history(h: History) -> Reply:
+    if not h.actions:
+        return Reply("No actions recorded" + (f" for {h.target}." if h.target else "."))
+    lines = [f"`{a.id}` {a.status} · <@{a.user}> · `{a.command}` · {a.summary}" for a in h.actions]
+    return Reply("*Recent actions*\n" + "\n".join(lines))
+
+
+def _preview(p: Preview) -> Reply:
+    a = p.action
+    risks = "".join(f"\n:warning: {r}" for r in a.risks)
+    details = "".join(f"\n{line}" for line in p.details)
+    text = f"*Preview* `{a.id}` · `{a.command}`\n{a.summary}{details}{risks}"
+    confirm = button("Confirm", CONFIRM, a.id, "danger" if a.risks else "primary")
+    return Reply(text, [section(text), actions(confirm, button("Cancel", CANCEL, a.id))])
+
+
+def _done(d: Done) -> Reply:
+    a = d.action
+    icon = ":warning:" if d.partial else ":white_check_mark:"
+    text = f"{icon} <@{a.confirmed_by}> ran `{a.command}` (`{a.id}`): {d.text}"
+    if d.follow_up == "undo":
+        return Reply(text, [section(text), actions(button("Undo", UNDO, a.id))])
+    if d.follow_up == "cancel_move":
+        return Reply(text, [section(text), actions(_cancel_move(a.id))])
+    return Reply(text)
+
+
+def _cancel_move(action_id: str) -> Block:
+    return button("Cancel move", CANCEL_MOVE, action_id)

@@ -1,0 +1,40 @@
+"""Each scheduled audit's finding keys, so the next run reports only what is new and fixed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.store import table as keys
+from chalicelib.store.table import Table
+
+RUN_TTL_S = 90 * 24 * 3600
+
+
+class AuditRuns:
+    def __init__(self, table: Table, clock: Callable[[], float] = time.time) -> None:
+        self.table = table
+        self.clock = clock
+
+    def latest(self) -> list[str] | None:
+        item = self.table.get(*keys.audit_run(latest=True))
+        if item is None:
+            return None
+        return list(json.loads(gzip.decompress(bytes(item["keys"]))))  # type: ignore[arg-type]
+
+    def save(self, finding_keys: list[str], summary: dict[str, Any]) -> None:
+        """The latest keys (compressed: thousands of findings fit an item), and a dated record."""
+        now = self.clock()
+        packed = gzip.compress(json.dumps(sorted(finding_keys)).encode(), mtime=0)
+        self.table.put(keys.keyed(keys.audit_run(latest=True), keys=packed, at=now))
+        self.table.put(
+            keys.keyed(
+                keys.audit_run(latest=False, when=now),
+                doc=json.dumps(summary),
+                keys=packed,
+                expires_at=int(now) + RUN_TTL_S,
+            )
+        )

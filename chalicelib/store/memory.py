@@ -1,0 +1,59 @@
+"""The in-memory twin of DynamoTable: same conditions, same errors, for unit tests and tools."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+from chalicelib.aws.dynamodb import Absent, AllOf, AnyOf, Condition, Equals, Item
+from chalicelib.aws.errors import ConditionFailed
+
+
+class MemoryTable:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Item] = {}
+        self._lock = threading.Lock()
+
+    def put(self, item: Item, condition: Condition | None = None) -> None:
+        key = (str(item["pk"]), str(item["sk"]))
+        with self._lock:
+            if condition is not None and not _holds(condition, self.items.get(key)):
+                raise ConditionFailed(
+                    "dynamodb", "the item changed", "ConditionalCheckFailedException"
+                )
+            self.items[key] = copy.deepcopy(item)
+
+    def get(self, pk: str, sk: str) -> Item | None:
+        with self._lock:
+            item = self.items.get((pk, sk))
+            return copy.deepcopy(item) if item is not None else None
+
+    def update(self, pk: str, sk: str, fields: Item) -> None:
+        with self._lock:
+            self.items.setdefault((pk, sk), {"pk": pk, "sk": sk}).update(copy.deepcopy(fields))
+
+    def delete(self, pk: str, sk: str) -> None:
+        with self._lock:
+            self.items.pop((pk, sk), None)
+
+    def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:
+        with self._lock:
+            found = sorted((sk, item) for (p, sk), item in self.items.items() if p == pk)
+        if newest_first:
+            found.reverse()
+        return [copy.deepcopy(item) for _, item in found[:limit]]
+
+
+def _holds(c: Condition, item: Item | None) -> bool:
+    if isinstance(c, Absent):
+        return item is None
+    if isinstance(c, AllOf):
+        return all(_holds(p, item) for p in c.parts)
+    if isinstance(c, AnyOf):
+        return any(_holds(p, item) for p in c.parts)
+    if item is None or c.field not in item:
+        return False
+    value = item[c.field]
+    if isinstance(c, Equals):
+        return value == c.value
+    return isinstance(value, int | float) and value < c.value

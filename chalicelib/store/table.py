@@ -1,0 +1,62 @@
+"""The table every store part writes, and the key scheme, in one place.
+
+One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
+
+| part | pk | sk |
+|---|---|---|
+| deliveries | `dedupe#<delivery key>` | `-` |
+| alarm threads | `alarm#<alarm ARN>` | `thread` |
+| actions | `action#<id>` | `-` |
+| action history | `history` and `history#<function or queue>` | `<time>#<id>` |
+| audit runs | `audit` | `latest`, `run#<time>` |
+| replay marks | `replayed#<queue ARN>` | `<message id>` |
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.aws.dynamodb import Condition, Item
+
+NO_SK = "-"
+
+
+class Table(Protocol):
+    """What the store needs of a table: DynamoTable in the cloud, MemoryTable in unit tests."""
+
+    def put(self, item: Item, condition: Condition | None = None) -> None: ...
+    def get(self, pk: str, sk: str) -> Item | None: ...
+    def update(self, pk: str, sk: str, fields: Item) -> None: ...
+    def delete(self, pk: str, sk: str) -> None: ...
+    def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]: ...
+
+
+def delivery(key: str) -> tuple[str, str]:
+    return f"dedupe#{key}", NO_SK
+
+
+def alarm_thread(alarm_arn: str) -> tuple[str, str]:
+    return f"alarm#{alarm_arn}", "thread"
+
+
+def action(action_id: str) -> tuple[str, str]:
+    return f"action#{action_id}", NO_SK
+
+
+def history(target: str | None, when: float | None = None, action_id: str = "") -> tuple[str, str]:
+    """The history partition (all actions, or one function's/queue's) and an entry's sort key."""
+    pk = f"history#{target}" if target is not None else "history"
+    return pk, "" if when is None else f"{when:017.6f}#{action_id}"
+
+
+def audit_run(latest: bool, when: float = 0.0) -> tuple[str, str]:
+    return "audit", "latest" if latest else f"run#{when:017.6f}"
+
+
+def replay_mark(queue_arn: str, message_id: str) -> tuple[str, str]:
+    return f"replayed#{queue_arn}", message_id
+
+
+def keyed(key: tuple[str, str], **fields: int | float | str | bytes) -> Item:
+    """An item: its key and fields."""
+    return {"pk": key[0], "sk": key[1], **fields}
