@@ -89,6 +89,7 @@ class Container:
     @cached_property
     def alarm_deps(self) -> AlarmDeps:
         from chalicelib.alarms.delivery import AlarmDeps
+        from chalicelib.slack.alarm_channel import SlackAlarmChannel
         from chalicelib.store.alarm_threads import AlarmThreads
         from chalicelib.store.deliveries import Deliveries
 
@@ -96,8 +97,7 @@ class Container:
             aws=self.aws,
             deliveries=Deliveries(self.table),
             threads=AlarmThreads(self.table),
-            slack=self.poster,
-            channel=self.settings.channel,
+            channel=SlackAlarmChannel(self.poster, self.settings.channel),
         )
 
     # --- /ops -----------------------------------------------------------------------------
@@ -138,7 +138,13 @@ class Container:
         if key not in self._slack_handlers:
             from chalicelib.slack.app import bolt_handler
 
-            self._slack_handlers[key] = bolt_handler(self, chalice_app)
+            self._slack_handlers[key] = bolt_handler(
+                chalice_app,
+                signing_secret=self.settings.resolve_signing_secret(self.aws.fetch_secret),
+                client=self.slack_client,
+                wiring=self,
+                lazy_in_process=self.settings.lazy_in_process,
+            )
         return self._slack_handlers[key]
 
 

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.gather import gather
-from chalicelib.diagnosis.rules import diagnose
+from chalicelib.diagnosis.rules import Diagnosis, diagnose
 from chalicelib.errors import UpstreamFailure
 from chalicelib.events.ingest import parse_event
 from chalicelib.events.signals import Alarm, Signal
-from chalicelib.slack import render
-from chalicelib.slack.poster import SlackPoster
 from chalicelib.store.alarm_threads import AlarmThread, AlarmThreads
 from chalicelib.store.deliveries import Deliveries
-from chalicelib.units import duration
 
 log = logging.getLogger(__name__)
+
+
+class AlarmChannel(Protocol):
+    """Where alarms are told (Slack: chalicelib/slack/alarm_channel.py)."""
+
+    def post_diagnosis(self, diagnosis: Diagnosis) -> AlarmThread:
+        """Post the diagnosis; the message, to update when the alarm recovers."""
+        ...
+
+    def post_unseen_recovery(self, alarm: Alarm) -> None:
+        """An OK for an alarm Shepherd never saw fire."""
+        ...
+
+    def post_recovery(self, thread: AlarmThread, alarm: Alarm) -> None:
+        """Mark the alarm's message recovered and say so in its thread."""
+        ...
 
 
 @dataclass
@@ -26,8 +39,7 @@ class AlarmDeps:
     aws: Aws
     deliveries: Deliveries
     threads: AlarmThreads
-    slack: SlackPoster
-    channel: str
+    channel: AlarmChannel
 
 
 @dataclass
@@ -89,25 +101,16 @@ def handle_signal(signal: Signal, deps: AlarmDeps) -> bool:
 
 
 def _post_diagnosis(signal: Signal, deps: AlarmDeps) -> None:
-    diagnosis = diagnose(gather(signal, deps.aws))
-    blocks = render.render(diagnosis)
-    channel, ts = deps.slack.post(deps.channel, render.headline(diagnosis), blocks)
+    thread = deps.channel.post_diagnosis(diagnose(gather(signal, deps.aws)))
     if isinstance(signal, Alarm):
-        deps.threads.save(signal.arn, AlarmThread(channel, ts, signal.time.timestamp(), blocks))
+        deps.threads.save(signal.arn, thread)
 
 
 def _recover(alarm: Alarm, deps: AlarmDeps) -> None:
     thread = deps.threads.get(alarm.arn)
     if thread is None:
         # Never saw it fire (or it fired before Shepherd was watching): a short note is enough.
-        deps.slack.post(deps.channel, f":large_green_circle: OK: {alarm.name} — {alarm.reason}")
+        deps.channel.post_unseen_recovery(alarm)
         return
-    took = alarm.time.timestamp() - thread.alarm_time
-    blocks = render.render_recovered(thread.blocks, alarm.time, took)
-    deps.slack.update(thread.channel, thread.ts, f"RESOLVED: {alarm.name}", blocks)
-    deps.slack.post(
-        thread.channel,
-        f":large_green_circle: *{alarm.name}* is back to OK after {duration(took, exact=True)}.\n>{alarm.reason}",
-        thread_ts=thread.ts,
-    )
+    deps.channel.post_recovery(thread, alarm)
     deps.threads.close(alarm.arn)

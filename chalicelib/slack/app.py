@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.aws_lambda.chalice_handler import ChaliceSlackRequestHandler
+from slack_sdk import WebClient
 
-from chalicelib.slack.listeners import register
-
-if TYPE_CHECKING:
-    from chalicelib.container import Container
+from chalicelib.slack.listeners import Wiring, register
 
 
-def bolt_handler(container: Container, chalice_app: Any) -> ChaliceSlackRequestHandler:
-    s = container.settings
+def bolt_handler(
+    chalice_app: Any,
+    *,
+    signing_secret: str,
+    client: WebClient,
+    wiring: Wiring,
+    lazy_in_process: bool = False,
+) -> ChaliceSlackRequestHandler:
+    """Signature verification first, acks within 3 s; lazy listeners re-invoke the function."""
     bolt_log = logging.getLogger("shepherd.slack")
     # Bolt warns that SLACK_BOT_TOKEN in the environment goes unused when a client is passed in:
     # that is by design (the client carries the token and Shepherd's retry handlers).
     bolt_log.addFilter(lambda record: "will be unused" not in record.getMessage())
     bolt = App(
         logger=bolt_log,
-        signing_secret=s.resolve_signing_secret(container.aws.fetch_secret),
-        client=container.slack_client,
+        signing_secret=signing_secret,
+        client=client,
         process_before_response=True,
         token_verification_enabled=False,
     )
-    register(bolt, container)
+    register(bolt, wiring)
     lambda_client: Any = None
-    if s.lazy_in_process:
+    if lazy_in_process:
         from chalice.config import Config
         from slack_bolt.adapter.aws_lambda.local_lambda_client import LocalLambdaClient
 

@@ -6,17 +6,24 @@ named function, never a partial.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import App
 
-from chalicelib.slack.listeners import alarm_actions, commands, ops_actions
-
 if TYPE_CHECKING:
-    from chalicelib.container import Container
+    from chalicelib.ops.commands import Ops
 
 
-def register(app: App, container: Container) -> None:
+class Wiring(Protocol):
+    """What listeners need of the container: `/ops`, built when a lazy listener first uses it."""
+
+    @property
+    def ops(self) -> Ops: ...
+
+
+def register(app: App, container: Wiring) -> None:
+    from chalicelib.slack.listeners import alarm_actions, commands, ops_actions
+
     commands.register(app, container)
     ops_actions.register(app, container)
     alarm_actions.register(app, container)

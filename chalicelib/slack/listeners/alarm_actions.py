@@ -11,10 +11,10 @@ from chalicelib.slack.blocks import RUN_COMMAND
 from chalicelib.slack.listeners.answer import ack_now, answer
 
 if TYPE_CHECKING:
-    from chalicelib.container import Container
+    from chalicelib.slack.listeners import Wiring
 
 
-def register(app: App, container: Container) -> None:
+def register(app: App, container: Wiring) -> None:
     def run_button(body: dict[str, Any], respond: Respond) -> None:
         command = body["actions"][0]["value"].removeprefix("/ops").strip()
         answer(respond, lambda: container.ops.run(command, body["user"]["id"]))

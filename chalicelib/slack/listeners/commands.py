@@ -10,10 +10,10 @@ from slack_sdk import WebClient
 from chalicelib.slack.listeners.answer import ack_now, answer
 
 if TYPE_CHECKING:
-    from chalicelib.container import Container
+    from chalicelib.slack.listeners import Wiring
 
 
-def register(app: App, container: Container) -> None:
+def register(app: App, container: Wiring) -> None:
     def run_ops(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer(
             respond,

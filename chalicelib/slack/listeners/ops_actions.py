@@ -10,7 +10,7 @@ from chalicelib.slack.blocks import CANCEL, CANCEL_MOVE, CONFIRM, UNDO
 from chalicelib.slack.listeners.answer import ack_now, answer
 
 if TYPE_CHECKING:
-    from chalicelib.container import Container
+    from chalicelib.slack.listeners import Wiring
 
 
 def _value(body: dict[str, Any]) -> str:
@@ -21,7 +21,7 @@ def _user(body: dict[str, Any]) -> str:
     return str(body["user"]["id"])
 
 
-def register(app: App, container: Container) -> None:
+def register(app: App, container: Wiring) -> None:
     def confirm_action(body: dict[str, Any], respond: Respond) -> None:
         answer(respond, lambda: container.ops.confirm(_value(body), _user(body)), replace=True)
 
