@@ -1,0 +1,30 @@
+"""A demo fleet: functions, queues, metrics and logs seeded into an AWS emulator, one failure each.
+
+`seed(kinds)` runs a scenario per diagnosis kind (scenarios.py) through a Seeder (seeder.py) and
+returns the event the alarm or destination would deliver, built from the captured payloads in
+tests/events/ (events.py).
+"""
+
+from devtools.fleet.events import sns_event
+from devtools.fleet.scenarios import (
+    DEMO,
+    SCENARIOS,
+    Scenario,
+    failed_deliveries,
+    iam_drift,
+    releases,
+    seed,
+)
+from devtools.fleet.seeder import Seeder
+
+__all__ = [
+    "DEMO",
+    "SCENARIOS",
+    "Scenario",
+    "Seeder",
+    "failed_deliveries",
+    "iam_drift",
+    "releases",
+    "seed",
+    "sns_event",
+]
