@@ -19,7 +19,16 @@ from chalicelib.ops.grammar import Command
 from chalicelib.ops.outcomes import FollowUp
 from chalicelib.store.actions import Action, Codec
 
-__all__ = ["ActionKind", "Executed", "FollowUp", "Proposal", "codecs", "for_verb", "registry"]
+__all__ = [
+    "ActionKind",
+    "Executed",
+    "FollowUp",
+    "Proposal",
+    "Undoable",
+    "codecs",
+    "for_verb",
+    "registry",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,16 @@ class ActionKind(Protocol):
         ...
 
     def follow_up(self, action: Action) -> FollowUp | None: ...
+
+
+class Undoable:
+    """The common case: the result is what the preview said, and Undo plans the way back."""
+
+    def result_text(self, action: Action) -> str:
+        return action.summary
+
+    def follow_up(self, action: Action) -> FollowUp | None:
+        return "undo"
 
 
 @functools.cache

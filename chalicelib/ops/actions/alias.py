@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from chalicelib.aws.lambda_ import AliasState
 from chalicelib.errors import Refused, UsageError
 from chalicelib.ops import lookups
-from chalicelib.ops.actions import Executed, FollowUp, Proposal
+from chalicelib.ops.actions import Executed, Proposal, Undoable
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
@@ -36,7 +36,7 @@ def shown(version: str, weights: dict[str, float]) -> str:
     return f"v{version}" + "".join(f" (+{float(w):.0%} to v{v})" for v, w in weights.items())
 
 
-class AliasMove:
+class AliasMove(Undoable):
     kind = "alias"
     verbs = ("alias_to", "rollback", "canary")
     codec = Codec(AliasPlan, AliasResult)
@@ -114,12 +114,6 @@ class AliasMove:
         now = lookups.alias(ctx.lam, p.function, p.alias)
         head = f"Undo `{action.id}`: alias *{{}}*"
         return self._move(p.function, p.alias, now, p.from_version, p.from_weights, [], head)
-
-    def result_text(self, action: Action) -> str:
-        return action.summary
-
-    def follow_up(self, action: Action) -> FollowUp | None:
-        return "undo"
 
 
 KIND = AliasMove()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from chalicelib.aws.errors import AwsError
 from chalicelib.errors import Refused, UpstreamFailure, UsageError
 from chalicelib.ops import guardrails, lookups
-from chalicelib.ops.actions import Executed, FollowUp, Proposal
+from chalicelib.ops.actions import Executed, Proposal, Undoable
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
@@ -33,7 +33,7 @@ def shown(value: int | None) -> str:
     return "none" if value is None else str(value)
 
 
-class Provision:
+class Provision(Undoable):
     kind = "provisioned"
     verbs = ("provision", "unprovision")
     codec = Codec(ProvisionPlan, ProvisionResult)
@@ -89,12 +89,6 @@ class Provision:
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
         p: ProvisionPlan = action.plan
         return self._to(ctx, p.function, p.alias, p.before, f"Undo `{action.id}`: ")
-
-    def result_text(self, action: Action) -> str:
-        return action.summary
-
-    def follow_up(self, action: Action) -> FollowUp | None:
-        return "undo"
 
 
 KIND = Provision()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.ops import guardrails, lookups
-from chalicelib.ops.actions import Executed, FollowUp, Proposal
+from chalicelib.ops.actions import Executed, Proposal, Undoable
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
@@ -27,7 +27,7 @@ def shown(value: int | None) -> str:
     return "unreserved" if value is None else str(value)
 
 
-class Reserve:
+class Reserve(Undoable):
     kind = "reserved_concurrency"
     verbs = ("reserve", "unreserve")
     codec = Codec(ReservePlan, ReserveResult)
@@ -56,12 +56,6 @@ class Reserve:
         plan: ReservePlan = action.plan
         head = f"Undo `{action.id}`: reserved concurrency of *{{}}*"
         return self._to(plan.function, plan.before, ctx, head)
-
-    def result_text(self, action: Action) -> str:
-        return action.summary
-
-    def follow_up(self, action: Action) -> FollowUp | None:
-        return "undo"
 
 
 KIND = Reserve()
