@@ -147,9 +147,6 @@ class Catalogue:
             mask ^= low
         return tuple(out + sorted(actions.unknown)[: n - len(out)])
 
-    def names(self, actions: ActionSet) -> list[str]:
-        return list(self.first(actions, len(actions)))
-
 
 @functools.cache
 def load(path: Path = CATALOGUE_FILE) -> Catalogue:

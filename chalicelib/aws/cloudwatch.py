@@ -36,7 +36,7 @@ class MetricSpec:
 
 
 class CloudWatchApi:
-    def __init__(self, client: CloudWatchClient | Any) -> None:
+    def __init__(self, client: CloudWatchClient) -> None:
         self.client = client
 
     @calls("cloudwatch")

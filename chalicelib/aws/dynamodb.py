@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
-from chalicelib.aws.errors import ConditionFailed, calls
+from chalicelib.aws.errors import calls
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,7 +51,7 @@ Condition = Union[Absent, Equals, Below, AllOf, AnyOf]  # noqa: UP007 (a forward
 class DynamoTable:
     """One table with string keys `pk`/`sk`."""
 
-    def __init__(self, client: DynamoDBClient | Any, name: str) -> None:
+    def __init__(self, client: DynamoDBClient, name: str) -> None:
         self.client = client
         self.name = name
 
@@ -61,14 +61,9 @@ class DynamoTable:
         kwargs: dict[str, Any] = {}
         if condition is not None:
             kwargs = _Expression().compile(condition)
-        try:
-            self.client.put_item(
-                TableName=self.name, Item={k: _attr(v) for k, v in item.items()}, **kwargs
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as exc:
-            raise ConditionFailed(
-                "dynamodb", "the item changed", "ConditionalCheckFailedException"
-            ) from exc
+        self.client.put_item(
+            TableName=self.name, Item={k: _attr(v) for k, v in item.items()}, **kwargs
+        )
 
     @calls("dynamodb")
     def get(self, pk: str, sk: str) -> Item | None:
@@ -108,7 +103,7 @@ class DynamoTable:
 
 
 @calls("dynamodb")
-def create_table(client: DynamoDBClient | Any, table: str) -> bool:
+def create_table(client: DynamoDBClient, table: str) -> bool:
     """Create the state table if missing; True if it was created. Safe to run twice."""
     try:
         client.create_table(

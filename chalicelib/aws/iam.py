@@ -13,7 +13,7 @@ LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
 
 class IamApi:
-    def __init__(self, client: IAMClient | Any) -> None:
+    def __init__(self, client: IAMClient) -> None:
         self.client = client
 
     @calls("iam")

@@ -69,7 +69,7 @@ class ProvisionedConfig:
 
 
 class LambdaApi:
-    def __init__(self, client: LambdaClient | Any) -> None:
+    def __init__(self, client: LambdaClient) -> None:
         self.client = client
 
     @calls("lambda")

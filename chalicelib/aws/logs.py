@@ -22,7 +22,7 @@ class LogEvent:
 
 
 class LogsApi:
-    def __init__(self, client: CloudWatchLogsClient | Any) -> None:
+    def __init__(self, client: CloudWatchLogsClient) -> None:
         self.client = client
 
     @calls("logs")

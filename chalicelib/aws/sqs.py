@@ -44,7 +44,7 @@ class MoveTask:
 
 
 class SqsApi:
-    def __init__(self, client: SQSClient | Any) -> None:
+    def __init__(self, client: SQSClient) -> None:
         self.client = client
 
     def queue(self, name: str) -> Queue | None:
@@ -73,9 +73,8 @@ class SqsApi:
             "ApproximateNumberOfMessages",
             "ApproximateNumberOfMessagesNotVisible",
         ]
-        return dict(
-            self.client.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-        )
+        attributes = self.client.get_queue_attributes(QueueUrl=url, AttributeNames=names)
+        return {str(k): v for k, v in attributes["Attributes"].items()}
 
     def depth(self, url: str) -> tuple[int, int]:
         """(visible, in flight)."""

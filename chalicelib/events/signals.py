@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -65,7 +65,6 @@ class FailureRecord:
     error_message: str | None
     stack: tuple[str, ...] = ()
     payload: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dedupe_key(self) -> str:
