@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.aws.cloudwatch import MetricQuery
-from chalicelib.aws.errors import AwsError
+from chalicelib.aws.errors import AwsError, NotFound
 from chalicelib.aws.sqs import Queue
 from chalicelib.errors import UsageError
 from chalicelib.ops import lookups
@@ -34,7 +34,10 @@ class Views:
         return Said(f"*Shepherd* — `/ops` commands\n{USAGE}")
 
     def concurrency(self, c: Command) -> Said:
-        reserved = self.ctx.lam.reserved(c.target or "")
+        try:
+            reserved = self.ctx.lam.reserved(c.target or "")
+        except NotFound as exc:
+            raise UsageError(f"no function `{c.target}` in this account and region") from exc
         shown = "none (shares the account's unreserved pool)" if reserved is None else str(reserved)
         return Said(f"*{c.target}* reserved concurrency: {shown}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from chalicelib.store.table import Table
 
 Status = Literal["proposed", "executing", "done", "failed", "cancelled", "refused"]
 FINAL: tuple[Status, ...] = ("done", "failed", "refused")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,15 @@ class ActionLog:
         self._index(refused)
 
     def history(self, target: str | None = None, limit: int = 10) -> list[Action]:
+        """Finished and refused actions, newest first; records of a shape no kind reads are skipped."""
         pk, _ = keys.history(target)
-        return [self._decode(str(i["doc"])) for i in self.table.query(pk, limit)]
+        out = []
+        for item in self.table.query(pk, limit):
+            try:
+                out.append(self._decode(str(item["doc"])))
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("skipping an unreadable history record %s: %s", item.get("sk"), exc)
+        return out
 
     def _put(self, action: Action, condition: Absent | Equals) -> None:
         item = keys.keyed(keys.action(action.id), doc=self._encode(action), status=action.status)

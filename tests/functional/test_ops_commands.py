@@ -212,3 +212,12 @@ def test_status_shows_last_hour_health_with_errors_as_a_rate(
     status = answers(slack)[0]["text"]
     assert "Last hour:" in status
     assert "errors (" in status  # a rate of invocations, not a bare count
+
+
+def test_concurrency_of_an_unknown_function_is_a_usage_answer(
+    client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    slash(client, slack_url, "concurrency ghost")
+    answer = answers(slack)[0]["text"]
+    assert "no function `ghost`" in answer
+    assert "*Usage*" in answer

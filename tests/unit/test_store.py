@@ -158,3 +158,11 @@ def test_audit_runs_keep_the_latest_keys(clock: Clock) -> None:
     assert runs.latest() is None
     runs.save(["b", "a"], {"findings": 2})
     assert runs.latest() == ["a", "b"]
+
+
+def test_history_skips_a_record_no_kind_can_read(clock: Clock) -> None:
+    table = MemoryTable()
+    log = ActionLog(table, codecs(), clock)
+    log.record_refusal(_action("a1"), "not an operator")
+    table.put({"pk": "history", "sk": "0" * 17 + "#old", "doc": '{"id": "old", "kind": "gone"}'})
+    assert [a.id for a in log.history()] == ["a1"]
