@@ -37,6 +37,14 @@ def use(built: Container) -> None:
     _container[:] = [built]
 
 
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    # In Lambda, module-level code runs in the init phase: pay this function's imports and clients
+    # there, not in its first request (never at `chalice package`, which imports this module too).
+    from chalicelib.container import warm
+
+    warm(container(), container().settings.function or "")
+
+
 def _alarm_delivery(event: dict[str, Any]) -> dict[str, Any]:
     from chalicelib.alarms.delivery import on_event
 

@@ -21,6 +21,8 @@ class Settings:
     region: str = "us-east-1"
     # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
     lazy_in_process: bool = False
+    # The Chalice function this process serves (`api_handler`, `on_alarm`…), when in Lambda.
+    function: str | None = None
     # Secret values or the names of SSM parameters / Secrets Manager entries that hold them.
     bot_token: str | None = field(default=None, repr=False)
     bot_token_param: str | None = None
@@ -42,25 +44,48 @@ class Settings:
             failure_queue=env.get("SHEPHERD_FAILURE_QUEUE", cls.failure_queue),
             dead_letter_queue=env.get("SHEPHERD_DLQ", cls.dead_letter_queue),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
-            lazy_in_process=env.get("SHEPHERD_LAZY_IN_PROCESS") == "1",
+            lazy_in_process=env.get("SHEPHERD_LAZY_IN_PROCESS") == "1"
+            or env.get("AWS_CHALICE_CLI_MODE") == "true",
+            function=_chalice_function(env.get("AWS_LAMBDA_FUNCTION_NAME")),
             bot_token=env.get("SLACK_BOT_TOKEN"),
             bot_token_param=env.get("SLACK_BOT_TOKEN_PARAM"),
             signing_secret=env.get("SLACK_SIGNING_SECRET"),
             signing_secret_param=env.get("SLACK_SIGNING_SECRET_PARAM"),
         )
 
-    def resolve_bot_token(self, fetch: Callable[[str], str]) -> str:
-        return _resolve("SLACK_BOT_TOKEN", self.bot_token, self.bot_token_param, fetch)
-
-    def resolve_signing_secret(self, fetch: Callable[[str], str]) -> str:
-        return _resolve(
-            "SLACK_SIGNING_SECRET", self.signing_secret, self.signing_secret_param, fetch
+    def slack_secrets(self, fetch: Callable[[list[str]], dict[str, str]]) -> SlackSecrets:
+        """The bot token and signing secret: local values, else one fetch for whatever is stored."""
+        stored = [
+            param
+            for value, param in (
+                (self.bot_token, self.bot_token_param),
+                (self.signing_secret, self.signing_secret_param),
+            )
+            if not value and param
+        ]
+        fetched = fetch(stored) if stored else {}
+        return SlackSecrets(
+            bot_token=_resolve("SLACK_BOT_TOKEN", self.bot_token, self.bot_token_param, fetched),
+            signing_secret=_resolve(
+                "SLACK_SIGNING_SECRET", self.signing_secret, self.signing_secret_param, fetched
+            ),
         )
 
 
-def _resolve(name: str, value: str | None, param: str | None, fetch: Callable[[str], str]) -> str:
+def _chalice_function(lambda_name: str | None) -> str | None:
+    """`api_handler` from `shepherd-prod-api_handler` (Chalice names functions app-stage-name)."""
+    return lambda_name.rsplit("-", 1)[-1] if lambda_name else None
+
+
+@dataclass(frozen=True)
+class SlackSecrets:
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+
+
+def _resolve(name: str, value: str | None, param: str | None, fetched: Mapping[str, str]) -> str:
     if value:
         return value
     if param:
-        return fetch(param)
+        return fetched[param]
     raise RuntimeError(f"{name} (or {name}_PARAM) is not set")

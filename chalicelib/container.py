@@ -12,7 +12,7 @@ import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import Settings
+from chalicelib.config import Settings, SlackSecrets
 
 if TYPE_CHECKING:
     import boto3
@@ -72,11 +72,15 @@ class Container:
     # --- Slack ----------------------------------------------------------------------------
 
     @cached_property
+    def slack_secrets(self) -> SlackSecrets:
+        """Both Slack secrets, read in one round trip when they are stored in SSM."""
+        return self.settings.slack_secrets(self.aws.fetch_secrets)
+
+    @cached_property
     def slack_client(self) -> WebClient:
         from chalicelib.slack.poster import web_client
 
-        token = self.settings.resolve_bot_token(self.aws.fetch_secret)
-        return web_client(token, self.settings.slack_api_url)
+        return web_client(self.slack_secrets.bot_token, self.settings.slack_api_url)
 
     @cached_property
     def poster(self) -> SlackPoster:
@@ -140,12 +144,48 @@ class Container:
 
             self._slack_handlers[key] = bolt_handler(
                 chalice_app,
-                signing_secret=self.settings.resolve_signing_secret(self.aws.fetch_secret),
+                signing_secret=self.slack_secrets.signing_secret,
                 client=self.slack_client,
                 wiring=self,
-                lazy_in_process=self.settings.lazy_in_process,
+                lambda_client=None if self.settings.lazy_in_process else self.aws.client("lambda"),
             )
         return self._slack_handlers[key]
+
+
+WARM_CLIENTS = {
+    # What each function always needs before it answers, built in Lambda's init phase instead
+    # of its first invoke. The ack of `/ops` needs only the self-invoke; the lazy work builds the
+    # rest when it first runs.
+    "api_handler": ("lambda",),
+    "on_alarm": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
+    "on_alarm_event": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
+    "on_failure": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
+}
+WARM_MODULES = {
+    "api_handler": ("chalicelib.slack.app",),
+    "on_alarm": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
+    "on_alarm_event": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
+    "on_failure": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
+}
+
+
+def warm(container: Container, function: str) -> list[str]:
+    """Import and build, without a network call, what `function` always needs; what was done.
+
+    Lambda runs module-level code in its init phase, once per container: the modules and boto3
+    clients of the function's first request are paid there (secrets and Slack are read on the
+    first request, so an unreachable SSM never fails the init).
+    """
+    import importlib
+
+    done = []
+    for module in WARM_MODULES.get(function, ()):
+        importlib.import_module(module)
+        done.append(module)
+    for service in WARM_CLIENTS.get(function, ()):
+        container.aws.client(service)
+        done.append(f"{service} client")
+    return done
 
 
 def build(settings: Settings | None = None, session: boto3.Session | None = None) -> Container:

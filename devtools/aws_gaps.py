@@ -32,9 +32,10 @@ Answer = tuple[int, dict[str, str], bytes]
 class Gaps:
     """The state and the answers for the calls moto lacks."""
 
-    def __init__(self, moto_endpoint: str, region: str = "us-east-1") -> None:
+    def __init__(self, moto_endpoint: str, region: str = "us-east-1", delay_s: float = 0.0) -> None:
         self.moto = moto_endpoint
         self.region = region
+        self.delay_s = delay_s  # added to every answer: AWS's own latency, for benchmarks
         self.provisioned: dict[tuple[str, str], int] = {}
         self.moves: list[dict[str, Any]] = []
         self._handles = itertools.count(1)
@@ -218,6 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.server.gaps.delay_s:
+            time.sleep(self.server.gaps.delay_s)
         url = urlsplit(self.path)
         answer = self.server.gaps.answer(self.command, url.path, url.query, self.headers, body)
         if answer is None:
@@ -261,8 +264,8 @@ class _Server(ThreadingHTTPServer):
 class AwsGapsServer:
     """The front on 127.0.0.1 in a background thread; `url` is what AWS_ENDPOINT_URL should be."""
 
-    def __init__(self, moto_endpoint: str, region: str = "us-east-1") -> None:
-        self.gaps = Gaps(moto_endpoint, region)
+    def __init__(self, moto_endpoint: str, region: str = "us-east-1", delay_s: float = 0.0) -> None:
+        self.gaps = Gaps(moto_endpoint, region, delay_s)
         self._server = _Server(self.gaps)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="aws-gaps", daemon=True

@@ -24,6 +24,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    at: float = field(default_factory=time.time)  # when it arrived (benchmarks time the first post)
 
 
 @dataclass

@@ -99,8 +99,8 @@ class Aws:
 
         return DynamoTable(self.client("dynamodb"), name)
 
-    def fetch_secret(self, name: str) -> str:
-        """Read a secret: a Secrets Manager ARN/name, or else an SSM SecureString parameter."""
-        from chalicelib.aws.secrets import fetch_secret
+    def fetch_secrets(self, names: list[str]) -> dict[str, str]:
+        """Secret values by name: SSM parameters in one round trip, Secrets Manager entries each."""
+        from chalicelib.aws.secrets import fetch_secrets
 
-        return fetch_secret(self.client, name)
+        return fetch_secrets(self.client, names)

@@ -221,3 +221,11 @@ def test_concurrency_of_an_unknown_function_is_a_usage_answer(
     answer = answers(slack)[0]["text"]
     assert "no function `ghost`" in answer
     assert "*Usage*" in answer
+
+
+def test_the_first_ack_needs_no_slack_round_trip(
+    client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    slash(client, slack_url, "help")
+    assert "`/ops help`" in answers(slack)[0]["text"]
+    assert slack.calls_to("auth.test") == []

@@ -1,0 +1,104 @@
+"""Ship the cold path compiled: add bytecode to `deployment.zip` for what each function imports at init.
+
+Lambda's /var/task is read-only, so Python cannot cache bytecode there: every module without a
+`.pyc` in the package is compiled from source on every cold start (measured: about 1 s of a full
+core for `api_handler`'s init, 3.5 s on a 512 MB share). `chalice package` ships none for the
+dependencies it installs. This adds `__pycache__/*.pyc` in unchecked-hash mode (valid whatever
+the files' times after unzipping) for the modules each function imports in its init, found by
+importing `app` as that function from the unpacked package. Everything else (what only a first
+invoke, the lazy work or the nightly audit imports) stays source only, to keep the package small.
+
+Run by `make package`: `python -m devtools.precompile build/package/deployment.zip`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import py_compile
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+FUNCTIONS = ("api_handler", "on_alarm", "on_alarm_event", "on_failure", "nightly_iam_audit")
+LIST_IMPORTS = r"""
+import json, os, sys
+import app
+root = os.path.realpath(sys.argv[1])
+print(json.dumps(sorted({
+    os.path.relpath(os.path.realpath(m.__file__), root)
+    for m in list(sys.modules.values())
+    if getattr(m, "__file__", None) and os.path.realpath(m.__file__).startswith(root + os.sep)
+})))
+"""
+
+
+def init_modules(package: Path, function: str) -> set[str]:
+    """The package's files that `function` imports in its init phase (no network: no secrets read)."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(package),
+        "AWS_LAMBDA_FUNCTION_NAME": f"shepherd-package-{function}",
+        "AWS_ACCESS_KEY_ID": "package",
+        "AWS_SECRET_ACCESS_KEY": "package",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-B", "-c", LIST_IMPORTS, str(package)],
+        cwd=package,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(out.stdout))
+
+
+def precompile(zip_path: Path) -> tuple[int, int, int]:
+    """(files compiled, size before, size after) of the rewritten zip."""
+    before = zip_path.stat().st_size
+    with tempfile.TemporaryDirectory() as tmp:
+        package = Path(tmp)
+        with zipfile.ZipFile(zip_path) as z:
+            infos = [i for i in z.infolist() if "__pycache__/" not in i.filename]
+            for info in infos:
+                z.extract(info, package)
+                mode = info.external_attr >> 16
+                if mode:
+                    os.chmod(package / info.filename, mode)
+        wanted = {f for function in FUNCTIONS for f in init_modules(package, function)}
+        compiled = []
+        for name in sorted(f for f in wanted if f.endswith(".py")):
+            target = py_compile.compile(
+                str(package / name),
+                cfile=None,
+                doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+            )
+            compiled.append(Path(target).relative_to(package))
+        rewritten = zip_path.with_suffix(".tmp")
+        with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+            for info in infos:
+                out.writestr(info, (package / info.filename).read_bytes())
+            for pyc in compiled:
+                info = zipfile.ZipInfo(str(pyc), date_time=(2026, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(info, (package / pyc).read_bytes())
+        rewritten.replace(zip_path)
+    return len(compiled), before, zip_path.stat().st_size
+
+
+def main() -> None:
+    zip_path = Path(sys.argv[1] if len(sys.argv) > 1 else "build/package/deployment.zip")
+    count, before, after = precompile(zip_path)
+    print(
+        f"{zip_path}: {count} modules precompiled for the cold path "
+        f"({before / 1e6:.2f} MB → {after / 1e6:.2f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

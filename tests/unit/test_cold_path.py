@@ -1,0 +1,96 @@
+"""What the cold path does and does not do: one round trip for both secrets, init without I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from chalicelib.aws.errors import NotFound
+from chalicelib.aws.secrets import fetch_secrets
+from chalicelib.config import Settings
+from chalicelib.container import Container, warm
+
+
+def test_both_slack_secrets_in_ssm_are_read_in_one_round_trip() -> None:
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    with Stubber(ssm) as stub:
+        stub.add_response(
+            "get_parameters",
+            {
+                "Parameters": [
+                    {"Name": "/shepherd/token", "Value": "xoxb-1", "Type": "SecureString"},
+                    {"Name": "/shepherd/secret", "Value": "s3cr3t", "Type": "SecureString"},
+                ],
+            },
+            {"Names": ["/shepherd/token", "/shepherd/secret"], "WithDecryption": True},
+        )
+        settings = Settings(
+            bot_token_param="/shepherd/token", signing_secret_param="/shepherd/secret"
+        )
+        secrets = settings.slack_secrets(lambda names: fetch_secrets(lambda _: ssm, names))
+        stub.assert_no_pending_responses()
+    assert (secrets.bot_token, secrets.signing_secret) == ("xoxb-1", "s3cr3t")
+
+
+def test_a_missing_parameter_is_not_found() -> None:
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    with Stubber(ssm) as stub:
+        stub.add_response(
+            "get_parameters", {"Parameters": [], "InvalidParameters": ["/shepherd/token"]}
+        )
+        with pytest.raises(NotFound, match="/shepherd/token"):
+            fetch_secrets(lambda _: ssm, ["/shepherd/token"])
+
+
+def test_a_secrets_manager_entry_is_read_from_secrets_manager() -> None:
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    with Stubber(sm) as stub:
+        stub.add_response("get_secret_value", {"SecretString": "xoxb-2"}, {"SecretId": "slack"})
+        assert fetch_secrets(lambda _: sm, ["secret:slack"]) == {"secret:slack": "xoxb-2"}
+
+
+def test_local_secrets_fetch_nothing() -> None:
+    def fetch(names: list[str]) -> dict[str, str]:
+        raise AssertionError(f"fetched {names}")
+
+    secrets = Settings(bot_token="xoxb-3", signing_secret="s").slack_secrets(fetch)
+    assert secrets.bot_token == "xoxb-3"
+
+
+def test_the_chalice_function_is_read_from_the_lambda_name() -> None:
+    settings = Settings.from_env({"AWS_LAMBDA_FUNCTION_NAME": "shepherd-prod-api_handler"})
+    assert settings.function == "api_handler"
+    assert Settings.from_env({}).function is None
+
+
+def _offline() -> tuple[Container, list[str]]:
+    session = boto3.Session(region_name="us-east-1")
+    sent: list[str] = []
+
+    def refuse(request: Any, **_: Any) -> None:
+        sent.append(request.url)
+        raise AssertionError("the init phase made a network call")
+
+    session.events.register("before-send", refuse)
+    return Container(Settings(), session), sent
+
+
+@pytest.mark.parametrize(
+    ("function", "clients"),
+    [
+        ("api_handler", {"lambda"}),
+        ("on_alarm", {"dynamodb", "lambda", "cloudwatch", "logs", "sqs"}),
+        ("on_failure", {"dynamodb", "lambda", "cloudwatch", "logs", "sqs"}),
+        ("nightly_iam_audit", set()),
+    ],
+)
+def test_init_builds_what_the_function_needs_without_a_network_call(
+    function: str, clients: set[str]
+) -> None:
+    container, sent = _offline()
+    done = warm(container, function)
+    assert {d.removesuffix(" client") for d in done if d.endswith(" client")} == clients
+    assert sent == []
