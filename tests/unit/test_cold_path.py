@@ -94,3 +94,20 @@ def test_init_builds_what_the_function_needs_without_a_network_call(
     done = warm(container, function)
     assert {d.removesuffix(" client") for d in done if d.endswith(" client")} == clients
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    "policy", ["api_handler", "on_alarm", "on_alarm_event", "on_failure", "nightly_iam_audit"]
+)
+def test_each_function_may_read_both_secrets_in_one_call(policy: str) -> None:
+    import json
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parents[2] / "policies" / f"{policy}.json").read_text())
+    allowed = {
+        action
+        for s in doc["Statement"]
+        if s["Effect"] == "Allow"
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert "ssm:GetParameters" in allowed
