@@ -66,6 +66,12 @@ def on_alarm_event(event: Any) -> dict[str, Any]:
     return _alarm_delivery(event.to_dict())
 
 
+@app.lambda_function(name="on_alarm_action")
+def on_alarm_action(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """An alarm whose action invokes this function directly (CloudWatch's Lambda alarm action)."""
+    return _alarm_delivery(event)
+
+
 @app.on_sqs_message(queue=FAILURE_QUEUE, batch_size=10, name="on_failure")
 def on_failure(event: Any) -> dict[str, Any]:
     """Lambda on-failure destination records delivered through SQS."""

@@ -159,12 +159,14 @@ WARM_CLIENTS = {
     "api_handler": ("lambda",),
     "on_alarm": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
     "on_alarm_event": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
+    "on_alarm_action": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
     "on_failure": ("dynamodb", "lambda", "cloudwatch", "logs", "sqs"),
 }
 WARM_MODULES = {
     "api_handler": ("chalicelib.slack.app",),
     "on_alarm": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
     "on_alarm_event": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
+    "on_alarm_action": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
     "on_failure": ("chalicelib.alarms.delivery", "chalicelib.slack.alarm_channel"),
 }
 

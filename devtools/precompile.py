@@ -22,7 +22,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-FUNCTIONS = ("api_handler", "on_alarm", "on_alarm_event", "on_failure", "nightly_iam_audit")
+from chalicelib.container import WARM_MODULES
+
+FUNCTIONS = (*WARM_MODULES, "nightly_iam_audit")
 LIST_IMPORTS = r"""
 import json, os, sys
 import app

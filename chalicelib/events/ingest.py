@@ -16,6 +16,7 @@ from chalicelib.events.models import (
     AlarmNotification,
     DestinationRecord,
     EventBridgeAlarmEvent,
+    LambdaAlarmAction,
     SnsRecord,
     SqsRecord,
 )
@@ -80,8 +81,11 @@ def _parse_message(message: Any, where: str, batch: Batch) -> None:
         batch.skipped.append(Skipped(where, "message is not a JSON object"))
         return
     try:
-        if "AlarmArn" in message:
+        if "AlarmName" in message and "NewStateValue" in message:
             batch.signals.append(alarm_from_notification(AlarmNotification.model_validate(message)))
+        elif message.get("source") == "aws.cloudwatch" and "alarmData" in message:
+            action = LambdaAlarmAction.model_validate(message)
+            batch.signals.append(alarm_from_eventbridge(_as_eventbridge(action)))
         elif message.get("detail-type") == _ALARM_DETAIL_TYPE:
             event = EventBridgeAlarmEvent.model_validate(message)
             batch.signals.append(alarm_from_eventbridge(event))
@@ -94,11 +98,34 @@ def _parse_message(message: Any, where: str, batch: Batch) -> None:
             for i, record in enumerate(message["Records"]):
                 _parse_record(record, f"{where}.Records[{i}]", batch)
         else:
-            batch.skipped.append(Skipped(where, "not an alarm, alarm event or destination record"))
+            batch.skipped.append(Skipped(where, _not_an_alarm(message)))
     except ValidationError as exc:
         batch.skipped.append(Skipped(where, _first_error(exc)))
     except ValueError as exc:
         batch.skipped.append(Skipped(where, str(exc)))
+
+
+def _not_an_alarm(message: dict[str, Any]) -> str:
+    reason = "not an alarm, alarm event or destination record"
+    if isinstance(message.get("detail-type"), str):
+        return f"{reason} (an EventBridge {message['detail-type']!r} event from {message.get('source')})"
+    return reason
+
+
+def _as_eventbridge(action: LambdaAlarmAction) -> EventBridgeAlarmEvent:
+    """A Lambda alarm action carries what an EventBridge alarm event does, shaped differently."""
+    return EventBridgeAlarmEvent.model_validate(
+        {
+            "id": f"{action.alarmArn}@{action.time}",
+            "detail-type": _ALARM_DETAIL_TYPE,
+            "source": action.source,
+            "account": action.accountId,
+            "time": action.time,
+            "region": action.region,
+            "resources": [action.alarmArn],
+            "detail": action.alarmData.model_dump(),
+        }
+    )
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -150,7 +177,15 @@ def _shape(expression: str | None, threshold_id: str | None, composite: bool) ->
 
 
 def alarm_from_notification(n: AlarmNotification) -> Alarm:
-    arn = split_arn(n.AlarmArn)  # the long-name Region ("US East (N. Virginia)") is not a code
+    if n.AlarmArn:
+        alarm_arn = n.AlarmArn  # its region is a code; the long-name Region is not
+    else:
+        from chalicelib.aws.regions import region_code
+
+        alarm_arn = (
+            f"arn:aws:cloudwatch:{region_code(n.Region)}:{n.AWSAccountId}:alarm:{n.AlarmName}"
+        )
+    arn = split_arn(alarm_arn)
     trigger = n.Trigger
     metrics: list[MetricRef] = []
     expression = None
@@ -185,7 +220,7 @@ def alarm_from_notification(n: AlarmNotification) -> Alarm:
     composite = n.AlarmRule is not None and trigger is None
     return Alarm(
         name=n.AlarmName,
-        arn=n.AlarmArn,
+        arn=alarm_arn,
         state=n.NewStateValue,
         previous_state=n.OldStateValue,
         reason=n.NewStateReason,

@@ -79,7 +79,7 @@ class AlarmNotification(_Aws):
     NewStateReason: str = ""
     StateChangeTime: str
     Region: str = ""
-    AlarmArn: str
+    AlarmArn: str | None = None  # absent from older (and some current) notifications
     Trigger: AlarmTrigger | None = None
     AlarmRule: str | None = None
     TriggeringChildren: list[TriggeringChild] = []
@@ -137,6 +137,17 @@ class EventBridgeAlarmEvent(_Aws):
     region: str
     resources: list[str] = []
     detail: EbAlarmDetail
+
+
+class LambdaAlarmAction(_Aws):
+    """What CloudWatch sends when an alarm's action invokes a Lambda function directly."""
+
+    source: str
+    alarmArn: str
+    accountId: str
+    time: str
+    region: str
+    alarmData: EbAlarmDetail
 
 
 # --- Lambda asynchronous invocation on-failure destination record -------------------------

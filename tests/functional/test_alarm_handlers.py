@@ -154,3 +154,18 @@ def test_composite_alarm_is_traced_to_its_child_alarm_resource(
     client.lambda_.invoke("on_alarm", fleet.sns_event(composite))
     [call] = slack.calls_to("chat.postMessage")
     assert "payments-capture" in call.args["text"]
+
+
+def test_an_alarm_action_invoking_the_function_directly_is_diagnosed(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    scenario = seed(aws, "timeout")  # orders-processor, which lambda-alarm-action.json names
+    event = load_event("lambda-alarm-action.json")
+    event["time"] = event["alarmData"]["state"]["timestamp"] = scenario.event["detail"]["state"][
+        "timestamp"
+    ]
+    result = client.lambda_.invoke("on_alarm_action", event)
+    assert result.payload["posted"] == 1
+    [post] = posts(slack)
+    assert "orders-processor-errors" in post["text"]
+    assert "timeout" in post["text"]

@@ -159,3 +159,15 @@ def test_own_suppressions_are_needed_reasoned_and_current() -> None:
     assert all(s.reason and s.expires > date.today() for s in accepted)
     for s in accepted:  # each one still hides something: no stale suppressions
         assert any(s.covers(f) for f in unsuppressed.findings), s
+
+
+def test_cli_diagnose_of_an_event_that_is_not_an_alarm_exits_2_and_says_what_it_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = (
+        Path(__file__).parents[1] / "events" / "not-alarms" / "eventbridge-guardduty-finding.json"
+    )
+    assert main(["diagnose", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "no alarm or destination record" in err
+    assert "GuardDuty Finding" in err

@@ -97,7 +97,15 @@ def test_init_builds_what_the_function_needs_without_a_network_call(
 
 
 @pytest.mark.parametrize(
-    "policy", ["api_handler", "on_alarm", "on_alarm_event", "on_failure", "nightly_iam_audit"]
+    "policy",
+    [
+        "api_handler",
+        "on_alarm",
+        "on_alarm_event",
+        "on_alarm_action",
+        "on_failure",
+        "nightly_iam_audit",
+    ],
 )
 def test_each_function_may_read_both_secrets_in_one_call(policy: str) -> None:
     import json

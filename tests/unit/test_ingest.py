@@ -136,3 +136,37 @@ def test_same_alarm_via_sns_and_eventbridge_shares_a_dedupe_key() -> None:
 
 def test_parse_time_accepts_aws_offsets() -> None:
     assert parse_time("2026-11-22T09:56:12.345+0000") == parse_time("2026-11-22T09:56:12.345Z")
+
+
+def test_sns_alarm_without_an_arn_takes_its_region_from_the_long_name() -> None:
+    alarm = only_alarm(load_event("sns-alarm-without-arn.json"))
+    assert alarm.region == "eu-west-2"  # "EU (London)", through botocore's endpoint data
+    assert alarm.arn == "arn:aws:cloudwatch:eu-west-2:123456789012:alarm:billing-export-errors"
+    assert alarm.metrics[0].dimensions == {"FunctionName": "billing-export"}
+
+
+def test_an_unknown_region_name_is_skipped_with_the_reason() -> None:
+    event = load_event("sns-alarm-without-arn.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["Region"] = "Atlantis (Central)"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    batch = parse_event(event)
+    assert batch.signals == []
+    assert "unknown region name 'Atlantis (Central)'" in batch.skipped[0].reason
+
+
+def test_cloudwatch_invoking_a_function_directly_is_an_alarm() -> None:
+    alarm = only_alarm(load_event("lambda-alarm-action.json"))
+    assert alarm.arn == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-processor-errors"
+    assert (alarm.state, alarm.previous_state, alarm.region) == ("ALARM", "OK", "us-east-1")
+    assert alarm.metrics[0].dimensions == {"FunctionName": "orders-processor"}
+    assert alarm.threshold == 1.0
+
+
+def test_events_that_are_not_alarms_say_what_they_are() -> None:
+    for name in ("eventbridge-guardduty-finding.json", "eventbridge-health-event.json"):
+        batch = parse_event(load_event(f"not-alarms/{name}"))
+        assert batch.signals == []
+        [skipped] = batch.skipped
+        assert "not an alarm" in skipped.reason
+        assert "GuardDuty Finding" in skipped.reason or "AWS Health Event" in skipped.reason

@@ -1,0 +1,32 @@
+"""Region codes from the long names CloudWatch puts in SNS notifications, by botocore's own data."""
+
+from __future__ import annotations
+
+import functools
+
+
+@functools.cache
+def _codes() -> dict[str, str]:
+    from botocore.loaders import Loader
+
+    endpoints = Loader().load_data("endpoints")
+    return {
+        _key(region["description"]): code
+        for partition in endpoints["partitions"]
+        for code, region in partition["regions"].items()
+        if region.get("description")
+    }
+
+
+def _key(name: str) -> str:
+    # Notifications still say "EU (Ireland)" where botocore now says "Europe (Ireland)".
+    name = name.strip().lower()
+    return "europe" + name[2:] if name.startswith("eu (") else name
+
+
+def region_code(long_name: str) -> str:
+    """`eu-west-2` from "EU (London)" or "Europe (London)"; ValueError for a name AWS lacks."""
+    code = _codes().get(_key(long_name))
+    if code is None:
+        raise ValueError(f"unknown region name {long_name!r}")
+    return code
