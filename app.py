@@ -45,16 +45,18 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     warm(container(), container().settings.function or "")
 
 
-def _alarm_delivery(event: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.alarms.delivery import on_event
+def _alarm_delivery(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.alarms.delivery import Attempt, on_event
 
-    return on_event(event, container().alarm_deps).counts()
+    attempt = Attempt.of(context)
+    container().deadline.at = attempt.deadline
+    return on_event(event, container().alarm_deps, attempt).counts()
 
 
 @app.on_sns_message(topic=ALARM_TOPIC, name="on_alarm")
 def on_alarm(event: Any) -> dict[str, Any]:
     """CloudWatch alarm notifications (and on-failure destination records) from SNS."""
-    return _alarm_delivery(event.to_dict())
+    return _alarm_delivery(event.to_dict(), event.context)
 
 
 @app.on_cw_event(
@@ -63,19 +65,19 @@ def on_alarm(event: Any) -> dict[str, Any]:
 )
 def on_alarm_event(event: Any) -> dict[str, Any]:
     """Every alarm in the account, from EventBridge, with no per-alarm setup."""
-    return _alarm_delivery(event.to_dict())
+    return _alarm_delivery(event.to_dict(), event.context)
 
 
 @app.lambda_function(name="on_alarm_action")
 def on_alarm_action(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An alarm whose action invokes this function directly (CloudWatch's Lambda alarm action)."""
-    return _alarm_delivery(event)
+    return _alarm_delivery(event, context)
 
 
 @app.on_sqs_message(queue=FAILURE_QUEUE, batch_size=10, name="on_failure")
 def on_failure(event: Any) -> dict[str, Any]:
     """Lambda on-failure destination records delivered through SQS."""
-    return _alarm_delivery(event.to_dict())
+    return _alarm_delivery(event.to_dict(), event.context)
 
 
 @app.route(

@@ -40,9 +40,12 @@ def configure_logging() -> None:
 
 class Container:
     def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
+        from chalicelib.slack.poster import Deadline
+
         self.settings = settings
         self._session = session
         self._slack_handlers: dict[int, Any] = {}
+        self.deadline = Deadline()  # the current invocation's, set by the handler
 
     # --- AWS and the store ----------------------------------------------------------------
 
@@ -84,9 +87,16 @@ class Container:
 
     @cached_property
     def poster(self) -> SlackPoster:
-        from chalicelib.slack.poster import SlackPoster
+        """Alarm and audit posts: never re-sent blindly, 429s waited out only within the deadline."""
+        from chalicelib.slack.poster import SlackPoster, web_client
 
-        return SlackPoster(self.slack_client)
+        client = web_client(
+            self.slack_secrets.bot_token,
+            self.settings.slack_api_url,
+            deadline=self.deadline,
+            resend=False,
+        )
+        return SlackPoster(client, self.deadline)
 
     # --- the alarm path -------------------------------------------------------------------
 
@@ -94,13 +104,13 @@ class Container:
     def alarm_deps(self) -> AlarmDeps:
         from chalicelib.alarms.delivery import AlarmDeps
         from chalicelib.slack.alarm_channel import SlackAlarmChannel
-        from chalicelib.store.alarm_threads import AlarmThreads
+        from chalicelib.store.alarm_states import AlarmStates
         from chalicelib.store.deliveries import Deliveries
 
         return AlarmDeps(
             aws=self.aws,
             deliveries=Deliveries(self.table),
-            threads=AlarmThreads(self.table),
+            states=AlarmStates(self.table),
             channel=SlackAlarmChannel(self.poster, self.settings.channel),
         )
 

@@ -35,6 +35,7 @@ class Message:
     blocks: list[dict[str, Any]]
     thread_ts: str | None = None
     edits: int = 0
+    metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -42,7 +43,11 @@ class FakeSlack:
     """Records calls; `on_message` is told of each message posted or updated (for printing)."""
 
     on_message: Callable[[str, Message], None] | None = None
-    fail_next: list[str] = field(default_factory=list)  # error codes to answer with, in order
+    # Faults, in order: an error code ("http_500", "rate_limited:30" for a 429 with Retry-After,
+    # or a Slack error such as "message_not_found") answered instead of doing the call...
+    fail_next: list[str] = field(default_factory=list)
+    # ...or methods done and recorded, then the connection dropped before the answer.
+    drop_after: list[str] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
@@ -58,10 +63,12 @@ class FakeSlack:
     ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.calls.append(Call(method, args, token))
-            if self.fail_next:
+            if self.fail_next and not method.startswith("conversations."):
                 error = self.fail_next.pop(0)
                 if error.startswith("http_"):
                     return int(error[5:]), {"ok": False, "error": error}
+                if error.startswith("rate_limited:"):
+                    return 429, {"ok": False, "error": "ratelimited", "retry_after": error[13:]}
                 return 200, {"ok": False, "error": error}
         if method == "auth.test":
             return 200, {
@@ -75,7 +82,12 @@ class FakeSlack:
             channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
             ts = f"{int(time.time())}.{next(self._seq):06d}"
             message = Message(
-                channel, ts, str(args.get("text", "")), _blocks(args), args.get("thread_ts")
+                channel,
+                ts,
+                str(args.get("text", "")),
+                _blocks(args),
+                args.get("thread_ts"),
+                metadata=args.get("metadata"),
             )
             with self._lock:
                 self.messages[(channel, ts)] = message
@@ -99,12 +111,55 @@ class FakeSlack:
             )
             self._notify(method, message)
             return 200, {"ok": True}
+        if method in ("conversations.history", "conversations.replies"):
+            return 200, {"ok": True, "messages": self._history(method, args), "has_more": False}
+        if method == "conversations.list":
+            channels = [{"id": i, "name": n.lstrip("#")} for n, i in CHANNEL_IDS.items()]
+            return 200, {"ok": True, "channels": channels, "response_metadata": {}}
+        if method == "chat.delete":
+            channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
+            with self._lock:
+                self.messages.pop((channel, str(args.get("ts"))), None)
+            return 200, {"ok": True}
         if method == "usergroups.users.list":
             group = str(args.get("usergroup"))
             if group not in self.groups:
                 return 200, {"ok": False, "error": "no_such_subteam"}
             return 200, {"ok": True, "users": list(self.groups[group])}
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def channel_messages(self, channel: str = "C0OPSALARM") -> list[Message]:
+        """Top-level messages of a channel (not thread replies), oldest first."""
+        with self._lock:
+            found = [m for m in self.messages.values() if m.channel == channel and not m.thread_ts]
+        return sorted(found, key=lambda m: m.ts)
+
+    def _history(self, method: str, args: dict[str, Any]) -> list[dict[str, Any]]:
+        channel = str(args.get("channel"))
+        with self._lock:
+            messages = [m for m in self.messages.values() if m.channel == channel]
+        if method == "conversations.replies":
+            messages = [m for m in messages if args.get("ts") in (m.ts, m.thread_ts)]
+        else:
+            messages = [
+                m
+                for m in messages
+                if not m.thread_ts and float(m.ts) >= float(args.get("oldest") or 0)
+            ]
+        out = []
+        for m in sorted(messages, key=lambda m: m.ts, reverse=True):
+            doc: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            if m.metadata and args.get("include_all_metadata"):
+                doc["metadata"] = m.metadata
+            out.append(doc)
+        return out
+
+    def should_drop(self, method: str) -> bool:
+        with self._lock:
+            if method in self.drop_after:
+                self.drop_after.remove(method)
+                return True
+        return False
 
     def _notify(self, method: str, message: Message) -> None:
         if self.on_message is not None:
@@ -132,8 +187,13 @@ class _Handler(BaseHTTPRequestHandler):
         token = auth.removeprefix("Bearer ") or args.get("token")
         method = self.path.strip("/").removeprefix("api/")
         status, body = self.server.fake.handle(method, args, token)
+        if self.server.fake.should_drop(method):
+            self.close_connection = True  # done, but the caller never hears of it
+            return
         payload = json.dumps(body).encode()
         self.send_response(status)
+        if status == 429:
+            self.send_header("Retry-After", str(body.get("retry_after", 1)))
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

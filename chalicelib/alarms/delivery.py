@@ -1,8 +1,21 @@
-"""One delivery (SNS, EventBridge, SQS, a direct invoke): each signal posted or updated once."""
+"""One delivery (SNS, EventBridge, SQS, a direct invoke): each signal shown once, in its state.
+
+Guarantees, each tested with a fault-injecting fake (tests/functional/test_alarm_faults.py):
+
+- a signal is claimed by this attempt until its deadline; a retry that finds another attempt's
+  live claim fails (Lambda retries it later), a lapsed one is taken over, a finished one is a
+  duplicate; the handler succeeds only when every signal is done or was done before;
+- an alarm's state moves only forward in `StateChangeTime`: a late or repeated notification is
+  ignored, an OK that arrives before its ALARM is kept and the ALARM then shown already resolved;
+- one Slack message per alarm episode: a recovery updates it in place (or posts anew if it was
+  deleted), a re-fire within the flap window updates it with a flap count instead of a new post;
+- posts carry their delivery in Slack metadata, and a retried attempt looks before it posts.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,34 +25,49 @@ from chalicelib.diagnosis.rules import Diagnosis, diagnose
 from chalicelib.errors import UpstreamFailure
 from chalicelib.events.ingest import parse_event
 from chalicelib.events.signals import Alarm, Signal
-from chalicelib.store.alarm_threads import AlarmThread, AlarmThreads
-from chalicelib.store.deliveries import Deliveries
+from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
+from chalicelib.store.deliveries import Claim, Deliveries
 
 log = logging.getLogger(__name__)
+
+FLAP_WINDOW_S = 15 * 60  # an alarm firing again this soon after it fired is the same episode
+DEFAULT_BUDGET_S = 60.0  # outside Lambda (the CLI, tests without a context)
 
 
 class AlarmChannel(Protocol):
     """Where alarms are told (Slack: chalicelib/slack/alarm_channel.py)."""
 
-    def post_diagnosis(self, diagnosis: Diagnosis) -> AlarmThread:
-        """Post the diagnosis; the message, to update when the alarm recovers."""
-        ...
-
-    def post_unseen_recovery(self, alarm: Alarm) -> None:
-        """An OK for an alarm Shepherd never saw fire."""
-        ...
-
-    def post_recovery(self, thread: AlarmThread, alarm: Alarm) -> None:
-        """Mark the alarm's message recovered and say so in its thread."""
-        ...
+    def post(self, diagnosis: Diagnosis, key: str, look_first: bool) -> AlarmMessage: ...
+    def post_resolved(
+        self, diagnosis: Diagnosis, ok: Alarm, key: str, look_first: bool
+    ) -> AlarmMessage: ...
+    def recover(
+        self, message: AlarmMessage, ok: Alarm, fired_at: float, key: str, look_first: bool
+    ) -> AlarmMessage: ...
+    def refire(self, message: AlarmMessage, alarm: Alarm, flaps: int, first_at: float) -> bool: ...
 
 
 @dataclass
 class AlarmDeps:
     aws: Aws
     deliveries: Deliveries
-    threads: AlarmThreads
+    states: AlarmStates
     channel: AlarmChannel
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """This invocation: Lambda's request id and when Lambda will stop it (epoch seconds)."""
+
+    id: str
+    deadline: float
+
+    @classmethod
+    def of(cls, context: Any) -> Attempt:
+        request = getattr(context, "aws_request_id", None) or f"local-{time.time_ns()}"
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        left = remaining() / 1000 if callable(remaining) else DEFAULT_BUDGET_S
+        return cls(str(request), time.time() + left)
 
 
 @dataclass
@@ -58,7 +86,7 @@ class Outcome:
         }
 
 
-def on_event(event: Any, deps: AlarmDeps) -> Outcome:
+def on_event(event: Any, deps: AlarmDeps, attempt: Attempt) -> Outcome:
     """Handle a whole delivery; raises UpstreamFailure (so Lambda retries) if any signal failed.
 
     Signals that succeeded are not repeated on the retry: each is claimed in the state table.
@@ -68,7 +96,7 @@ def on_event(event: Any, deps: AlarmDeps) -> Outcome:
     for signal in batch.signals:
         key = signal.dedupe_key
         try:
-            if handle_signal(signal, deps):
+            if handle_signal(signal, deps, attempt):
                 outcome.posted.append(key)
             else:
                 outcome.duplicates.append(key)
@@ -82,35 +110,95 @@ def on_event(event: Any, deps: AlarmDeps) -> Outcome:
     return outcome
 
 
-def handle_signal(signal: Signal, deps: AlarmDeps) -> bool:
-    """Post (or update) the Slack message for one signal; False if it was already handled."""
+def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
+    """Show one signal; False if it was handled before. Raises so that Lambda retries."""
     key = signal.dedupe_key
-    if not deps.deliveries.claim(key):
+    claim = deps.deliveries.claim(key, attempt.id, attempt.deadline)
+    if claim is Claim.DONE:
         log.info("duplicate delivery of %s", key)
         return False
+    if claim is Claim.BUSY:
+        raise UpstreamFailure("shepherd", f"another attempt is handling {key}", "DeliveryBusy")
+    retried = claim is Claim.TAKEN_OVER  # an earlier attempt may have posted before it died
     try:
-        if isinstance(signal, Alarm) and signal.state == "OK":
-            _recover(signal, deps)
+        if isinstance(signal, Alarm):
+            with deps.states.hold(signal.arn, attempt.id, attempt.deadline):
+                _apply(signal, deps, key, retried)
         else:
-            _post_diagnosis(signal, deps)
+            deps.channel.post(diagnose(gather(signal, deps.aws)), key, retried)
     except BaseException:
-        deps.deliveries.release(key)
+        try:
+            deps.deliveries.release(key, attempt.id)
+        except Exception:
+            log.warning("could not release %s: it is retried when its lease lapses", key)
         raise
     deps.deliveries.complete(key)
     return True
 
 
-def _post_diagnosis(signal: Signal, deps: AlarmDeps) -> None:
-    thread = deps.channel.post_diagnosis(diagnose(gather(signal, deps.aws)))
-    if isinstance(signal, Alarm):
-        deps.threads.save(signal.arn, thread)
-
-
-def _recover(alarm: Alarm, deps: AlarmDeps) -> None:
-    thread = deps.threads.get(alarm.arn)
-    if thread is None:
-        # Never saw it fire (or it fired before Shepherd was watching): a short note is enough.
-        deps.channel.post_unseen_recovery(alarm)
+def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool) -> None:
+    """Apply one alarm notification to the alarm's known state (under its hold)."""
+    at = alarm.time.timestamp()
+    record = deps.states.get(alarm.arn)
+    if record is not None and at <= record.changed_at:
+        if alarm.state == "ALARM" and record.state == "OK" and record.message is None:
+            # Its OK came first: show the episode, already over.
+            ok = record.extra.get("ok")
+            message = deps.channel.post_resolved(
+                _diagnose(alarm, deps), _ok_alarm(alarm, ok), key, retried
+            )
+            record.message, record.fired_at = message, at
+            deps.states.save(record)
+            return
+        log.info("stale %s of %s (known: %s)", alarm.state, alarm.name, record.state)
         return
-    deps.channel.post_recovery(thread, alarm)
-    deps.threads.close(alarm.arn)
+    if alarm.state == "OK":
+        _recover(alarm, record, deps, key, retried)
+        return
+    if (
+        record is not None
+        and record.message is not None
+        and record.fired_at is not None
+        and at - record.fired_at <= FLAP_WINDOW_S
+    ):
+        if record.state == "ALARM":
+            record.changed_at = at  # already shown firing
+            deps.states.save(record)
+            return
+        if deps.channel.refire(record.message, alarm, record.flaps + 1, record.fired_at):
+            record.state, record.changed_at, record.flaps = alarm.state, at, record.flaps + 1
+            deps.states.save(record)
+            return
+    message = deps.channel.post(_diagnose(alarm, deps), key, retried)
+    deps.states.save(AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, message=message))
+
+
+def _recover(
+    ok: Alarm, record: AlarmRecord | None, deps: AlarmDeps, key: str, retried: bool
+) -> None:
+    at = ok.time.timestamp()
+    if record is None or record.message is None or record.fired_at is None:
+        # Never seen firing (or its ALARM is still on the way): remember, post nothing.
+        extra = {"ok": {"reason": ok.reason, "time": at}}
+        deps.states.save(AlarmRecord(ok.arn, "OK", at, extra=extra))
+        return
+    if record.state != "OK":
+        record.message = deps.channel.recover(record.message, ok, record.fired_at, key, retried)
+    record.state, record.changed_at = "OK", at
+    deps.states.save(record)
+
+
+def _diagnose(alarm: Alarm, deps: AlarmDeps) -> Diagnosis:
+    return diagnose(gather(alarm, deps.aws))
+
+
+def _ok_alarm(alarm: Alarm, ok: dict[str, Any] | None) -> Alarm:
+    """The OK that came before `alarm`, rebuilt from what was kept of it."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    ok = ok or {}
+    when = datetime.fromtimestamp(float(ok.get("time", alarm.time.timestamp())), UTC)
+    return replace(
+        alarm, state="OK", previous_state="ALARM", reason=str(ok.get("reason", "")), time=when
+    )

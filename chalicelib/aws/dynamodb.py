@@ -86,8 +86,10 @@ class DynamoTable:
         )
 
     @calls("dynamodb")
-    def delete(self, pk: str, sk: str) -> None:
-        self.client.delete_item(TableName=self.name, Key=_key(pk, sk))
+    def delete(self, pk: str, sk: str, condition: Condition | None = None) -> None:
+        """Delete the item; with `condition`, ConditionFailed unless it holds."""
+        kwargs: dict[str, Any] = _Expression().compile(condition) if condition else {}
+        self.client.delete_item(TableName=self.name, Key=_key(pk, sk), **kwargs)
 
     @calls("dynamodb")
     def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:

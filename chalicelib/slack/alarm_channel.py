@@ -1,12 +1,14 @@
-"""Alarms told in a Slack channel: the diagnosis message, then its recovery in place and in thread."""
+"""Alarms told in a Slack channel: one message per episode, updated in place as the state moves."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm
 from chalicelib.slack import render
 from chalicelib.slack.poster import SlackPoster
-from chalicelib.store.alarm_threads import AlarmThread
+from chalicelib.store.alarm_states import AlarmMessage
 from chalicelib.units import duration
 
 
@@ -15,21 +17,52 @@ class SlackAlarmChannel:
         self.poster = poster
         self.channel = channel
 
-    def post_diagnosis(self, diagnosis: Diagnosis) -> AlarmThread:
+    def post(self, diagnosis: Diagnosis, key: str, look_first: bool) -> AlarmMessage:
         blocks = render.render(diagnosis)
-        channel, ts = self.poster.post(self.channel, render.headline(diagnosis), blocks)
-        return AlarmThread(channel, ts, diagnosis.evidence.signal.time.timestamp(), blocks)
-
-    def post_unseen_recovery(self, alarm: Alarm) -> None:
-        self.poster.post(self.channel, f":large_green_circle: OK: {alarm.name} — {alarm.reason}")
-
-    def post_recovery(self, thread: AlarmThread, alarm: Alarm) -> None:
-        took = alarm.time.timestamp() - thread.alarm_time
-        blocks = render.render_recovered(thread.blocks, alarm.time, took)
-        self.poster.update(thread.channel, thread.ts, f"RESOLVED: {alarm.name}", blocks)
-        self.poster.post(
-            thread.channel,
-            f":large_green_circle: *{alarm.name}* is back to OK after "
-            f"{duration(took, exact=True)}.\n>{alarm.reason}",
-            thread_ts=thread.ts,
+        channel, ts = self.poster.post(
+            self.channel, render.headline(diagnosis), blocks, key=key, look_first=look_first
         )
+        return AlarmMessage(channel, ts, blocks)
+
+    def post_resolved(
+        self, diagnosis: Diagnosis, ok: Alarm, key: str, look_first: bool
+    ) -> AlarmMessage:
+        """An ALARM that arrives after its own OK: shown as the episode it was, already over."""
+        fired = diagnosis.evidence.signal.time
+        took = max(0.0, ok.time.timestamp() - fired.timestamp())
+        blocks = render.render(diagnosis)
+        resolved = render.render_recovered(blocks, ok.time, took)
+        channel, ts = self.poster.post(
+            self.channel,
+            f"RESOLVED: {render.headline(diagnosis)}",
+            resolved,
+            key=key,
+            look_first=look_first,
+        )
+        return AlarmMessage(channel, ts, blocks)
+
+    def recover(
+        self, message: AlarmMessage, ok: Alarm, fired_at: float, key: str, look_first: bool
+    ) -> AlarmMessage:
+        """Mark the message recovered and say so in its thread; a deleted message gets a new post."""
+        took = max(0.0, ok.time.timestamp() - fired_at)
+        blocks = render.render_recovered(message.blocks, ok.time, took)
+        text = (
+            f":large_green_circle: *{ok.name}* is back to OK after "
+            f"{duration(took, exact=True)}.\n>{ok.reason}"
+        )
+        if self.poster.update(message.channel, message.ts, f"RESOLVED: {ok.name}", blocks):
+            self.poster.post(
+                message.channel, text, thread_ts=message.ts, key=key, look_first=look_first
+            )
+            return message
+        channel, ts = self.poster.post(
+            message.channel, text, blocks, key=key, look_first=look_first
+        )
+        return AlarmMessage(channel, ts, message.blocks)
+
+    def refire(self, message: AlarmMessage, alarm: Alarm, flaps: int, first_at: float) -> bool:
+        """Show the episode firing again (flapping) in place; False if the message is gone."""
+        first = datetime.fromtimestamp(first_at, UTC)
+        blocks = render.render_refired(message.blocks, alarm.time, flaps, first)
+        return self.poster.update(message.channel, message.ts, f"ALARM: {alarm.name}", blocks)

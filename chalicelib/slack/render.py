@@ -167,6 +167,19 @@ def render_recovered(
     return blocks[:MAX_BLOCKS]
 
 
+def render_refired(
+    original: list[Block], fired_at: datetime, flaps: int, first: datetime
+) -> list[Block]:
+    """The alarm message updated in place when it fires again soon after recovering (flapping)."""
+    blocks = list(original)
+    note = (
+        f":repeat: Flapping: fired {flaps + 1} times since {_when(first)}, "
+        f"firing again {_when(fired_at)}"
+    )
+    blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return blocks[:MAX_BLOCKS]
+
+
 def metrics_summary(ev: Evidence) -> list[str]:
     fields: list[str] = []
     if ev.resource.type == "function":

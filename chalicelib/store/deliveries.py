@@ -1,7 +1,15 @@
-"""Each delivery processed once: a conditional claim with a lease, completed or released."""
+"""Each delivery processed once, by one attempt at a time.
+
+A claim names the attempt (Lambda's request id) and is leased until that attempt's deadline: a
+retry that finds another attempt's live claim is told `BUSY` and fails, so Lambda retries it
+later, instead of taking it for done; a lapsed claim (the attempt was killed at its timeout) is
+taken over. A claim write whose answer was lost is resolved by the condition itself (the same
+attempt may always re-claim) and by reading the item back.
+"""
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 
@@ -11,7 +19,14 @@ from chalicelib.store import table as keys
 from chalicelib.store.table import Table
 
 DEDUPE_TTL_S = 7 * 24 * 3600
-LEASE_S = 300  # a claim left by a crashed attempt is taken over after this long
+LEASE_MARGIN_S = 5  # past the attempt's own deadline, for clocks that differ
+
+
+class Claim(enum.Enum):
+    MINE = "mine"  # process it
+    TAKEN_OVER = "taken over"  # process it; an earlier attempt may have done part of the work
+    DONE = "done"  # processed before: a duplicate
+    BUSY = "busy"  # another attempt holds it now: fail, so that Lambda retries later
 
 
 class Deliveries:
@@ -19,25 +34,57 @@ class Deliveries:
         self.table = table
         self.clock = clock
 
-    def claim(self, key: str) -> bool:
-        """True if this caller may process `key`; False if it is done or being done elsewhere."""
-        now = int(self.clock())
-        item = keys.keyed(
-            keys.delivery(key),
-            status="pending",
-            lease_until=now + LEASE_S,
-            expires_at=now + DEDUPE_TTL_S,
-        )
-        lapsed = AllOf((Equals("status", "pending"), Below("lease_until", now)))
-        try:
-            self.table.put(item, AnyOf((Absent(), lapsed)))
-        except ConditionFailed:
-            return False
-        return True
+    def claim(self, key: str, attempt: str, deadline: float) -> Claim:
+        """Claim `key` for `attempt` until `deadline` (epoch seconds) plus a margin."""
+        return lease(self.table, keys.delivery(key), attempt, deadline, self.clock)
 
     def complete(self, key: str) -> None:
         self.table.update(*keys.delivery(key), {"status": "done"})
 
-    def release(self, key: str) -> None:
-        """Give a claim back so that the retried delivery is processed."""
-        self.table.delete(*keys.delivery(key))
+    def release(self, key: str, attempt: str) -> None:
+        """Give the claim back so that the retried delivery is processed (only our own claim)."""
+        release(self.table, keys.delivery(key), attempt)
+
+
+def lease(
+    table: Table, key: tuple[str, str], owner: str, deadline: float, clock: Callable[[], float]
+) -> Claim:
+    """A conditional lease on `key`: fresh, lapsed, or already ours; else why not."""
+    now = clock()
+    previous = table.get(*key)
+    item = keys.keyed(
+        key,
+        status="pending",
+        owner=owner,
+        lease_until=deadline + LEASE_MARGIN_S,
+        expires_at=int(now) + DEDUPE_TTL_S,
+    )
+    lapsed = AllOf((Equals("status", "pending"), Below("lease_until", now)))
+    ours = AllOf((Equals("status", "pending"), Equals("owner", owner)))
+    try:
+        table.put(item, AnyOf((Absent(), lapsed, ours)))
+    except ConditionFailed:
+        current = table.get(*key)
+        if current is not None and current.get("status") == "done":
+            return Claim.DONE
+        if current is not None and current.get("owner") == owner:
+            return Claim.MINE  # our own write, retried by botocore after its answer was lost
+        return Claim.BUSY
+    if previous is not None and previous.get("owner") not in (None, owner):
+        return Claim.TAKEN_OVER
+    return Claim.MINE
+
+
+def release(table: Table, key: tuple[str, str], owner: str, forget: bool = False) -> None:
+    """End `owner`'s lease now: lapsed, so the next attempt takes it over (and knows that an
+    earlier one may have done part of the work), or with `forget` deleted. Another's is kept."""
+    ours = AllOf((Equals("owner", owner), Equals("status", "pending")))
+    try:
+        if forget:
+            table.delete(*key, condition=ours)
+            return
+        current = table.get(*key)
+        if current is not None:
+            table.put({**current, "lease_until": 0}, ours)
+    except ConditionFailed:
+        pass

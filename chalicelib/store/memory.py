@@ -32,8 +32,12 @@ class MemoryTable:
         with self._lock:
             self.items.setdefault((pk, sk), {"pk": pk, "sk": sk}).update(copy.deepcopy(fields))
 
-    def delete(self, pk: str, sk: str) -> None:
+    def delete(self, pk: str, sk: str, condition: Condition | None = None) -> None:
         with self._lock:
+            if condition is not None and not _holds(condition, self.items.get((pk, sk))):
+                raise ConditionFailed(
+                    "dynamodb", "the item changed", "ConditionalCheckFailedException"
+                )
             self.items.pop((pk, sk), None)
 
     def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:

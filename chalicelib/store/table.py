@@ -5,11 +5,12 @@ One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
 | part | pk | sk |
 |---|---|---|
 | deliveries | `dedupe#<delivery key>` | `-` |
-| alarm threads | `alarm#<alarm ARN>` | `thread` |
 | actions | `action#<id>` | `-` |
 | action history | `history` and `history#<function or queue>` | `<time>#<id>` |
 | audit runs | `audit` | `latest`, `run#<time>` |
 | replay marks | `replayed#<queue ARN>` | `<message id>` |
+| alarm states | `alarm#<alarm ARN>` | `state` |
+| alarm locks | `alarmlock#<alarm ARN>` | `-` |
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Table(Protocol):
     def put(self, item: Item, condition: Condition | None = None) -> None: ...
     def get(self, pk: str, sk: str) -> Item | None: ...
     def update(self, pk: str, sk: str, fields: Item) -> None: ...
-    def delete(self, pk: str, sk: str) -> None: ...
+    def delete(self, pk: str, sk: str, condition: Condition | None = None) -> None: ...
     def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]: ...
 
 
@@ -35,8 +36,12 @@ def delivery(key: str) -> tuple[str, str]:
     return f"dedupe#{key}", NO_SK
 
 
-def alarm_thread(alarm_arn: str) -> tuple[str, str]:
-    return f"alarm#{alarm_arn}", "thread"
+def alarm_state(alarm_arn: str) -> tuple[str, str]:
+    return f"alarm#{alarm_arn}", "state"
+
+
+def alarm_lock(alarm_arn: str) -> tuple[str, str]:
+    return f"alarmlock#{alarm_arn}", NO_SK
 
 
 def action(action_id: str) -> tuple[str, str]:

@@ -19,4 +19,13 @@ def test_manifest_wires_ops_and_interactivity_to_slack_events() -> None:
 
 def test_manifest_asks_for_exactly_the_scopes_the_bot_uses() -> None:
     scopes = set(yaml.safe_load(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"commands", "chat:write", "chat:write.public", "usergroups:read"}
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "usergroups:read",
+        "channels:history",
+        "groups:history",
+        "channels:read",
+        "groups:read",
+    }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.errors import UpstreamFailure
 from chalicelib.ops.actions import codecs
 from chalicelib.ops.actions.reserve import ReservePlan, ReserveResult
 from chalicelib.store.actions import Action, ActionLog
-from chalicelib.store.alarm_threads import AlarmThread, AlarmThreads
+from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
 from chalicelib.store.audit_runs import AuditRuns
-from chalicelib.store.deliveries import LEASE_S, Deliveries
+from chalicelib.store.deliveries import LEASE_MARGIN_S, Claim, Deliveries
 from chalicelib.store.memory import MemoryTable
 from chalicelib.store.replay_marks import ReplayMarks
 
@@ -32,35 +33,53 @@ def deliveries(clock: Clock) -> Deliveries:
     return Deliveries(MemoryTable(), clock)
 
 
-def test_a_delivery_is_claimed_once(deliveries: Deliveries) -> None:
-    assert deliveries.claim("alarm-1") is True
-    assert deliveries.claim("alarm-1") is False
+LEASE_S = 60.0  # an attempt's time left
 
 
-def test_a_completed_delivery_is_never_claimed_again_even_after_the_lease(
+def test_a_delivery_is_claimed_once_and_a_finished_one_is_a_duplicate(
     deliveries: Deliveries, clock: Clock
 ) -> None:
-    deliveries.claim("alarm-1")
+    assert deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S) is Claim.MINE
     deliveries.complete("alarm-1")
     clock.now += LEASE_S * 10
-    assert deliveries.claim("alarm-1") is False
+    assert deliveries.claim("alarm-1", "req-2", clock.now + LEASE_S) is Claim.DONE
 
 
-def test_a_pending_claim_is_taken_over_once_its_lease_has_lapsed(
+def test_another_attempts_live_claim_is_busy_not_done(deliveries: Deliveries, clock: Clock) -> None:
+    deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S)
+    assert deliveries.claim("alarm-1", "req-2", clock.now + LEASE_S) is Claim.BUSY
+
+
+def test_a_claim_lapses_with_its_attempts_deadline_and_is_taken_over(
     deliveries: Deliveries, clock: Clock
 ) -> None:
-    deliveries.claim("alarm-1")  # an attempt that crashed before completing or releasing
-    clock.now += LEASE_S - 1
-    assert deliveries.claim("alarm-1") is False  # still leased to the crashed attempt
+    deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S)  # killed at its timeout
+    clock.now += LEASE_S + LEASE_MARGIN_S - 1
+    assert deliveries.claim("alarm-1", "req-2", clock.now + LEASE_S) is Claim.BUSY
     clock.now += 2
-    assert deliveries.claim("alarm-1") is True
-    assert deliveries.claim("alarm-1") is False  # the takeover holds a fresh lease
+    assert deliveries.claim("alarm-1", "req-2", clock.now + LEASE_S) is Claim.TAKEN_OVER
+    assert deliveries.claim("alarm-1", "req-3", clock.now + LEASE_S) is Claim.BUSY
 
 
-def test_a_released_claim_is_processed_by_the_retry(deliveries: Deliveries) -> None:
-    deliveries.claim("alarm-1")
-    deliveries.release("alarm-1")
-    assert deliveries.claim("alarm-1") is True
+def test_the_same_attempt_may_claim_again_when_its_first_answer_was_lost(
+    deliveries: Deliveries, clock: Clock
+) -> None:
+    assert deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S) is Claim.MINE
+    assert deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S) is Claim.MINE
+
+
+def test_a_released_claim_is_taken_over_by_the_retry(deliveries: Deliveries, clock: Clock) -> None:
+    deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S)
+    deliveries.release("alarm-1", "req-1")
+    assert deliveries.claim("alarm-1", "req-2", clock.now + LEASE_S) is Claim.TAKEN_OVER
+
+
+def test_an_attempt_never_releases_another_attempts_claim(
+    deliveries: Deliveries, clock: Clock
+) -> None:
+    deliveries.claim("alarm-1", "req-1", clock.now + LEASE_S)
+    deliveries.release("alarm-1", "req-2")
+    assert deliveries.claim("alarm-1", "req-3", clock.now + LEASE_S) is Claim.BUSY
 
 
 def _log(clock: Clock) -> ActionLog:
@@ -137,13 +156,35 @@ def test_a_proposal_is_not_history_until_it_finishes(clock: Clock) -> None:
     assert log.history() == []
 
 
-def test_alarm_threads_save_read_and_close(clock: Clock) -> None:
-    threads = AlarmThreads(MemoryTable(), clock)
-    thread = AlarmThread("C1", "171.5", 1_799_999_000.5, [{"type": "divider"}])
-    threads.save("arn:alarm", thread)
-    assert threads.get("arn:alarm") == thread
-    threads.close("arn:alarm")
-    assert threads.get("arn:alarm") is None
+def test_alarm_states_save_and_read_back(clock: Clock) -> None:
+    states = AlarmStates(MemoryTable(), clock)
+    record = AlarmRecord(
+        "arn:alarm", "ALARM", 1_799_999_000.5, 1_799_999_000.5, AlarmMessage("C1", "171.5", [])
+    )
+    states.save(record)
+    assert states.get("arn:alarm") == record
+    assert states.get("arn:other") is None
+
+
+def test_one_attempt_at_a_time_holds_an_alarm_and_the_next_waits_then_fails(clock: Clock) -> None:
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    table = MemoryTable()
+    states = AlarmStates(table, clock, sleep)
+    with states.hold("arn:alarm", "req-1", clock.now + 60):
+        other = AlarmStates(table, clock, sleep)
+        with (
+            pytest.raises(UpstreamFailure, match="retry later"),
+            other.hold("arn:alarm", "req-2", clock.now + 60),
+        ):
+            pass
+        assert sum(slept) >= 10
+    with states.hold("arn:alarm", "req-2", clock.now + 60):
+        pass  # released: the next attempt gets it at once
 
 
 def test_replay_marks_are_per_queue() -> None:

@@ -1,0 +1,93 @@
+"""Per alarm: its latest known state and time, and the Slack message that shows it.
+
+Notifications arrive twice, late and out of order; the state is applied only when it is newer
+than what is known (`StateChangeTime`). Changes to one alarm are made one at a time under a
+short lease (`AlarmStates.hold`), so an ALARM and its OK in flight together cannot both act on
+what they read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.errors import UpstreamFailure
+from chalicelib.store import table as keys
+from chalicelib.store.deliveries import Claim, lease, release
+from chalicelib.store.table import Table
+
+STATE_TTL_S = 30 * 24 * 3600
+HOLD_WAIT_S = 10.0  # how long to wait for another attempt's hold on the same alarm
+HOLD_POLL_S = 0.25
+
+
+@dataclass
+class AlarmMessage:
+    """The Slack message showing an alarm episode."""
+
+    channel: str
+    ts: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass
+class AlarmRecord:
+    arn: str
+    state: str  # ALARM, OK or INSUFFICIENT_DATA: the newest applied
+    changed_at: float  # its StateChangeTime (epoch seconds)
+    fired_at: float | None = None  # when the episode the message shows first fired
+    message: AlarmMessage | None = None
+    flaps: int = 0  # times it fired again within the flap window, folded into the message
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class AlarmStates:
+    def __init__(
+        self,
+        table: Table,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table = table
+        self.clock = clock
+        self.sleep = sleep
+
+    def get(self, arn: str) -> AlarmRecord | None:
+        item = self.table.get(*keys.alarm_state(arn))
+        if not item:
+            return None
+        doc = json.loads(str(item["doc"]))
+        message = doc.pop("message", None)
+        return AlarmRecord(**doc, message=AlarmMessage(**message) if message else None)
+
+    def save(self, record: AlarmRecord) -> None:
+        """Write the record; only under `hold`."""
+        from dataclasses import asdict
+
+        self.table.put(
+            keys.keyed(
+                keys.alarm_state(record.arn),
+                doc=json.dumps(asdict(record)),
+                expires_at=int(self.clock()) + STATE_TTL_S,
+            )
+        )
+
+    @contextmanager
+    def hold(self, arn: str, attempt: str, deadline: float) -> Iterator[None]:
+        """One attempt at a time changes an alarm; wait a little for another, else fail."""
+        give_up = min(deadline, self.clock() + HOLD_WAIT_S)
+        key = keys.alarm_lock(arn)
+        while lease(self.table, key, attempt, deadline, self.clock) is Claim.BUSY:
+            if self.clock() >= give_up:
+                raise UpstreamFailure(
+                    "shepherd", f"another attempt is changing {arn}; retry later", "AlarmBusy"
+                )
+            self.sleep(HOLD_POLL_S)
+        try:
+            yield
+        finally:
+            release(self.table, key, attempt, forget=True)
