@@ -42,7 +42,13 @@ class AlarmChannel(Protocol):
         self, diagnosis: Diagnosis, ok: Alarm, key: str, look_first: bool
     ) -> AlarmMessage: ...
     def recover(
-        self, message: AlarmMessage, ok: Alarm, fired_at: float, key: str, look_first: bool
+        self,
+        message: AlarmMessage,
+        ok: Alarm,
+        fired_at: float,
+        key: str,
+        look_first: bool,
+        flaps: int = 0,
     ) -> AlarmMessage: ...
     def refire(self, message: AlarmMessage, alarm: Alarm, flaps: int, first_at: float) -> bool: ...
 
@@ -183,7 +189,9 @@ def _recover(
         deps.states.save(AlarmRecord(ok.arn, "OK", at, extra=extra))
         return
     if record.state != "OK":
-        record.message = deps.channel.recover(record.message, ok, record.fired_at, key, retried)
+        record.message = deps.channel.recover(
+            record.message, ok, record.fired_at, key, retried, record.flaps
+        )
     record.state, record.changed_at = "OK", at
     deps.states.save(record)
 

@@ -42,11 +42,18 @@ class SlackAlarmChannel:
         return AlarmMessage(channel, ts, blocks)
 
     def recover(
-        self, message: AlarmMessage, ok: Alarm, fired_at: float, key: str, look_first: bool
+        self,
+        message: AlarmMessage,
+        ok: Alarm,
+        fired_at: float,
+        key: str,
+        look_first: bool,
+        flaps: int = 0,
     ) -> AlarmMessage:
         """Mark the message recovered and say so in its thread; a deleted message gets a new post."""
         took = max(0.0, ok.time.timestamp() - fired_at)
-        blocks = render.render_recovered(message.blocks, ok.time, took)
+        flapped = (flaps, datetime.fromtimestamp(fired_at, UTC))
+        blocks = render.render_recovered(message.blocks, ok.time, took, flapped)
         text = (
             f":large_green_circle: *{ok.name}* is back to OK after "
             f"{duration(took, exact=True)}.\n>{ok.reason}"

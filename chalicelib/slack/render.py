@@ -145,9 +145,12 @@ def render(d: Diagnosis) -> list[Block]:
 
 
 def render_recovered(
-    original: list[Block], recovered_at: datetime, took_s: float | None
+    original: list[Block],
+    recovered_at: datetime,
+    took_s: float | None,
+    flapped: tuple[int, datetime] | None = None,
 ) -> list[Block]:
-    """The alarm message updated in place: marked recovered, buttons gone."""
+    """The alarm message updated in place: marked recovered, buttons gone (and how it flapped)."""
     blocks = [b for b in original if b.get("type") != "actions"]
     if blocks and blocks[0].get("type") == "header":
         title = blocks[0]["text"]["text"]
@@ -163,6 +166,8 @@ def render_recovered(
     note = f":large_green_circle: Back to OK {_when(recovered_at)}"
     if took_s is not None:
         note += f" after {duration(took_s, exact=True)}"
+    if flapped and flapped[0]:
+        note += f" · {flap_note(*flapped)}"
     blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     return blocks[:MAX_BLOCKS]
 
@@ -171,13 +176,14 @@ def render_refired(
     original: list[Block], fired_at: datetime, flaps: int, first: datetime
 ) -> list[Block]:
     """The alarm message updated in place when it fires again soon after recovering (flapping)."""
+    note = f"{flap_note(flaps, first)}, firing again {_when(fired_at)}"
     blocks = list(original)
-    note = (
-        f":repeat: Flapping: fired {flaps + 1} times since {_when(first)}, "
-        f"firing again {_when(fired_at)}"
-    )
     blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     return blocks[:MAX_BLOCKS]
+
+
+def flap_note(flaps: int, first: datetime) -> str:
+    return f":repeat: Flapping: fired {flaps + 1} times since {_when(first)}"
 
 
 def metrics_summary(ev: Evidence) -> list[str]:
