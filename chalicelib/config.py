@@ -19,6 +19,10 @@ class Settings:
     failure_queue: str = "shepherd-failures"
     dead_letter_queue: str = "shepherd-dlq"
     region: str = "us-east-1"
+    # A storm: this many alarms in one account within the window become one summary message.
+    storm_threshold: int = 5
+    storm_window_s: float = 120.0
+    storm_redraw_s: float = 3.0
     # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
     lazy_in_process: bool = False
     # The Chalice function this process serves (`api_handler`, `on_alarm`…), when in Lambda.
@@ -44,6 +48,9 @@ class Settings:
             failure_queue=env.get("SHEPHERD_FAILURE_QUEUE", cls.failure_queue),
             dead_letter_queue=env.get("SHEPHERD_DLQ", cls.dead_letter_queue),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            storm_threshold=int(env.get("SHEPHERD_STORM_THRESHOLD", cls.storm_threshold)),
+            storm_window_s=float(env.get("SHEPHERD_STORM_WINDOW", cls.storm_window_s)),
+            storm_redraw_s=float(env.get("SHEPHERD_STORM_REDRAW", cls.storm_redraw_s)),
             lazy_in_process=env.get("SHEPHERD_LAZY_IN_PROCESS") == "1"
             or env.get("AWS_CHALICE_CLI_MODE") == "true",
             function=_chalice_function(env.get("AWS_LAMBDA_FUNCTION_NAME")),

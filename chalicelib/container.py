@@ -103,15 +103,21 @@ class Container:
     @cached_property
     def alarm_deps(self) -> AlarmDeps:
         from chalicelib.alarms.delivery import AlarmDeps
+        from chalicelib.alarms.storms import StormDesk, StormRules
         from chalicelib.slack.alarm_channel import SlackAlarmChannel
         from chalicelib.store.alarm_states import AlarmStates
         from chalicelib.store.deliveries import Deliveries
+        from chalicelib.store.storms import Storms
 
+        channel = SlackAlarmChannel(self.poster, self.settings.channel)
+        s = self.settings
+        rules = StormRules(s.storm_threshold, s.storm_window_s, s.storm_redraw_s)
         return AlarmDeps(
             aws=self.aws,
             deliveries=Deliveries(self.table),
             states=AlarmStates(self.table),
-            channel=SlackAlarmChannel(self.poster, self.settings.channel),
+            channel=channel,
+            storms=StormDesk(Storms(self.table), channel, rules),
         )
 
     # --- /ops -----------------------------------------------------------------------------

@@ -48,6 +48,9 @@ class FakeSlack:
     fail_next: list[str] = field(default_factory=list)
     # ...or methods done and recorded, then the connection dropped before the answer.
     drop_after: list[str] = field(default_factory=list)
+    # Slack's posting limit: at most one chat.postMessage per channel this often (0: none).
+    post_interval_s: float = 0.0
+    _last_post: dict[str, float] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
@@ -80,6 +83,8 @@ class FakeSlack:
             }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
+            if self._rate_limited(channel):
+                return 429, {"ok": False, "error": "ratelimited", "retry_after": "1"}
             ts = f"{int(time.time())}.{next(self._seq):06d}"
             message = Message(
                 channel,
@@ -127,6 +132,16 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "no_such_subteam"}
             return 200, {"ok": True, "users": list(self.groups[group])}
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def _rate_limited(self, channel: str) -> bool:
+        if not self.post_interval_s:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_post.get(channel, -1e9) < self.post_interval_s:
+                return True
+            self._last_post[channel] = now
+        return False
 
     def channel_messages(self, channel: str = "C0OPSALARM") -> list[Message]:
         """Top-level messages of a channel (not thread replies), oldest first."""

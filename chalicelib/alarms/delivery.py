@@ -9,6 +9,7 @@ Guarantees, each tested with a fault-injecting fake (tests/functional/test_alarm
   ignored, an OK that arrives before its ALARM is kept and the ALARM then shown already resolved;
 - one Slack message per alarm episode: a recovery updates it in place (or posts anew if it was
   deleted), a re-fire within the flap window updates it with a flap count instead of a new post;
+- many alarms in one account within a window become one storm summary (alarms/storms.py);
 - posts carry their delivery in Slack metadata, and a retried attempt looks before it posts.
 """
 
@@ -19,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.alarms.storms import StormDesk
 from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.gather import gather
 from chalicelib.diagnosis.rules import Diagnosis, diagnose
@@ -59,6 +61,7 @@ class AlarmDeps:
     deliveries: Deliveries
     states: AlarmStates
     channel: AlarmChannel
+    storms: StormDesk
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     try:
         if isinstance(signal, Alarm):
             with deps.states.hold(signal.arn, attempt.id, attempt.deadline):
-                _apply(signal, deps, key, retried)
+                _apply(signal, deps, key, retried, attempt)
         else:
             deps.channel.post(diagnose(gather(signal, deps.aws)), key, retried)
     except BaseException:
@@ -142,24 +145,24 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     return True
 
 
-def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool) -> None:
+def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool, attempt: Attempt) -> None:
     """Apply one alarm notification to the alarm's known state (under its hold)."""
     at = alarm.time.timestamp()
     record = deps.states.get(alarm.arn)
     if record is not None and at <= record.changed_at:
-        if alarm.state == "ALARM" and record.state == "OK" and record.message is None:
+        first_ok = record.extra.get("ok")
+        if alarm.state == "ALARM" and record.message is None and first_ok:
             # Its OK came first: show the episode, already over.
-            ok = record.extra.get("ok")
-            message = deps.channel.post_resolved(
-                _diagnose(alarm, deps), _ok_alarm(alarm, ok), key, retried
+            record.message = deps.channel.post_resolved(
+                _diagnose(alarm, deps), _ok_alarm(alarm, first_ok), key, retried
             )
-            record.message, record.fired_at = message, at
+            record.fired_at = at
             deps.states.save(record)
             return
         log.info("stale %s of %s (known: %s)", alarm.state, alarm.name, record.state)
         return
     if alarm.state == "OK":
-        _recover(alarm, record, deps, key, retried)
+        _recover(alarm, record, deps, key, retried, attempt)
         return
     if (
         record is not None
@@ -175,14 +178,28 @@ def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool) -> None:
             record.state, record.changed_at, record.flaps = alarm.state, at, record.flaps + 1
             deps.states.save(record)
             return
-    message = deps.channel.post(_diagnose(alarm, deps), key, retried)
-    deps.states.save(AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, message=message))
+    # A new episode: posted, or told in the account's storm (then its message is the storm's).
+    message = deps.storms.show(_diagnose(alarm, deps), key, retried, attempt.id, attempt.deadline)
+    extra = {} if message else {"storm": alarm.account or "-"}
+    deps.states.save(
+        AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, message=message, extra=extra)
+    )
 
 
 def _recover(
-    ok: Alarm, record: AlarmRecord | None, deps: AlarmDeps, key: str, retried: bool
+    ok: Alarm,
+    record: AlarmRecord | None,
+    deps: AlarmDeps,
+    key: str,
+    retried: bool,
+    attempt: Attempt,
 ) -> None:
     at = ok.time.timestamp()
+    if record is not None and record.extra.get("storm") and record.state != "OK":
+        deps.storms.resolve(ok, attempt.id, attempt.deadline)
+        record.state, record.changed_at = "OK", at
+        deps.states.save(record)
+        return
     if record is None or record.message is None or record.fired_at is None:
         # Never seen firing (or its ALARM is still on the way): remember, post nothing.
         extra = {"ok": {"reason": ok.reason, "time": at}}

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm
-from chalicelib.slack import render
+from chalicelib.slack import render, storm_blocks
 from chalicelib.slack.poster import SlackPoster
 from chalicelib.store.alarm_states import AlarmMessage
+from chalicelib.store.storms import StormRecord
 from chalicelib.units import duration
 
 
@@ -73,3 +74,41 @@ class SlackAlarmChannel:
         first = datetime.fromtimestamp(first_at, UTC)
         blocks = render.render_refired(message.blocks, alarm.time, flaps, first)
         return self.poster.update(message.channel, message.ts, f"ALARM: {alarm.name}", blocks)
+
+    # --- storms -------------------------------------------------------------------------------
+
+    def post_summary(self, storm: StormRecord, shared: str | None, key: str) -> AlarmMessage:
+        channel, ts = self.poster.post(
+            self.channel,
+            storm_blocks.title(storm),
+            storm_blocks.summary(storm, shared),
+            key=key,
+            look_first=True,  # opened once per storm, whichever attempt gets there
+        )
+        return AlarmMessage(channel, ts, [])
+
+    def update_summary(self, storm: StormRecord, shared: str | None) -> None:
+        assert storm.summary is not None
+        self.poster.update(
+            storm.summary.channel,
+            storm.summary.ts,
+            storm_blocks.title(storm),
+            storm_blocks.summary(storm, shared),
+        )
+
+    def function_reply(
+        self, storm: StormRecord, function: str, diagnosis: Diagnosis, key: str, look_first: bool
+    ) -> AlarmMessage:
+        """The function's reply in the storm's thread: its first alarm's diagnosis."""
+        assert storm.summary is not None
+        blocks = storm_blocks.function_reply(storm, function, diagnosis)
+        text = f"{function}: {render.headline(diagnosis)}"
+        channel, ts = self.poster.post(
+            storm.summary.channel,
+            text,
+            blocks,
+            thread_ts=storm.summary.ts,
+            key=f"storm|{storm.summary.ts}|{function}",
+            look_first=look_first,
+        )
+        return AlarmMessage(channel, ts, [])

@@ -42,7 +42,7 @@ class Deadline:
 class RateLimitWithinDeadline(RateLimitErrorRetryHandler):
     """Wait out a 429's Retry-After only if the invocation outlives it; else fail fast."""
 
-    def __init__(self, deadline: Deadline, max_retry_count: int = 2) -> None:
+    def __init__(self, deadline: Deadline, max_retry_count: int = 10) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.deadline = deadline
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.errors import UpstreamFailure
 from chalicelib.store import table as keys
-from chalicelib.store.deliveries import Claim, lease, release
+from chalicelib.store.deliveries import held
 from chalicelib.store.table import Table
 
 STATE_TTL_S = 30 * 24 * 3600
-HOLD_WAIT_S = 10.0  # how long to wait for another attempt's hold on the same alarm
-HOLD_POLL_S = 0.25
 
 
 @dataclass
@@ -76,18 +73,6 @@ class AlarmStates:
             )
         )
 
-    @contextmanager
-    def hold(self, arn: str, attempt: str, deadline: float) -> Iterator[None]:
+    def hold(self, arn: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
         """One attempt at a time changes an alarm; wait a little for another, else fail."""
-        give_up = min(deadline, self.clock() + HOLD_WAIT_S)
-        key = keys.alarm_lock(arn)
-        while lease(self.table, key, attempt, deadline, self.clock) is Claim.BUSY:
-            if self.clock() >= give_up:
-                raise UpstreamFailure(
-                    "shepherd", f"another attempt is changing {arn}; retry later", "AlarmBusy"
-                )
-            self.sleep(HOLD_POLL_S)
-        try:
-            yield
-        finally:
-            release(self.table, key, attempt, forget=True)
+        return held(self.table, keys.alarm_lock(arn), attempt, deadline, self.clock, self.sleep)

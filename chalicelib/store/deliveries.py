@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from chalicelib.aws.dynamodb import Absent, AllOf, AnyOf, Below, Equals
 from chalicelib.aws.errors import ConditionFailed
+from chalicelib.errors import UpstreamFailure
 from chalicelib.store import table as keys
 from chalicelib.store.table import Table
 
@@ -88,3 +90,30 @@ def release(table: Table, key: tuple[str, str], owner: str, forget: bool = False
             table.put({**current, "lease_until": 0}, ours)
     except ConditionFailed:
         pass
+
+
+HOLD_WAIT_S = 30.0  # how long to wait for another attempt's hold (within the deadline)
+HOLD_POLL_S = 0.25
+
+
+@contextmanager
+def held(
+    table: Table,
+    key: tuple[str, str],
+    owner: str,
+    deadline: float,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
+    """One attempt at a time holds `key`; wait a little for another, else fail (Lambda retries)."""
+    give_up = min(deadline, clock() + HOLD_WAIT_S)
+    while lease(table, key, owner, deadline, clock) is Claim.BUSY:
+        if clock() >= give_up:
+            raise UpstreamFailure(
+                "shepherd", f"another attempt holds {key[0]}; retry later", "Busy"
+            )
+        sleep(HOLD_POLL_S)
+    try:
+        yield
+    finally:
+        release(table, key, owner, forget=True)

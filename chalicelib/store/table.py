@@ -11,6 +11,8 @@ One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
 | replay marks | `replayed#<queue ARN>` | `<message id>` |
 | alarm states | `alarm#<alarm ARN>` | `state` |
 | alarm locks | `alarmlock#<alarm ARN>` | `-` |
+| storms | `storm#<account>` | `state` |
+| storm locks | `stormlock#<account>` | `-` |
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ def alarm_state(alarm_arn: str) -> tuple[str, str]:
 
 def alarm_lock(alarm_arn: str) -> tuple[str, str]:
     return f"alarmlock#{alarm_arn}", NO_SK
+
+
+def storm(scope: str) -> tuple[str, str]:
+    return f"storm#{scope}", "state"
+
+
+def storm_lock(scope: str) -> tuple[str, str]:
+    return f"stormlock#{scope}", NO_SK
 
 
 def action(action_id: str) -> tuple[str, str]:

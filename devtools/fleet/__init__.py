@@ -14,6 +14,7 @@ from devtools.fleet.scenarios import (
     iam_drift,
     releases,
     seed,
+    storm,
 )
 from devtools.fleet.seeder import Seeder
 
@@ -27,4 +28,5 @@ __all__ = [
     "releases",
     "seed",
     "sns_event",
+    "storm",
 ]

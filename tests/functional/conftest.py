@@ -7,10 +7,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.alarms.delivery import AlarmDeps
 from chalicelib.aws.dynamodb import create_table
 from chalicelib.config import Settings
 from chalicelib.container import Container, build
 from chalicelib.slack.replies import Reply, reply_to
+from chalicelib.store.memory import MemoryTable
 from devtools.fake_slack import FakeSlack, FakeSlackServer
 
 BOT_TOKEN = "xoxb-test-token"
@@ -94,3 +96,12 @@ def answer_as_aws(client: Any, operation: str, response: dict[str, Any]) -> None
 
     service = client.meta.service_model.service_name
     client.meta.events.register(f"before-call.{service}.{operation}", answer)
+
+
+def atomic_store(container: Container) -> AlarmDeps:
+    """The alarm path's state on the store's twin: moto's in-process DynamoDB does not make a
+    conditional write atomic across threads, as DynamoDB does and the twin does."""
+    deps = container.alarm_deps
+    table = MemoryTable()
+    deps.deliveries.table = deps.states.table = deps.storms.storms.table = table
+    return deps

@@ -23,6 +23,7 @@ from chalicelib.events.ingest import parse_event, parse_time
 from chalicelib.store.table import Table
 from devtools import fleet
 from devtools.fake_slack import FakeSlack
+from tests.functional.conftest import atomic_store
 
 CHANNEL = "C0OPSALARM"  # what the fake Slack calls #ops-alarms
 
@@ -194,7 +195,7 @@ def test_an_alarm_and_its_ok_in_flight_together_end_resolved(
     aws: boto3.Session, slack: FakeSlack, bot_env: Container
 ) -> None:
     message = throttling(aws)
-    deps = bot_env.alarm_deps
+    deps = atomic_store(bot_env)
     errors: list[BaseException] = []
 
     def deliver(event: dict[str, Any], attempt: str) -> None:

@@ -1,0 +1,77 @@
+"""A storm as Block Kit: the summary in the channel, one reply per function in its thread. Pure."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from chalicelib.diagnosis.rules import Diagnosis
+from chalicelib.slack import render
+from chalicelib.slack.blocks import MAX_BLOCKS, MAX_HEADER, MAX_TEXT, Block, clip, section
+from chalicelib.store.storms import StormEntry, StormRecord
+
+SHOWN_FUNCTIONS = 15
+MAX_SECTIONS = 40  # of alarm names: 300 alarms fit in about ten
+
+
+def _when(epoch: float) -> str:
+    t = datetime.fromtimestamp(epoch, UTC)
+    return f"<!date^{int(epoch)}^{{time}}|{t:%H:%M:%S} UTC>"
+
+
+def title(storm: StormRecord) -> str:
+    functions = len({e.function for e in storm.entries})
+    return f"ALARM STORM: {len(storm.entries)} alarms on {functions} function(s)"
+
+
+def summary(storm: StormRecord, shared: str | None) -> list[Block]:
+    entries = storm.entries
+    resolved = sum(e.resolved for e in entries)
+    first = min(e.fired_at for e in entries)
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": clip(title(storm), MAX_HEADER)}},
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f":rotating_light: account {storm.scope} · since {_when(first)}, "
+                    f"last {_when(storm.last_fired)} · {resolved} of {len(entries)} back to OK",
+                }
+            ],
+        },
+    ]
+    if shared:
+        blocks.append(section(f"*Shared cause:* {shared}"))
+    kinds = Counter(e.kind for e in entries)
+    blocks.append(
+        section(
+            "*By cause:* "
+            + " · ".join(f"{k.replace('_', ' ')} {n}" for k, n in kinds.most_common())
+        )
+    )
+    functions = Counter(e.function for e in entries)
+    shown = " · ".join(f"`{f}` {n}" for f, n in functions.most_common(SHOWN_FUNCTIONS))
+    more = len(functions) - SHOWN_FUNCTIONS
+    blocks.append(section("*By function:* " + shown + (f" · and {more} more" if more > 0 else "")))
+    blocks.extend(section(text) for text in _alarm_list(entries))
+    return blocks[:MAX_BLOCKS]
+
+
+def _alarm_list(entries: list[StormEntry]) -> list[str]:
+    """Every alarm, newest first, in as many sections as it takes (each within Slack's limit)."""
+    sections, current = [], "*Alarms, newest first* (a diagnosis per function in the thread):"
+    for e in sorted(entries, key=lambda e: e.fired_at, reverse=True):
+        line = f"\n• {_when(e.fired_at)} `{e.function}` {e.name} — {e.kind.replace('_', ' ')}"
+        line += " · OK" if e.resolved else ""
+        if len(current) + len(line) > MAX_TEXT - 20:
+            sections.append(current)
+            current = line.lstrip("\n")
+        else:
+            current += line
+    return [*sections, current][:MAX_SECTIONS]
+
+
+def function_reply(storm: StormRecord, function: str, diagnosis: Diagnosis) -> list[Block]:
+    head = section(f"*{function}* in the storm: the diagnosis of its first alarm")
+    return [head, *render.render(diagnosis)][:MAX_BLOCKS]

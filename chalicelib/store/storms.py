@@ -1,0 +1,84 @@
+"""Per account: the alarms that fired in the last window, and the storm summary when they are many."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from chalicelib.store import table as keys
+from chalicelib.store.alarm_states import AlarmMessage
+from chalicelib.store.deliveries import held
+from chalicelib.store.table import Table
+
+STORM_TTL_S = 7 * 24 * 3600
+
+
+@dataclass
+class StormEntry:
+    """One alarm of the window, as the summary names it."""
+
+    name: str
+    arn: str
+    function: str
+    kind: str  # its most likely cause
+    summary: str
+    fired_at: float
+    facts: dict[str, Any] = field(default_factory=dict)  # what a shared cause is judged on
+    resolved: bool = False
+
+
+@dataclass
+class StormRecord:
+    scope: str  # the account
+    entries: list[StormEntry] = field(default_factory=list)  # the window's alarms, oldest first
+    summary: AlarmMessage | None = None  # set once the window's alarms are a storm
+    replies: dict[str, AlarmMessage] = field(default_factory=dict)  # function -> its thread reply
+    updated_at: float = 0.0  # when the summary was last drawn
+    dirty: bool = False  # something happened since
+    flush_at: float = 0.0  # an attempt will redraw it then
+
+    @property
+    def last_fired(self) -> float:
+        return max((e.fired_at for e in self.entries), default=0.0)
+
+
+class Storms:
+    def __init__(
+        self,
+        table: Table,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table, self.clock, self.sleep = table, clock, sleep
+
+    def get(self, scope: str) -> StormRecord | None:
+        item = self.table.get(*keys.storm(scope))
+        if not item:
+            return None
+        doc = json.loads(str(item["doc"]))
+        summary = doc.pop("summary", None)
+        return StormRecord(
+            scope=doc["scope"],
+            entries=[StormEntry(**e) for e in doc["entries"]],
+            summary=AlarmMessage(**summary) if summary else None,
+            replies={f: AlarmMessage(**m) for f, m in doc["replies"].items()},
+            updated_at=doc["updated_at"],
+            dirty=doc["dirty"],
+            flush_at=doc.get("flush_at", 0.0),
+        )
+
+    def save(self, record: StormRecord) -> None:
+        self.table.put(
+            keys.keyed(
+                keys.storm(record.scope),
+                doc=json.dumps(asdict(record)),
+                expires_at=int(self.clock()) + STORM_TTL_S,
+            )
+        )
+
+    def hold(self, scope: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
+        return held(self.table, keys.storm_lock(scope), attempt, deadline, self.clock, self.sleep)
