@@ -38,6 +38,7 @@ bench: package  ## performance figures (printed, not asserted); cold starts run 
 	$(BIN)/python benchmarks/diagnosis_fanout.py
 	$(BIN)/python benchmarks/import_time.py
 	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/alarm_storm.py
 	$(BIN)/python benchmarks/iam_audit.py
 
 lock:  ## re-resolve pinned dependencies (needs uv)

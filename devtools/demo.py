@@ -35,6 +35,10 @@ def _print_message(method: str, message: Any) -> None:
 
     where = f"{message.channel}" + (f" (thread {message.thread_ts})" if message.thread_ts else "")
     verb = {"chat.update": "updated", "chat.postEphemeral": "only you see"}.get(method, "posted")
+    if method == "chat.update" and message.text.startswith("ALARM STORM"):
+        # A storm's summary is redrawn as alarms come in: a line each time, in full at the end.
+        print(f" Slack · {where} · updated: {message.text}", flush=True)
+        return
     bar = "═" * 72
     print(
         f"\n{bar}\n Slack · {where} · {verb}\n{bar}\n{as_text(message.blocks, message.text)}\n",
@@ -72,6 +76,9 @@ def main() -> int:
         "SHEPHERD_TABLE": "shepherd-state",
         "SHEPHERD_OPERATORS": "ULOCALOPS",
         "SHEPHERD_LOG_LEVEL": "WARNING",
+        # The demo's handlers run with chalice's 3 s test context: redraw a storm's summary
+        # within it (a deployed function has 60 s, and redraws every 3 s).
+        "SHEPHERD_STORM_REDRAW": "1",
     }
     os.environ.update(env)
     print(
@@ -105,9 +112,17 @@ def main() -> int:
     with Client(app) as client:
         for scenario in scenarios:
             client.lambda_.invoke(scenario.handler, scenario.event)
-    print(
-        f"{len(scenarios)} alarms diagnosed in {time.perf_counter() - started:.1f} s.\n", flush=True
-    )
+        print(
+            f"{len(scenarios)} alarms diagnosed in {time.perf_counter() - started:.1f} s.\n"
+            "Then a storm: 12 alarms on 6 functions within a minute, all failing on one "
+            "throttled DynamoDB table…",
+            flush=True,
+        )
+        for event in fleet.storm(functions=6, alarms=12):
+            client.lambda_.invoke("on_alarm", event)
+    summary = next(m for m in slack.fake.channel_messages() if m.text.startswith("ALARM STORM"))
+    print("\nThe storm, as its summary stands now:", flush=True)
+    _print_message("chat.postMessage", summary)
 
     if os.environ.get("SHEPHERD_DEMO_ONCE"):
         moto.stop()

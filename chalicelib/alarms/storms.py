@@ -25,6 +25,18 @@ OPERATION = re.compile(r"when calling the (\w+) operation")
 THROTTLE = re.compile(r"\b(\w+(?:Exception|Exceeded))\b")
 
 
+PENDING = "pending@"  # a reply being posted by some attempt, since then
+ABANDONED_S = 90.0  # a reply pending this long was not posted (its attempt died): post it
+
+
+def _needs_reply(reply: AlarmMessage | None, now: float) -> bool:
+    if reply is None:
+        return True
+    if reply.ts.startswith(PENDING):
+        return now - float(reply.ts.removeprefix(PENDING)) > ABANDONED_S
+    return False
+
+
 class StormChannel(Protocol):
     """How a storm is told (Slack: chalicelib/slack/alarm_channel.py)."""
 
@@ -137,9 +149,10 @@ class StormDesk:
                     storm, shared_cause(storm.entries), f"storm|{scope}|{entry.fired_at}"
                 )
                 storm.updated_at = self.clock()
-            first_of_function = not storm.replies.get(entry.function, AlarmMessage("", "", [])).ts
-            if first_of_function:
-                storm.replies[entry.function] = AlarmMessage(storm.summary.channel, "", [])
+            first_of_function = _needs_reply(storm.replies.get(entry.function), self.clock())
+            if first_of_function:  # this attempt posts it; the function's other alarms do not
+                pending = f"{PENDING}{self.clock()}"
+                storm.replies[entry.function] = AlarmMessage(storm.summary.channel, pending, [])
             self._redraw(storm)
             self.storms.save(storm)
         if first_of_function:

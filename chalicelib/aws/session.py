@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -27,6 +28,7 @@ CLIENT_CONFIG = Config(
 )
 
 HOME = ""  # the account Shepherd runs in: its own credentials
+T = TypeVar("T")
 SessionFor = Callable[[str], boto3.Session]  # account id -> a session with credentials there
 
 
@@ -49,6 +51,7 @@ class Aws:
         self._sessions: dict[str, boto3.Session] = {HOME: self.session}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
+        self._shared: dict[Any, tuple[float, Any]] = {}
 
     def client(self, service: str, region: str | None = None, account: str = HOME) -> Any:
         key = (account, region or self.region, service)
@@ -59,6 +62,19 @@ class Aws:
                     service, region_name=key[1], config=CLIENT_CONFIG
                 )
             return self._clients[key]
+
+    def shared(self, key: Any, ttl_s: float, read: Callable[[], T]) -> T:
+        """A read many alarms ask in the same minutes (the account's concurrency, a function's
+        configuration), made once per `ttl_s` in this container; failures are not kept."""
+        now = time.monotonic()
+        with self._lock:
+            kept = self._shared.get(key)
+        if kept is not None and now - kept[0] < ttl_s:
+            return cast(T, kept[1])
+        value = read()
+        with self._lock:
+            self._shared[key] = (now, value)
+        return value
 
     def _session(self, account: str) -> boto3.Session:
         if account not in self._sessions:

@@ -39,6 +39,7 @@ LAMBDA_METRICS: dict[str, tuple[str, str]] = {
     "DestinationDeliveryFailures": ("DestinationDeliveryFailures", "Sum"),
 }
 VERSION_METRICS = ("Invocations", "Errors")
+SHARED_S = 120.0  # a storm's alarms share the account's concurrency and a function's config
 QUEUE_METRICS: dict[str, tuple[str, str]] = {
     "Visible": ("ApproximateNumberOfMessagesVisible", "Maximum"),
     "OldestAge": ("ApproximateAgeOfOldestMessage", "Maximum"),
@@ -151,7 +152,7 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         base_dims["Resource"] = f"{r.name}:{r.qualifier}"
 
     def configuration() -> None:
-        config = lam.function(r.name)
+        config = aws.shared(("function", r.region, r.name), SHARED_S, lambda: lam.function(r.name))
         facts.arn = config.arn or facts.arn
         facts.runtime = config.runtime
         facts.timeout_s = config.timeout_s
@@ -175,7 +176,7 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         facts.reserved_concurrency = lam.reserved(r.name)
 
     def account() -> None:
-        pool = lam.account_concurrency()
+        pool = aws.shared(("account concurrency", r.region), SHARED_S, lam.account_concurrency)
         facts.account_concurrency_limit, facts.account_unreserved = pool.limit, pool.unreserved
 
     def event_sources() -> None:

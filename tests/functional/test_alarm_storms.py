@@ -77,5 +77,7 @@ def test_a_storm_of_120_alarms_with_slack_at_one_post_a_second_loses_none(
     top = slack.channel_messages(CHANNEL)
     assert len(top) <= 5
     assert top[-1].blocks[0]["text"]["text"] == "ALARM STORM: 120 alarms on 30 function(s)"
+    thread = [m for m in slack.messages.values() if m.thread_ts == top[-1].ts]
+    assert len(thread) <= 30  # one diagnosis per function
     said = everything_said(slack)
     assert sorted(n for n in names(events) if n not in said) == []
