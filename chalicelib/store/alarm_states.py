@@ -8,7 +8,6 @@ what they read.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -54,24 +53,16 @@ class AlarmStates:
         self.sleep = sleep
 
     def get(self, arn: str) -> AlarmRecord | None:
-        item = self.table.get(*keys.alarm_state(arn))
-        if not item:
+        doc = keys.get_doc(self.table, keys.alarm_state(arn))
+        if doc is None:
             return None
-        doc = json.loads(str(item["doc"]))
         message = doc.pop("message", None)
         return AlarmRecord(**doc, message=AlarmMessage(**message) if message else None)
 
     def save(self, record: AlarmRecord) -> None:
         """Write the record; only under `hold`."""
-        from dataclasses import asdict
-
-        self.table.put(
-            keys.keyed(
-                keys.alarm_state(record.arn),
-                doc=json.dumps(asdict(record)),
-                expires_at=int(self.clock()) + STATE_TTL_S,
-            )
-        )
+        expires = int(self.clock()) + STATE_TTL_S
+        keys.put_doc(self.table, keys.alarm_state(record.arn), record, expires)
 
     def hold(self, arn: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
         """One attempt at a time changes an alarm; wait a little for another, else fail."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.store import table as keys
@@ -56,10 +55,9 @@ class Storms:
         self.table, self.clock, self.sleep = table, clock, sleep
 
     def get(self, scope: str) -> StormRecord | None:
-        item = self.table.get(*keys.storm(scope))
-        if not item:
+        doc = keys.get_doc(self.table, keys.storm(scope))
+        if doc is None:
             return None
-        doc = json.loads(str(item["doc"]))
         summary = doc.pop("summary", None)
         return StormRecord(
             scope=doc["scope"],
@@ -72,13 +70,9 @@ class Storms:
         )
 
     def save(self, record: StormRecord) -> None:
-        self.table.put(
-            keys.keyed(
-                keys.storm(record.scope),
-                doc=json.dumps(asdict(record)),
-                expires_at=int(self.clock()) + STORM_TTL_S,
-            )
-        )
+        """Write the record; only under `hold`."""
+        expires = int(self.clock()) + STORM_TTL_S
+        keys.put_doc(self.table, keys.storm(record.scope), record, expires)
 
     def hold(self, scope: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
         return held(self.table, keys.storm_lock(scope), attempt, deadline, self.clock, self.sleep)

@@ -17,7 +17,9 @@ One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
 
 from __future__ import annotations
 
-from typing import Protocol
+import dataclasses
+import json
+from typing import Any, Protocol
 
 from chalicelib.aws.dynamodb import Condition, Item
 
@@ -75,3 +77,14 @@ def replay_mark(queue_arn: str, message_id: str) -> tuple[str, str]:
 def keyed(key: tuple[str, str], **fields: int | float | str | bytes) -> Item:
     """An item: its key and fields."""
     return {"pk": key[0], "sk": key[1], **fields}
+
+
+def put_doc(table: Table, key: tuple[str, str], record: Any, expires_at: int) -> None:
+    """Write a dataclass record as one JSON document, kept until `expires_at` (epoch seconds)."""
+    table.put(keyed(key, doc=json.dumps(dataclasses.asdict(record)), expires_at=expires_at))
+
+
+def get_doc(table: Table, key: tuple[str, str]) -> dict[str, Any] | None:
+    """The JSON document `put_doc` wrote, or None."""
+    item = table.get(*key)
+    return dict(json.loads(str(item["doc"]))) if item else None
