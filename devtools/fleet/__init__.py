@@ -14,9 +14,9 @@ from devtools.fleet.scenarios import (
     iam_drift,
     releases,
     seed,
-    storm,
 )
 from devtools.fleet.seeder import Seeder
+from devtools.fleet.storm import storm
 
 __all__ = [
     "DEMO",
