@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,12 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import boto3
 from moto import mock_aws
 
-from chalicelib.alarms.delivery import Attempt, on_event
 from chalicelib.aws.dynamodb import create_table
 from chalicelib.config import Settings
 from chalicelib.container import Container
-from chalicelib.store.memory import MemoryTable
 from devtools import fleet
 from devtools.fake_slack import FakeSlackServer
+from devtools.lambda_async import deliver_all, on_the_twin
 
 SIZES = [int(n) for n in os.environ.get("BENCH_STORM_SIZES", "50,120,300").split(",")]
 WORKERS = 10
@@ -63,25 +61,9 @@ def run(alarms: int) -> dict[str, Any]:
         container = Container(
             Settings.from_env({**os.environ, "SLACK_API_URL": slack.url}), session
         )
-        deps = container.alarm_deps
-        deps.deliveries.table = deps.states.table = deps.storms.storms.table = MemoryTable()
-        failed: list[int] = []
+        deps = on_the_twin(container.alarm_deps)
         started = time.time()
-
-        retried: list[str] = []
-
-        def deliver(i_event: tuple[int, dict[str, Any]]) -> None:
-            i, event = i_event
-            for retry in range(3):  # the first attempt and Lambda's two retries
-                try:
-                    on_event(event, deps, Attempt(f"bench-{i}-{retry}", time.time() + 60))
-                    return
-                except Exception as exc:
-                    retried.append(type(exc).__name__)
-            failed.append(i)
-
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            list(pool.map(deliver, enumerate(events)))
+        delivered = deliver_all(events, deps, WORKERS)
         wall = time.time() - started
         made = slack.fake.calls
         tried = [c for c in made if c.method == "chat.postMessage"]
@@ -92,13 +74,13 @@ def run(alarms: int) -> dict[str, Any]:
             "channel": channel,
             "thread": thread,
             "limited": len(tried) - channel - thread,
-            "retried": len(retried),
+            "retried": len(delivered.retried),
             "updates": sum(c.method == "chat.update" for c in made),
             "slack": len(made),
             "aws": sum(calls.values()),
             "first": (min(c.at for c in tried) - started) if tried else float("nan"),
             "wall": wall,
-            "failed": len(failed),
+            "failed": len(delivered.dead),
         }
 
 

@@ -12,7 +12,6 @@ from chalicelib.aws.dynamodb import create_table
 from chalicelib.config import Settings
 from chalicelib.container import Container, build
 from chalicelib.slack.replies import Reply, reply_to
-from chalicelib.store.memory import MemoryTable
 from devtools.fake_slack import FakeSlack, FakeSlackServer
 
 BOT_TOKEN = "xoxb-test-token"
@@ -99,9 +98,7 @@ def answer_as_aws(client: Any, operation: str, response: dict[str, Any]) -> None
 
 
 def atomic_store(container: Container) -> AlarmDeps:
-    """The alarm path's state on the store's twin: moto's in-process DynamoDB does not make a
-    conditional write atomic across threads, as DynamoDB does and the twin does."""
-    deps = container.alarm_deps
-    table = MemoryTable()
-    deps.deliveries.table = deps.states.table = deps.storms.storms.table = table
-    return deps
+    """The container's alarm path with its state on the twin (devtools.lambda_async)."""
+    from devtools.lambda_async import on_the_twin
+
+    return on_the_twin(container.alarm_deps)

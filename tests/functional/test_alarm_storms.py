@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 from chalice.test import Client
 
-from chalicelib.alarms.delivery import Attempt, on_event
 from chalicelib.alarms.storms import StormRules
 from chalicelib.container import Container
 from devtools import fleet
 from devtools.fake_slack import FakeSlack
+from devtools.lambda_async import deliver_all
 from tests.functional.conftest import atomic_store
 
 CHANNEL = "C0OPSALARM"
@@ -58,22 +56,8 @@ def test_a_storm_of_120_alarms_with_slack_at_one_post_a_second_loses_none(
     quick_redraws(bot_env)
     events = fleet.storm(aws, functions=30, alarms=120)
     slack.post_interval_s = 1.0
-    deps = atomic_store(bot_env)
-    failed: list[str] = []
-
-    def deliver(i_event: tuple[int, dict[str, Any]]) -> None:
-        i, event = i_event
-        for retry in range(3):  # the first attempt and Lambda's two retries
-            try:
-                on_event(event, deps, Attempt(f"req-{i}-{retry}", time.time() + 60))
-                return
-            except Exception as exc:
-                last = exc
-        failed.append(f"{i}: {last}")  # would be in the bot's DLQ
-
-    with ThreadPoolExecutor(max_workers=10) as pool:  # the alarm functions' reserved concurrency
-        list(pool.map(deliver, enumerate(events)))
-    assert failed == []
+    delivered = deliver_all(events, atomic_store(bot_env))
+    assert delivered.dead == []  # none would reach the bot's DLQ
     top = slack.channel_messages(CHANNEL)
     assert len(top) <= 5
     assert top[-1].blocks[0]["text"]["text"] == "ALARM STORM: 120 alarms on 30 function(s)"
