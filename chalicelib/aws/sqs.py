@@ -5,6 +5,7 @@ Message-move tasks are calls moto lacks: tested with Stubber, answered by devtoo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,12 @@ class Queue:
     arn: str
     depth: int  # visible messages
     in_flight: int  # received and not yet deleted
+    dead_letter_target: str | None = None  # set: a live queue, whose failures go there
+
+    @property
+    def live(self) -> bool:
+        """A queue with a DLQ of its own: a receive counts toward moving its work there."""
+        return self.dead_letter_target is not None
 
 
 @dataclass(frozen=True)
@@ -53,14 +60,20 @@ class SqsApi:
             url = self._url(name)
         except NotFound:
             return None
-        attrs = self._attributes(url, "QueueArn")
+        attrs = self._attributes(url, "QueueArn", "RedrivePolicy")
         return Queue(
             name,
             url,
             attrs["QueueArn"],
             int(attrs.get("ApproximateNumberOfMessages", 0)),
             int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            _dead_letter_target(attrs.get("RedrivePolicy")),
         )
+
+    def live(self, url: str) -> bool:
+        """Whether the queue has a DLQ of its own (then it must not be peeked)."""
+        policy = self._attributes(url, "RedrivePolicy").get("RedrivePolicy")
+        return _dead_letter_target(policy) is not None
 
     @calls("sqs")
     def _url(self, name: str) -> str:
@@ -86,21 +99,26 @@ class SqsApi:
 
     @calls("sqs")
     def peek(self, url: str, count: int = PEEK) -> tuple[list[str], datetime | None]:
-        """A few bodies and the oldest sent time, made visible again at once: a look that loses nothing."""
-        response = self.client.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=count,
-            VisibilityTimeout=20,
-            WaitTimeSeconds=0,
-            MessageSystemAttributeNames=["SentTimestamp"],
-        )
-        messages: list[Any] = response.get("Messages", [])
-        if messages:
+        """Up to `count` bodies and the oldest sent time, made visible again at once: a look that
+        loses nothing from a dead-letter queue (never peek a live queue: a receive counts)."""
+        messages: list[Any] = []
+        while len(messages) < count:
+            batch = self.client.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, count - len(messages)),
+                VisibilityTimeout=20,
+                WaitTimeSeconds=0,
+                MessageSystemAttributeNames=["SentTimestamp"],
+            ).get("Messages", [])
+            if not batch:
+                break
+            messages.extend(batch)
+        for i in range(0, len(messages), 10):
             self.client.change_message_visibility_batch(
                 QueueUrl=url,
                 Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(messages)
+                    {"Id": str(j), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for j, m in enumerate(messages[i : i + 10])
                 ],
             )
         sent = [
@@ -168,3 +186,13 @@ class SqsApi:
         """Stop a move task; how many messages it had moved."""
         response = self.client.cancel_message_move_task(TaskHandle=handle)
         return int(response.get("ApproximateNumberOfMessagesMoved", 0))
+
+
+def _dead_letter_target(policy: str | None) -> str | None:
+    if not policy:
+        return None
+    try:
+        target = json.loads(policy).get("deadLetterTargetArn")
+    except (ValueError, AttributeError):
+        return None
+    return str(target) if target else None

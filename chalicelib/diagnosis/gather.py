@@ -280,6 +280,8 @@ def _queue_tasks(
         queue.visible, queue.in_flight = sqs.depth(url)
 
     def samples() -> None:
+        if sqs.live(url):
+            return  # a live queue with a DLQ of its own: a peek would count as a receive
         queue.samples, oldest = sqs.peek(url)
         if oldest is not None:
             queue.oldest_age_s = max(0.0, (datetime.now(UTC) - oldest).total_seconds())

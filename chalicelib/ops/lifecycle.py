@@ -44,14 +44,30 @@ class Lifecycle:
             proposal, undoes = kind.undo(done, self.ctx), done.id
         else:
             kind = actions.for_verb(command.verb)
+            # Authorised before anything is read: a refused redrive must not even peek.
+            self._authorise(kind.kind, command.target or "", text, user)
             proposal = kind.plan(command, self.ctx)
+        self._authorise(kind.kind, proposal.target, text, user, proposal)
+        refused = {
+            name: verdict.why
+            for name in proposal.also_acts_on
+            if not (verdict := self.operators.check(user, name)).allowed
+        }
+        if refused:
+            proposal = kind.narrow(proposal, refused)
         action = self._action(kind.kind, proposal, text, user, undoes)
-        verdict = self.operators.check(user, proposal.target)
-        if not verdict.allowed:
-            self.log.record_refusal(action, verdict.why)
-            raise Refused(f"{verdict.why}; nothing was changed.")
         self.log.create(action)
         return Preview(action, proposal.details)
+
+    def _authorise(
+        self, kind: str, target: str, text: str, user: str, proposal: Proposal | None = None
+    ) -> None:
+        verdict = self.operators.check(user, target)
+        if verdict.allowed:
+            return
+        planned = proposal or Proposal(target, f"`/ops {text.strip()}`", None)
+        self.log.record_refusal(self._action(kind, planned, text, user, None), verdict.why)
+        raise Refused(f"{verdict.why}; nothing was changed.")
 
     def _action(self, kind: str, p: Proposal, text: str, user: str, undoes: str | None) -> Action:
         return Action(

@@ -37,6 +37,8 @@ class ReplayOutcome:
     already_replayed: int = 0  # a rerun found these replayed but not yet deleted
     unroutable: list[str] = field(default_factory=list)  # message ids with no function to go to
     failed: list[str] = field(default_factory=list)  # "id: code" of replays Lambda refused
+    unauthorised: list[str] = field(default_factory=list)  # for a function not previewed/allowed
+    foreign: list[str] = field(default_factory=list)  # for a function in another account
     stopped_early: bool = False  # the deadline came first; a rerun finishes the job
 
     @property
@@ -46,7 +48,20 @@ class ReplayOutcome:
     @property
     def left_in_queue(self) -> set[str]:
         """Ids of the messages this run could not replay (they stay in the DLQ)."""
-        return set(self.unroutable) | {f.split(":", 1)[0] for f in self.failed}
+        return (
+            set(self.unroutable)
+            | set(self.unauthorised)
+            | set(self.foreign)
+            | {f.split(":", 1)[0] for f in self.failed}
+        )
+
+
+def ref(function: str, home_account: str) -> tuple[str, str]:
+    """(account, `name[:qualifier]`) of a target: an ARN says its account, a bare name is home."""
+    if ":function:" not in function:
+        return home_account, function
+    account = function.split(":")[4] if function.count(":") >= 5 else home_account
+    return account, function.split(":function:", 1)[-1]
 
 
 def target_of(body: str, dlq_owner: str | None) -> Target | None:
@@ -98,6 +113,8 @@ def replay(
     queue_url: str,
     owner: str | None,
     limit: int,
+    allowed: set[str],
+    home_account: str,
     rate: int = DEFAULT_RATE,
     visibility: int = REPLAY_VISIBILITY,
     deadline: float | None = None,
@@ -105,7 +122,11 @@ def replay(
     pace: Pace | None = None,
     progress: Callable[[ReplayOutcome], None] | None = None,
 ) -> ReplayOutcome:
-    """Replay up to `limit` messages into their functions; delete each only once it is safe."""
+    """Replay up to `limit` messages into their functions; delete each only once it is safe.
+
+    Only into the functions of `allowed` (`name[:qualifier]`, as previewed and authorised) in
+    `home_account`: a message for any other stays in the queue and is counted.
+    """
     out = ReplayOutcome()
     pace = pace or Pace(rate, clock)
     empty_receives = 0
@@ -126,7 +147,9 @@ def replay(
             continue
         empty_receives = 0
         for message in messages:
-            _replay_one(sqs, lam, marks, queue_url, owner, message, pace, out)
+            _replay_one(
+                sqs, lam, marks, queue_url, owner, message, pace, out, allowed, home_account
+            )
         if progress:
             progress(out)
         if {m.id for m in messages} <= out.left_in_queue:
@@ -143,6 +166,8 @@ def _replay_one(
     message: Message,
     pace: Pace,
     out: ReplayOutcome,
+    allowed: set[str],
+    home_account: str,
 ) -> None:
     if marks.seen(message.id):
         # Replayed by an earlier run that stopped before the delete: only the delete is left.
@@ -152,6 +177,13 @@ def _replay_one(
     target = target_of(message.body, owner)
     if target is None:
         out.unroutable.append(message.id)
+        return
+    account, name = ref(target.function, home_account)
+    if account != home_account:
+        out.foreign.append(message.id)
+        return
+    if name not in allowed:
+        out.unauthorised.append(message.id)
         return
     pace.wait()
     try:

@@ -128,7 +128,8 @@ class ActionLog:
     def _decode(self, doc: str) -> Action:
         raw = json.loads(doc)
         codec = self.kinds[raw["kind"]]
-        raw["plan"] = codec.plan(**raw["plan"])
+        if raw.get("plan") is not None:  # a refusal made before planning has none
+            raw["plan"] = codec.plan(**raw["plan"])
         if raw.get("result") is not None and codec.result is not None:
             raw["result"] = codec.result(**raw["result"])
         return Action(**raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -87,6 +88,8 @@ def run_replay(session: boto3.Session, visibility: int = 1, **hooks: Any) -> Any
             queue_url=url,
             owner=None,
             limit=100,
+            allowed={"invoice-mailer:$LATEST"},
+            home_account="123456789012",
             rate=500,
             visibility=visibility,
         )
@@ -215,3 +218,70 @@ def test_a_redrive_cannot_be_undone_and_says_why(
     click(client, slack_url, "ops_confirm", action)
     slash(client, slack_url, f"undo {action}")
     assert "cannot be undone" in answers(slack)[2]["text"]
+
+
+def test_a_mixed_dlq_replays_only_into_the_functions_previewed_and_authorised(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    from chalicelib.ops.operators import Rule
+    from devtools.fleet.events import destination_record
+
+    payloads = fleet.failed_deliveries(aws, count=4)  # invoice-mailer: the operator may
+    fleet.seed(["throttling"], aws)  # payments-capture: only the payments on-call may
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    elsewhere = "arn:aws:lambda:us-east-1:999999999999:function:invoice-mailer:$LATEST"
+    payments = "arn:aws:lambda:us-east-1:123456789012:function:payments-capture:$LATEST"
+    for arn, n in ((payments, 3), (elsewhere, 2)):
+        for i in range(n):
+            record = destination_record(arn, {"n": i}, datetime.now(UTC), error="boom")
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+    bot_env.operators.rules = (Rule(("payments-*",), ("UPAYMENTS",), "payments on-call"),)
+    sent = record_invokes(bot_env.aws.client("lambda"))
+
+    slash(client, slack_url, f"redrive {QUEUE} --rate 100")
+    preview = answers(slack)[0]["text"]
+    assert "into `invoice-mailer:$LATEST`" in preview
+    assert "Left in the queue: records for `payments-capture`" in preview
+    assert "999999999999:invoice-mailer:$LATEST` (another account" in preview
+    click(client, slack_url, "ops_confirm", action_id(answers(slack)[0], "ops_confirm"))
+    result = answers(slack)[1]["text"]
+    assert sorted(p["invoiceId"] for p in sent) == sorted(p["invoiceId"] for p in payloads)
+    assert "3 message(s) for functions not previewed or not authorised" in result
+    assert "2 message(s) for another account's functions" in result
+    time.sleep(1.2)
+    assert depth(aws, QUEUE) == 5  # the refused and the foreign records, none lost
+
+
+def test_a_refused_redrive_reads_no_message(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    fleet.failed_deliveries(aws, count=2)
+    receives: list[str] = []
+    bot_env.aws.client("sqs").meta.events.register(
+        "before-call.sqs.ReceiveMessage", lambda **_: receives.append("receive")
+    )
+    slash(client, slack_url, f"redrive {QUEUE}", user="USTRANGER")
+    assert "Refused" in answers(slack)[0]["text"]
+    assert receives == []  # not even a peek: a live queue's receive counts would move
+
+
+def test_a_live_queue_is_never_peeked_by_redrive_or_by_a_depth_alarm(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    [scenario] = fleet.seed(["dlq_backlog"], aws)  # orders-queue sends its failures to orders-dlq
+    sqs = aws.client("sqs")
+    live = sqs.get_queue_url(QueueName="orders-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=live, MessageBody='{"orderId": "O-1"}')
+    receives: list[Any] = []
+    bot_env.aws.client("sqs").meta.events.register(
+        "provide-client-params.sqs.ReceiveMessage",
+        lambda params, **_: receives.append(params["QueueUrl"]),
+    )
+    slash(client, slack_url, "redrive orders-queue")
+    assert "is a live queue" in answers(slack)[0]["text"]
+    message = json.loads(scenario.event["Records"][0]["Sns"]["Message"])
+    message["Trigger"]["Dimensions"] = [{"name": "QueueName", "value": "orders-queue"}]
+    message["AlarmName"] = "orders-queue-depth"
+    client.lambda_.invoke("on_alarm", fleet.sns_event(message))
+    assert [u for u in receives if u.endswith("/orders-queue")] == []

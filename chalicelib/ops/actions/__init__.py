@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.errors import Refused
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.ops.outcomes import FollowUp
@@ -40,6 +41,8 @@ class Proposal:
     plan: Any  # the kind's plan dataclass
     risks: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # shown in the preview, not stored
+    # Other functions the change acts on: each is authorised too, and `narrow` drops the refused.
+    also_acts_on: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ class ActionKind(Protocol):
 
     def follow_up(self, action: Action) -> FollowUp | None: ...
 
+    def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
+        """The proposal without what the proposer may not touch (name -> why); Refused if nothing
+        is left to do."""
+        ...
+
 
 class Undoable:
     """The common case: the result is what the preview said, and Undo plans the way back."""
@@ -74,6 +82,9 @@ class Undoable:
 
     def follow_up(self, action: Action) -> FollowUp | None:
         return "undo"
+
+    def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
+        raise Refused(f"{next(iter(refused.values()))}; nothing was changed.")
 
 
 @functools.cache

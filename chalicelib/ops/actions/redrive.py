@@ -9,9 +9,10 @@ be undone: the messages are back at their source.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from chalicelib.aws.arns import split_arn
 from chalicelib.aws.errors import AwsError
 from chalicelib.diagnosis.logs import redact
 from chalicelib.errors import Refused, UsageError
@@ -22,6 +23,7 @@ from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
 
 SAMPLES_SHOWN = 3
+SCANNED = 50  # messages read for the preview's targets; any other target found later is left
 FAILURES_KEPT = 10
 IDEMPOTENT = (
     "each message re-runs its function asynchronously with the original payload: "
@@ -40,6 +42,9 @@ class RedrivePlan:
     rate: int
     max: int | None = None  # replay only
     owner: str | None = None  # the function whose DLQ this is (replay only)
+    account: str = ""  # the queue's account: replays go only to functions in it
+    refused: list[str] = field(default_factory=list)  # functions the proposer may not replay into
+    foreign: list[str] = field(default_factory=list)  # functions in other accounts (left)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class RedriveResult:
     failed: list[str] = field(default_factory=list)
     left: int = 0
     stopped_early: bool = False
+    unauthorised: int = 0  # left: their function was not previewed or not authorised
+    foreign: int = 0  # left: their function is in another account
 
 
 def _quoted(names: list[str]) -> str:
@@ -66,8 +73,14 @@ class Redrive:
         queue = lookups.queue(ctx.sqs, command.target or "")
         if queue.depth == 0:
             raise Refused(f"`{queue.name}` is empty: nothing to redrive")
+        if queue.live:
+            raise Refused(
+                f"`{queue.name}` is a live queue: its failures go to "
+                f"`{split_arn(queue.dead_letter_target or '')['rest']}`, and reading it here "
+                "would count toward sending its work there; redrive that queue instead"
+            )
         rate = int(command.options.get("rate", replay.DEFAULT_RATE))
-        bodies, _ = ctx.sqs.peek(queue.url)
+        bodies, _ = ctx.sqs.peek(queue.url, SCANNED)
         details = [f"Sample: `{redact(_sample(b))[:200]}`" for b in bodies[:SAMPLES_SHOWN]]
         sources = ctx.sqs.dead_letter_sources(queue.url)
         if sources:
@@ -97,31 +110,65 @@ class Redrive:
                 details=details,
             )
         owner = next(iter(ctx.lam.dead_letter_functions(queue.arn)), None)
-        targets = sorted(
-            {
-                t.function.split(":function:", 1)[-1]
-                for t in (replay.target_of(b, owner) for b in bodies)
-                if t is not None
-            }
-        )
+        home = split_arn(queue.arn)["account"]
+        refs = {
+            replay.ref(t.function, home)
+            for t in (replay.target_of(b, owner) for b in bodies)
+            if t is not None
+        }
+        targets = sorted(name for account, name in refs if account == home)
+        foreign = sorted(f"{account}:{name}" for account, name in refs if account != home)
         if not targets:
             raise Refused(
                 f"cannot tell where the messages in `{queue.name}` came from: no queue "
                 "dead-letters into it, no function's DLQ is it, and the messages are not Lambda "
-                "destination records"
+                "destination records of this account's functions"
+                + (f" (they name {_quoted(foreign)})" if foreign else "")
             )
         limit = int(command.options.get("max", queue.depth))
-        return Proposal(
-            target=queue.name,
-            summary=f"Replay {min(limit, queue.depth)} of {queue.depth} message(s) from "
-            f"`{queue.name}` into {_quoted(targets)} at most {rate}/s; each "
-            "message is deleted only after Lambda accepted its replay",
-            plan=RedrivePlan(
-                queue.name, queue.arn, queue.url, "replay", queue.depth, targets, rate, limit, owner
-            ),
-            risks=[IDEMPOTENT],
-            details=details,
+        plan = RedrivePlan(
+            queue.name,
+            queue.arn,
+            queue.url,
+            "replay",
+            queue.depth,
+            targets,
+            rate,
+            limit,
+            owner,
+            account=home,
+            foreign=foreign,
         )
+        return self._replay_proposal(plan, details)
+
+    def _replay_proposal(
+        self, plan: RedrivePlan, details: list[str], refused: dict[str, str] | None = None
+    ) -> Proposal:
+        left = [
+            f"Left in the queue: records for `{f}` (another account, not configured)"
+            for f in plan.foreign
+        ] + [f"Left in the queue: records for `{f}` ({why})" for f, why in (refused or {}).items()]
+        return Proposal(
+            target=plan.queue,
+            summary=f"Replay {min(plan.max or plan.depth, plan.depth)} of {plan.depth} message(s) "
+            f"from `{plan.queue}` into {_quoted(plan.destination)} at most {plan.rate}/s; each "
+            "message is deleted only after Lambda accepted its replay",
+            plan=plan,
+            risks=[IDEMPOTENT],
+            details=details + left,
+            also_acts_on=sorted({d.split(":")[0] for d in plan.destination}),
+        )
+
+    def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
+        """Only into the functions the proposer may change; the rest are named and left."""
+        plan: RedrivePlan = proposal.plan
+        kept = [d for d in plan.destination if d.split(":")[0] not in refused]
+        if not kept:
+            raise Refused(f"{next(iter(refused.values()))}; nothing was changed.")
+        narrowed = replace(plan, destination=kept, refused=sorted(refused))
+        samples = [d for d in proposal.details if d.startswith("Sample:")]
+        narrowed_proposal = self._replay_proposal(narrowed, samples, refused)
+        return replace(narrowed_proposal, also_acts_on=[])
 
     def execute(self, action: Action, ctx: OpsContext) -> Executed:
         p: RedrivePlan = action.plan
@@ -142,13 +189,17 @@ class Redrive:
             queue_url=p.queue_url,
             owner=p.owner,
             limit=p.max if p.max is not None else p.depth,
+            allowed=set(p.destination),
+            home_account=p.account,
             rate=p.rate,
             deadline=ctx.clock() + ctx.redrive_budget,
             clock=ctx.clock,
             progress=progress,
         )
         visible, in_flight = ctx.sqs.depth(p.queue_url)
-        complete = not (out.stopped_early or out.unroutable or out.failed)
+        complete = not (
+            out.stopped_early or out.unroutable or out.failed or out.unauthorised or out.foreign
+        )
         return Executed(
             RedriveResult(
                 replayed=out.replayed,
@@ -157,6 +208,8 @@ class Redrive:
                 failed=out.failed[:FAILURES_KEPT],
                 left=visible + in_flight,
                 stopped_early=out.stopped_early,
+                unauthorised=len(out.unauthorised),
+                foreign=len(out.foreign),
             ),
             "ok" if complete else "partial",
         )
@@ -181,6 +234,15 @@ class Redrive:
         ]
         if r.unroutable:
             lines.append(f"{r.unroutable} message(s) name no function and stay in the queue")
+        if r.unauthorised:
+            lines.append(
+                f"{r.unauthorised} message(s) for functions not previewed or not authorised "
+                "stay in the queue"
+            )
+        if r.foreign:
+            lines.append(
+                f"{r.foreign} message(s) for another account's functions stay in the queue"
+            )
         if r.failed:
             lines.append("Lambda refused: " + "; ".join(r.failed))
         if r.stopped_early:
