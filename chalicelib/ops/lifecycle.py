@@ -5,6 +5,7 @@ The steps are the same for every kind; what a kind plans and does is in chalicel
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -122,7 +123,14 @@ class Lifecycle:
         )
 
     def cancel(self, action_id: str, user: str) -> Said:
+        """Drop a proposal: its proposer or an operator of its target only; a refusal is recorded."""
         proposed = self.log.get(action_id)
+        if proposed is not None and proposed.user != user:
+            verdict = self.operators.check(user, proposed.target)
+            if not verdict.allowed:
+                attempt = dataclasses.replace(proposed, user=user, command=f"cancel {proposed.id}")
+                self.log.record_refusal(attempt, f"cancel refused: {verdict.why}")
+                raise Refused(f"{verdict.why}; the preview stands.")
         if (
             proposed is None
             or proposed.status != "proposed"

@@ -229,3 +229,17 @@ def test_the_first_ack_needs_no_slack_round_trip(
     slash(client, slack_url, "help")
     assert "`/ops help`" in answers(slack)[0]["text"]
     assert slack.calls_to("auth.test") == []
+
+
+def test_cancel_by_a_stranger_is_refused_recorded_and_the_preview_stands(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["throttling"], aws)
+    slash(client, slack_url, "concurrency payments-capture reserve 15")
+    action = action_id(answers(slack)[0], "ops_cancel")
+    click(client, slack_url, "ops_cancel", action, user="USTRANGER")
+    assert "Refused" in answers(slack)[1]["text"]
+    click(client, slack_url, "ops_confirm", action)  # the operator's preview still stands
+    assert reserved(aws, "payments-capture") == 15
+    slash(client, slack_url, "history payments-capture")
+    assert "refused · <@USTRANGER> · `cancel " in answers(slack)[-1]["text"]
