@@ -116,11 +116,53 @@ _SECRETS = [
         r"\1\2[REDACTED]",
     ),
     (re.compile(r"(?i)(://[^:/\s]+:)[^@/\s]+@"), r"\1[REDACTED]@"),
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+        ),
+        "[REDACTED:private-key]",
+    ),
+    (re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"), "[REDACTED:stripe-key]"),
+    (re.compile(r"\bgh[pousr]_[0-9A-Za-z]{36,}"), "[REDACTED:github-token]"),
+    (re.compile(r"\bgithub_pat_[0-9A-Za-z_]{40,}"), "[REDACTED:github-token]"),
+    (
+        re.compile(r"(?i)(client_secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
+        r"\1\2[REDACTED]",
+    ),
+    # A bare 40-character AWS secret access key (base64 alphabet, at least one / or +, or
+    # next to an access key id).
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))(?=.*[/+])[A-Za-z0-9/+]{40}"
+        ),
+        "[REDACTED:aws-secret]",
+    ),
+    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"), "[REDACTED:email]"),
+    (re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"), "[REDACTED:ssn]"),
 ]
+
+CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return "[REDACTED:card]" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group()
 
 
 def redact(text: str) -> str:
-    """Remove AWS keys, tokens and passwords before text leaves for Slack."""
+    """Remove keys, tokens, passwords and personal data before text leaves for Slack: AWS keys,
+    Slack/GitHub/Stripe tokens, JWTs, private keys, e-mail addresses, US SSNs, and card numbers
+    (those that pass the Luhn check)."""
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
-    return text
+    return CARD.sub(_card, text)
