@@ -129,11 +129,10 @@ _SECRETS = [
         re.compile(r"(?i)(client_secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
         r"\1\2[REDACTED]",
     ),
-    # A bare 40-character AWS secret access key (base64 alphabet, at least one / or +, or
-    # next to an access key id).
+    # A bare 40-character AWS secret access key: the base64 alphabet, with a / or + in it.
     (
         re.compile(
-            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=]))(?=.*[/+])[A-Za-z0-9/+]{40}"
+            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
         ),
         "[REDACTED:aws-secret]",
     ),
