@@ -96,7 +96,7 @@ class Container:
             deadline=self.deadline,
             resend=False,
         )
-        return SlackPoster(client, self.deadline)
+        return SlackPoster(client)
 
     # --- the alarm path -------------------------------------------------------------------
 

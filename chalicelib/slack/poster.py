@@ -73,7 +73,7 @@ def web_client(
     client = WebClient(token=token, base_url=base_url, timeout=10)
     client.retry_handlers.clear()  # the defaults re-send after a dropped connection
     client.retry_handlers.append(
-        RateLimitWithinDeadline(deadline or Deadline())
+        RateLimitWithinDeadline(deadline)
         if deadline
         else RateLimitErrorRetryHandler(max_retry_count=2)
     )
@@ -88,9 +88,8 @@ def web_client(
 
 
 class SlackPoster:
-    def __init__(self, client: WebClient, deadline: Deadline | None = None) -> None:
+    def __init__(self, client: WebClient) -> None:
         self.client = client
-        self.deadline = deadline or Deadline()
         self.channel_ids: dict[str, str] = {}  # names as configured -> ids, learned from posts
 
     def post(
