@@ -40,6 +40,7 @@ bench: package  ## performance figures (printed, not asserted); cold starts run 
 	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/alarm_storm.py
 	$(BIN)/python benchmarks/iam_audit.py
+	$(BIN)/python benchmarks/redrive_rate.py
 
 lock:  ## re-resolve pinned dependencies (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11

@@ -23,6 +23,13 @@ class Settings:
     storm_threshold: int = 5
     storm_window_s: float = 120.0
     storm_redraw_s: float = 3.0
+    # A preview not confirmed within this many seconds is refused at Confirm (a fresh one offered).
+    preview_ttl_s: float = 900.0
+    # Who may see data (audit findings, DLQ bodies, log lines): channel and user/group ids;
+    # empty means the alarm channel and the operators.
+    viewers: tuple[str, ...] = ()
+    # The deployed names of Shepherd's own functions start with this (`shepherd-prod-`).
+    own_prefix: str | None = None
     # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
     lazy_in_process: bool = False
     # The Chalice function this process serves (`api_handler`, `on_alarm`…), when in Lambda.
@@ -36,10 +43,12 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        operators = tuple(
-            o.strip() for o in env.get("SHEPHERD_OPERATORS", "").split(",") if o.strip()
-        )
+        operators = _ids(env.get("SHEPHERD_OPERATORS", ""))
         return cls(
+            preview_ttl_s=float(env.get("SHEPHERD_PREVIEW_TTL", cls.preview_ttl_s)),
+            viewers=_ids(env.get("SHEPHERD_VIEWERS", "")),
+            own_prefix=env.get("SHEPHERD_OWN_PREFIX")
+            or _own_prefix(env.get("AWS_LAMBDA_FUNCTION_NAME")),
             channel=env.get("SHEPHERD_CHANNEL", cls.channel),
             table=env.get("SHEPHERD_TABLE", cls.table),
             slack_api_url=env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL),
@@ -77,6 +86,15 @@ class Settings:
                 "SLACK_SIGNING_SECRET", self.signing_secret, self.signing_secret_param, fetched
             ),
         )
+
+
+def _ids(listed: str) -> tuple[str, ...]:
+    return tuple(i.strip() for i in listed.split(",") if i.strip())
+
+
+def _own_prefix(lambda_name: str | None) -> str | None:
+    """`shepherd-prod-` from `shepherd-prod-api_handler`: what all of Shepherd's names start with."""
+    return lambda_name.rsplit("-", 1)[0] + "-" if lambda_name and "-" in lambda_name else None
 
 
 def _chalice_function(lambda_name: str | None) -> str | None:

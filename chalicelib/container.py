@@ -142,7 +142,14 @@ class Container:
         def replay_marks(queue_arn: str) -> ReplayMarks:
             return ReplayMarks(table, queue_arn)
 
-        return OpsContext(self.aws, self.action_log, replay_marks)
+        s = self.settings
+        return OpsContext(
+            self.aws,
+            self.action_log,
+            replay_marks,
+            preview_ttl=s.preview_ttl_s,
+            own_prefix=s.own_prefix,
+        )
 
     @cached_property
     def ops(self) -> Ops:

@@ -42,6 +42,14 @@ class Refused(ShepherdError):
         return f":no_entry: Refused: {self}"
 
 
+class Drifted(Refused):
+    """What a preview was based on is no longer true (it expired, or the live value changed):
+    the action is not run, and a fresh preview is offered instead."""
+
+    def shown(self) -> str:
+        return f":hourglass: Not run: {self}"
+
+
 class UpstreamFailure(ShepherdError):
     """AWS or Slack failed: the delivery must be retried, never silently dropped."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
-from chalicelib.aws.errors import calls
+from chalicelib.aws.errors import Throttled, calls
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,6 +48,10 @@ class AnyOf:
 Condition = Union[Absent, Equals, Below, AllOf, AnyOf]  # noqa: UP007 (a forward reference)
 
 
+BATCH_GET, BATCH_WRITE = 100, 25  # DynamoDB's limits per BatchGetItem / BatchWriteItem
+BATCH_ROUNDS = 5  # calls made for one batch's unprocessed keys before giving up
+
+
 class DynamoTable:
     """One table with string keys `pk`/`sk`."""
 
@@ -71,6 +75,47 @@ class DynamoTable:
             "Item"
         )
         return {k: _value(v) for k, v in item.items()} if item else None
+
+    @calls("dynamodb")
+    def get_many(self, keys: list[tuple[str, str]]) -> list[Item]:
+        """The items of `keys` that exist (BatchGetItem, 100 keys a call, strongly consistent)."""
+        found: list[Item] = []
+        for start in range(0, len(keys), BATCH_GET):
+            request: Any = {
+                self.name: {
+                    "Keys": [_key(*k) for k in keys[start : start + BATCH_GET]],
+                    "ConsistentRead": True,
+                }
+            }
+            for _ in range(BATCH_ROUNDS):
+                response = self.client.batch_get_item(RequestItems=request)
+                found += [
+                    {k: _value(v) for k, v in i.items()}
+                    for i in response.get("Responses", {}).get(self.name, [])
+                ]
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise Throttled("dynamodb", "keys left unprocessed", "UnprocessedKeys")
+        return found
+
+    @calls("dynamodb")
+    def put_many(self, items: list[Item]) -> None:
+        """Write `items` unconditionally (BatchWriteItem, 25 a call, the unprocessed retried)."""
+        for start in range(0, len(items), BATCH_WRITE):
+            request: Any = {
+                self.name: [
+                    {"PutRequest": {"Item": {k: _attr(v) for k, v in item.items()}}}
+                    for item in items[start : start + BATCH_WRITE]
+                ]
+            }
+            for _ in range(BATCH_ROUNDS):
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems")
+                if not request:
+                    break
+            else:
+                raise Throttled("dynamodb", "items left unprocessed", "UnprocessedItems")
 
     @calls("dynamodb")
     def update(self, pk: str, sk: str, fields: Item) -> None:

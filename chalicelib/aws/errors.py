@@ -103,7 +103,8 @@ def translate(service: str, exc: Exception) -> AwsError:
     if isinstance(exc, AwsError):
         return exc
     code = code_of(exc)
-    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
+    response = getattr(exc, "response", None) or {}  # a read timeout has `response = None`
+    message = str(response.get("Error", {}).get("Message") or exc)
     return _BY_CODE.get(code, Upstream)(service, message, code)
 
 

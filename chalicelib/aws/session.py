@@ -26,6 +26,9 @@ CLIENT_CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"},
     max_pool_connections=32,
 )
+# For calls that must never be sent twice (an async Invoke: Lambda runs each one it accepts, and a
+# lost answer retried by botocore would run the same payload again): one attempt, no retry.
+ONCE_CONFIG = CLIENT_CONFIG.merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
 HOME = ""  # the account Shepherd runs in: its own credentials
 T = TypeVar("T")
@@ -53,13 +56,16 @@ class Aws:
         self._lock = threading.Lock()
         self._shared: dict[Any, tuple[float, Any]] = {}
 
-    def client(self, service: str, region: str | None = None, account: str = HOME) -> Any:
-        key = (account, region or self.region, service)
+    def client(
+        self, service: str, region: str | None = None, account: str = HOME, *, once: bool = False
+    ) -> Any:
+        """The client for `service` there; `once`: a separate client that never retries."""
+        key = (account, region or self.region, service + ("#once" if once else ""))
         with self._lock:
             if key not in self._clients:
                 session: Any = self._session(account)  # the stubs know services by literal only
                 self._clients[key] = session.client(
-                    service, region_name=key[1], config=CLIENT_CONFIG
+                    service, region_name=key[1], config=ONCE_CONFIG if once else CLIENT_CONFIG
                 )
             return self._clients[key]
 
@@ -89,6 +95,12 @@ class Aws:
         from chalicelib.aws.lambda_ import LambdaApi
 
         return LambdaApi(self.client("lambda", region, account))
+
+    def invoker(self, region: str | None = None, account: str = HOME) -> LambdaApi:
+        """Lambda for async invokes: one attempt each (a replay's marks handle what is unsure)."""
+        from chalicelib.aws.lambda_ import LambdaApi
+
+        return LambdaApi(self.client("lambda", region, account, once=True))
 
     def sqs(self, region: str | None = None, account: str = HOME) -> SqsApi:
         from chalicelib.aws.sqs import SqsApi

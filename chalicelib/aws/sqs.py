@@ -48,6 +48,7 @@ class MoveTask:
     rate: int | None
     handle: str | None
     failure: str | None
+    started: float = 0.0  # epoch seconds
 
 
 class SqsApi:
@@ -154,6 +155,17 @@ class SqsApi:
     def delete(self, url: str, receipt: str) -> None:
         self.client.delete_message(QueueUrl=url, ReceiptHandle=receipt)
 
+    @calls("sqs")
+    def delete_many(self, url: str, messages: list[Message]) -> list[str]:
+        """Delete up to 10 messages in one call; the ids SQS did not delete."""
+        if not messages:
+            return []
+        response = self.client.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m.receipt} for i, m in enumerate(messages)],
+        )
+        return [messages[int(f["Id"])].id for f in response.get("Failed", [])]
+
     # --- message-move tasks: a DLQ back to its source queues ----------------------------
 
     @calls("sqs")
@@ -179,6 +191,7 @@ class SqsApi:
             rate=task.get("MaxNumberOfMessagesPerSecond"),
             handle=task.get("TaskHandle"),
             failure=task.get("FailureReason"),
+            started=int(task.get("StartedTimestamp", 0)) / 1000,
         )
 
     @calls("sqs")

@@ -14,6 +14,7 @@ from chalicelib.store.actions import ActionLog
 from chalicelib.store.replay_marks import ReplayMarks
 
 REDRIVE_BUDGET = 240.0  # seconds a replay may run in one invocation (api_handler timeout is 300)
+PREVIEW_TTL = 900.0  # seconds a preview may be confirmed in
 
 
 @dataclass
@@ -23,10 +24,21 @@ class OpsContext:
     replay_marks: Callable[[str], ReplayMarks]  # queue ARN -> its marks
     clock: Callable[[], float] = time.monotonic
     redrive_budget: float = REDRIVE_BUDGET
+    preview_ttl: float = PREVIEW_TTL
+    own_prefix: str | None = None  # `shepherd-prod-`: the deployed names of Shepherd's functions
+
+    def is_own(self, function: str) -> bool:
+        name = function.split(":function:", 1)[-1].split(":", 1)[0]
+        return bool(self.own_prefix) and name.startswith(self.own_prefix or "")
 
     @property
     def lam(self) -> LambdaApi:
         return self.aws.lambda_()
+
+    @property
+    def invoker(self) -> LambdaApi:
+        """Lambda for replays: async invokes sent once, never retried by botocore."""
+        return self.aws.invoker()
 
     @property
     def sqs(self) -> SqsApi:

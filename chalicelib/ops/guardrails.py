@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.aws.errors import AwsError
 from chalicelib.aws.lambda_ import LambdaApi
 from chalicelib.aws.limits import UNRESERVED_FLOOR, reservable
 from chalicelib.errors import Refused
+
+if TYPE_CHECKING:
+    from chalicelib.ops.context import OpsContext
 
 KILL_SWITCH = (
     "`reserve 0` is a kill switch: the function stops running; async events go "
@@ -32,8 +37,30 @@ def pool_risks(lam: LambdaApi, extra: int, what: str) -> list[str]:
     return []
 
 
-def reserve_risks(lam: LambdaApi, current: int | None, target: int | None) -> list[str]:
+def reserve_risks(
+    ctx: OpsContext, function: str, current: int | None, target: int | None
+) -> list[str]:
+    not_throttling_shepherd(ctx, function, current, target)
     risks = [KILL_SWITCH] if target == 0 else []
     if target:
-        risks += pool_risks(lam, target - (current or 0), "reserved")
+        risks += pool_risks(ctx.lam, target - (current or 0), "reserved")
     return risks
+
+
+def not_throttling_shepherd(
+    ctx: OpsContext, function: str, current: int | None, target: int | None
+) -> None:
+    """Shepherd never kills or caps its own functions: it would lose the way to undo it."""
+    if target is None or not ctx.is_own(function):
+        return
+    if target == 0:
+        raise Refused(
+            f"*{function}* is one of Shepherd's own functions: `reserve 0` would stop Shepherd "
+            "itself, and with it the way to undo this"
+        )
+    if current is None or target < current:
+        raise Refused(
+            f"*{function}* is one of Shepherd's own functions: reserving {target} "
+            f"(now {'unreserved' if current is None else current}) would throttle Shepherd; "
+            "change its reservation in the deployment (.chalice/config.json) instead"
+        )

@@ -1,5 +1,8 @@
 """Every change: propose → authorise → preview → confirm → execute once → record → undo.
 
+At Confirm the preview must still hold: not expired, the live value still the one it read, its
+guardrails still passing; else it is marked stale and the same command is previewed afresh.
+
 The steps are the same for every kind; what a kind plans and does is in chalicelib/ops/actions/.
 """
 
@@ -9,16 +12,18 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
+from typing import Any
 
+from chalicelib import units
 from chalicelib.aws.errors import AwsError, code_of
-from chalicelib.errors import Refused, ShepherdError, UsageError
-from chalicelib.ops import actions
+from chalicelib.errors import Drifted, Refused, ShepherdError, UsageError
+from chalicelib.ops import actions, repair
 from chalicelib.ops.actions import Proposal
 from chalicelib.ops.context import OpsContext
-from chalicelib.ops.grammar import Command
+from chalicelib.ops.grammar import Command, parse
 from chalicelib.ops.operators import Operators
-from chalicelib.ops.outcomes import Done, Failed, MoveCancelled, Outcome, Preview, Said
-from chalicelib.store.actions import Action
+from chalicelib.ops.outcomes import Done, Failed, MoveCancelled, Outcome, Preview, Said, Stale
+from chalicelib.store.actions import Action, Status
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +89,8 @@ class Lifecycle:
         )
 
     def _undoable(self, action_id: str) -> Action:
-        done = self.log.get(action_id)
+        found = self.log.get(action_id)
+        done = repair.settled(found, self.ctx) if found else None
         if done is None:
             raise UsageError(f"no action `{action_id}`; see `/ops history`")
         if done.status != "done":
@@ -94,33 +100,81 @@ class Lifecycle:
         return done
 
     def confirm(self, action_id: str, user: str) -> Outcome:
-        """Run a proposed action, once, for an operator of its target."""
+        """Run a proposed action, once, for an operator of its target, if its preview still holds."""
         proposed = self.log.get(action_id)
-        verdict = self.operators.check(user, proposed.target if proposed else None)
+        if proposed is None:
+            return Said(f"Action `{action_id}` is unknown; nothing was done.")
+        verdict = self.operators.check(user, proposed.target)
         if not verdict.allowed:
+            attempt = dataclasses.replace(proposed, user=user, command=f"confirm {proposed.id}")
+            self.log.record_refusal(attempt, f"confirm refused: {verdict.why}")
             raise Refused(f"{verdict.why}; nothing was changed.")
-        action = (
-            self.log.transition(proposed, "executing", confirmed_by=user)
-            if proposed is not None and proposed.status == "proposed"
-            else None
-        )
+        if proposed.status != "proposed":
+            return self._already(action_id)
+        kind = actions.registry()[proposed.kind]
+        try:
+            self._still_holds(proposed, kind)
+        except Drifted as exc:
+            return self._stale(proposed, str(exc), user)
+        except Refused as exc:  # a guardrail that passed at the preview refuses now
+            self.log.transition(proposed, "stale", outcome=f"refused at Confirm: {exc}")
+            raise
+        action = self.log.transition(proposed, "executing", confirmed_by=user)
         if action is None:
-            current = self.log.get(action_id)
-            state = current.status if current else "unknown"
-            return Said(f"Action `{action_id}` is already {state}; nothing more was done.")
-        kind = actions.registry()[action.kind]
+            return self._already(action_id)
         try:
             executed = kind.execute(action, self.ctx)
         except Exception as exc:
             log.warning("action %s failed", action_id, exc_info=True)
             message = str(exc.__cause__ if isinstance(exc, AwsError) and exc.__cause__ else exc)
-            self.log.transition(action, "failed", outcome=f"{code_of(exc)}: {message}")
+            self._record(action, "failed", outcome=f"{code_of(exc)}: {message}")
             return Failed(action, code_of(exc), message)
-        done = self.log.transition(action, "done", result=executed.result, outcome=executed.outcome)
-        done = done or action
-        return Done(
-            done, kind.result_text(done), kind.follow_up(done), executed.outcome == "partial"
+        done, recorded = self._record(
+            action, "done", result=executed.result, outcome=executed.outcome
         )
+        return Done(
+            done,
+            kind.result_text(done),
+            kind.follow_up(done),
+            executed.outcome == "partial",
+            unrecorded=not recorded,
+        )
+
+    def _still_holds(self, action: Action, kind: actions.ActionKind) -> None:
+        age = self.log.clock() - action.created
+        if age > self.ctx.preview_ttl:
+            raise Drifted(
+                f"the preview is {units.duration(age)} old; previews expire after "
+                f"{units.duration(self.ctx.preview_ttl)}"
+            )
+        kind.recheck(action, self.ctx)
+
+    def _stale(self, action: Action, why: str, user: str) -> Outcome:
+        """Mark the preview stale and offer the same command, previewed afresh for `user`."""
+        if self.log.transition(action, "stale", outcome=f"not run: {why}") is None:
+            return self._already(action.id)
+        text = action.command.removeprefix("/ops").strip()
+        try:
+            fresh = self.propose(parse(text), text, user)
+        except ShepherdError as exc:
+            return Stale(action, why, None, exc.shown())
+        return Stale(action, why, fresh)
+
+    def _record(self, action: Action, status: Status, **fields: Any) -> tuple[Action, bool]:
+        """Write the outcome; a change already made is reported even when the write fails (the
+        record stays `executing` and is repaired when next read: chalicelib/ops/repair.py)."""
+        try:
+            moved = self.log.transition(action, status, **fields)
+        except Exception:
+            log.exception("action %s is %s but its record could not be written", action.id, status)
+            return dataclasses.replace(action, status=status, **fields), False
+        return moved or action, True
+
+    def _already(self, action_id: str) -> Said:
+        current = self.log.get(action_id)
+        current = repair.settled(current, self.ctx) if current else None
+        state = current.status if current else "unknown"
+        return Said(f"Action `{action_id}` is already {state}; nothing more was done.")
 
     def cancel(self, action_id: str, user: str) -> Said:
         """Drop a proposal: its proposer or an operator of its target only; a refusal is recorded."""

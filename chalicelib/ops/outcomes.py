@@ -52,11 +52,23 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class Stale:
+    """A Confirm refused because the preview no longer holds; a fresh preview when one could be
+    made, else why not."""
+
+    action: Action
+    why: str
+    fresh: Preview | None
+    fresh_refused: str | None = None
+
+
+@dataclass(frozen=True)
 class Done:
     action: Action
     text: str  # what it did
     follow_up: FollowUp | None
     partial: bool = False
+    unrecorded: bool = False  # done, but the action log could not be written (repaired later)
 
 
 @dataclass(frozen=True)
@@ -73,4 +85,4 @@ class MoveCancelled:
     moved: int
 
 
-Outcome = Said | History | Diagnosed | Audited | Preview | Done | Failed | MoveCancelled
+Outcome = Said | History | Diagnosed | Audited | Preview | Stale | Done | Failed | MoveCancelled

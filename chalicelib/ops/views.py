@@ -9,7 +9,7 @@ from chalicelib.aws.cloudwatch import MetricQuery
 from chalicelib.aws.errors import AwsError, NotFound
 from chalicelib.aws.sqs import Queue
 from chalicelib.errors import UsageError
-from chalicelib.ops import lookups
+from chalicelib.ops import lookups, repair
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import USAGE, Command
 from chalicelib.ops.outcomes import Audited, Diagnosed, History, Outcome, Said
@@ -147,4 +147,4 @@ class Views:
         return Audited(result, "IAM wildcard audit" + (f" · {c.target}" if c.target else ""))
 
     def history(self, c: Command) -> History:
-        return History(self.ctx.log.history(c.target), c.target)
+        return History(repair.settled_all(self.ctx.log.history(c.target), self.ctx), c.target)

@@ -17,6 +17,7 @@ from chalicelib.ops.outcomes import (
     Outcome,
     Preview,
     Said,
+    Stale,
 )
 from chalicelib.slack.blocks import (
     CANCEL,
@@ -28,6 +29,7 @@ from chalicelib.slack.blocks import (
     button,
     section,
 )
+from chalicelib.store.actions import Action
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,12 @@ def reply(outcome: Outcome) -> Reply:
             )
         case Preview():
             return _preview(outcome)
+        case Stale():
+            return _stale(outcome)
         case Done():
             return _done(outcome)
         case Failed(action, code, message):
-            return Reply(f":x: `{action.id}` failed: {code}: {message}. Nothing else was changed.")
+            return Reply(f":x: `{action.id}` failed: {code}: {message}. {_what_else(action)}")
         case MoveCancelled(user, queue, moved):
             return Reply(
                 f":octagonal_sign: <@{user}> cancelled the move of `{queue}` "
@@ -100,10 +104,32 @@ def _preview(p: Preview) -> Reply:
     return Reply(text, [section(text), actions(confirm, button("Cancel", CANCEL, a.id))])
 
 
+def _what_else(a: Action) -> str:
+    if a.progress:
+        return (
+            f"{a.progress} message(s) were handled before it stopped (each replayed one deleted "
+            "only after Lambda accepted it); the rest are still in the queue."
+        )
+    return "Nothing else was changed."
+
+
+def _stale(s: Stale) -> Reply:
+    head = f":hourglass: `{s.action.id}` was not run: {s.why}. Nothing was changed."
+    if s.fresh is None:
+        return Reply(f"{head}\nA fresh preview could not be made: {s.fresh_refused}")
+    fresh = _preview(s.fresh)
+    return Reply(f"{head}\n{fresh.text}", [section(head), *(fresh.blocks or [])])
+
+
 def _done(d: Done) -> Reply:
     a = d.action
     icon = ":warning:" if d.partial else ":white_check_mark:"
     text = f"{icon} <@{a.confirmed_by}> ran `{a.command}` (`{a.id}`): {d.text}"
+    if d.unrecorded:
+        text += (
+            "\n:warning: The change was made, but the action log could not be written; its "
+            "record is repaired the next time it is read (`/ops history`)."
+        )
     if d.follow_up == "undo":
         return Reply(text, [section(text), actions(button("Undo", UNDO, a.id))])
     if d.follow_up == "cancel_move":

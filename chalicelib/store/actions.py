@@ -1,6 +1,7 @@
 """The action log: who, what, when, before, after, outcome of every change made through the bot.
 
-An action's status moves proposed → executing → done | failed, or proposed → cancelled; every
+An action's status moves proposed → executing → done | failed, or proposed → cancelled | stale
+(expired, or what it was previewed on changed before Confirm); every
 move is a conditional write on the stored status, so a second click or a retried delivery cannot
 run an action twice. Refusals go to the history only. Each kind's plan and result are typed
 dataclasses (declared by the action kinds in chalicelib/ops/actions/); the log stores them as JSON.
@@ -21,8 +22,11 @@ from chalicelib.aws.errors import ConditionFailed
 from chalicelib.store import table as keys
 from chalicelib.store.table import Table
 
-Status = Literal["proposed", "executing", "done", "failed", "cancelled", "refused"]
-FINAL: tuple[Status, ...] = ("done", "failed", "refused")
+Status = Literal["proposed", "executing", "done", "failed", "cancelled", "refused", "stale"]
+FINAL: tuple[Status, ...] = ("done", "failed", "refused", "stale")
+# In the history from the moment it runs: an action whose final write failed still shows (and is
+# repaired when read, chalicelib/ops/repair.py); its final entry overwrites this one.
+INDEXED: tuple[Status, ...] = ("executing", *FINAL)
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +92,7 @@ class ActionLog:
             self._put(updated, Equals("status", old))
         except ConditionFailed:
             return None
-        if new in FINAL:
+        if new in INDEXED:
             self._index(updated)
         return updated
 
@@ -118,9 +122,9 @@ class ActionLog:
         self.table.put(item, condition)
 
     def _index(self, action: Action) -> None:
-        when, doc = self.clock(), self._encode(action)
+        doc = self._encode(action)
         for target in (None, action.target):
-            self.table.put(keys.keyed(keys.history(target, when, action.id), doc=doc))
+            self.table.put(keys.keyed(keys.history(target, action.created, action.id), doc=doc))
 
     def _encode(self, action: Action) -> str:
         return json.dumps(dataclasses.asdict(action))

@@ -28,6 +28,14 @@ class MemoryTable:
             item = self.items.get((pk, sk))
             return copy.deepcopy(item) if item is not None else None
 
+    def get_many(self, keys: list[tuple[str, str]]) -> list[Item]:
+        with self._lock:
+            return [copy.deepcopy(self.items[k]) for k in keys if k in self.items]
+
+    def put_many(self, items: list[Item]) -> None:
+        for item in items:
+            self.put(item)
+
     def update(self, pk: str, sk: str, fields: Item) -> None:
         with self._lock:
             self.items.setdefault((pk, sk), {"pk": pk, "sk": sk}).update(copy.deepcopy(fields))

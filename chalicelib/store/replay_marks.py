@@ -20,10 +20,19 @@ class ReplayMarks:
     def seen(self, message_id: str) -> bool:
         return self.table.get(*keys.replay_mark(self.queue_arn, message_id)) is not None
 
+    def seen_many(self, message_ids: list[str]) -> set[str]:
+        """Which of `message_ids` were replayed already (one read for a batch)."""
+        found = self.table.get_many([keys.replay_mark(self.queue_arn, m) for m in message_ids])
+        return {str(item["sk"]) for item in found}
+
     def mark(self, message_id: str) -> None:
-        self.table.put(
-            keys.keyed(
-                keys.replay_mark(self.queue_arn, message_id),
-                expires_at=int(self.clock()) + MARK_TTL,
-            )
+        self.mark_many([message_id])
+
+    def mark_many(self, message_ids: list[str]) -> None:
+        expires = int(self.clock()) + MARK_TTL
+        self.table.put_many(
+            [
+                keys.keyed(keys.replay_mark(self.queue_arn, m), expires_at=expires)
+                for m in message_ids
+            ]
         )

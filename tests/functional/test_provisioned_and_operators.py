@@ -38,6 +38,11 @@ def expect_plan(stubber: Stubber, current: int | None, undo: bool = False) -> No
         {"Name": ALIAS, "FunctionVersion": "3", "AliasArn": CONFIG["FunctionArn"] + ":live"},
         {"FunctionName": FN, "Name": ALIAS},
     )
+    expect_provisioned(stubber, current)
+
+
+def expect_provisioned(stubber: Stubber, current: int | None) -> None:
+    """What Lambda says is provisioned now: read by a preview, again at its Confirm."""
     if current is None:
         stubber.add_client_error(
             "get_provisioned_concurrency_config",
@@ -81,6 +86,8 @@ def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[SlackOps
     assert "billed" in preview.text
     action = action_id({"blocks": preview.blocks}, "ops_confirm")
 
+    expect_provisioned(stubber, None)  # Confirm re-reads it and re-runs the guardrails
+    expect_room(stubber, reserved=None, unreserved=900)
     stubber.add_response(
         "put_provisioned_concurrency_config",
         {"RequestedProvisionedConcurrentExecutions": 20, "Status": "IN_PROGRESS"},
@@ -95,6 +102,7 @@ def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[SlackOps
     expect_plan(stubber, current=20, undo=True)
     undo = ops.run(f"undo {action}", "UOPERATOR")
     assert "20 → none" in undo.text
+    expect_provisioned(stubber, 20)
     stubber.add_response(
         "delete_provisioned_concurrency_config", {}, {"FunctionName": FN, "Qualifier": ALIAS}
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import boto3
+import botocore.exceptions
 from chalice.test import Client
 
 from chalicelib.aws.session import Aws
@@ -31,24 +33,30 @@ def record_invokes(lam: Any) -> list[dict[str, Any]]:
     """Every payload the bot sent to Lambda's Invoke, seen through botocore's own event hooks."""
     sent: list[dict[str, Any]] = []
 
-    def on_invoke(params: dict[str, Any], **_: Any) -> None:
-        assert params["InvocationType"] == "Event"
-        sent.append(json.loads(params["Payload"]))
+    def on_invoke(request: Any, **_: Any) -> None:
+        assert request.headers["X-Amz-Invocation-Type"] == b"Event"
+        sent.append(json.loads(request.body))
 
-    lam.meta.events.register("provide-client-params.lambda.Invoke", on_invoke)
+    lam.meta.events.register("before-send.lambda.Invoke", on_invoke)
     return sent
 
 
-def kill_on_delete_number(sqs: Any, n: int) -> None:
-    """Die just before the n-th delete: that message was replayed but is still in the DLQ."""
-    deletes = [0]
+class Death:
+    """The process dying at its n-th AWS call: that call and every later one never happen."""
 
-    def on_delete(**_: Any) -> None:
-        deletes[0] += 1
-        if deletes[0] == n:
-            raise Killed
+    def __init__(self, clients: list[Any], at: int) -> None:
+        self.at, self.calls, self.lock = at, 0, threading.Lock()
+        self.killed_at: str | None = None
+        for client in clients:
+            client.meta.events.register("before-call", self.before_call)
 
-    sqs.meta.events.register("before-call.sqs.DeleteMessage", on_delete)
+    def before_call(self, model: Any, **_: Any) -> None:
+        with self.lock:
+            self.calls += 1
+            if self.calls == self.at:
+                self.killed_at = model.name
+            if self.calls >= self.at:
+                raise Killed(model.name)
 
 
 def function_gone(**_: Any) -> tuple[Any, dict[str, Any]]:
@@ -69,23 +77,35 @@ def depth(aws: boto3.Session, queue: str) -> int:
     )
 
 
-def run_replay(session: boto3.Session, visibility: int = 1, **hooks: Any) -> Any:
+def run_replay(
+    session: boto3.Session, visibility: int = 1, queue: str = QUEUE, **hooks: Any
+) -> tuple[Any, list[dict[str, Any]]]:
+    """One replay by a fresh process (its own clients); (outcome or None if it died, payloads sent)."""
     aws = Aws(session)
-    sent = record_invokes(aws.client("lambda"))
-    if "kill_at" in hooks:
-        kill_on_delete_number(aws.client("sqs"), hooks["kill_at"])
+    sent = record_invokes(aws.client("lambda", once=True))
+    if "lose_answers" in hooks:
+        lam = aws.client("lambda", once=True)
+        lam.meta.events.register("before-send.lambda.Invoke", hooks["lose_answers"])
     if hooks.get("refuse"):
-        aws.client("lambda").meta.events.register("before-call.lambda.Invoke", function_gone)
-    queue = aws.sqs().queue(QUEUE)
-    assert queue is not None
-    url = queue.url
-    marks = ReplayMarks(aws.table("shepherd-state"), queue.arn)
+        aws.client("lambda", once=True).meta.events.register(
+            "before-call.lambda.Invoke", function_gone
+        )
+    found = aws.sqs().queue(queue)
+    assert found is not None
+    marks = ReplayMarks(aws.table("shepherd-state"), found.arn)
+    if "die_at" in hooks:
+        hooks["deaths"].append(
+            Death(
+                [aws.client("lambda", once=True), aws.client("sqs"), aws.client("dynamodb")],
+                hooks["die_at"],
+            )
+        )
     try:
         outcome = replay(
             sqs=aws.sqs(),
-            lam=aws.lambda_(),
+            lam=aws.invoker(),
             marks=marks,
-            queue_url=url,
+            queue_url=found.url,
             owner=None,
             limit=100,
             allowed={"invoice-mailer:$LATEST"},
@@ -98,20 +118,52 @@ def run_replay(session: boto3.Session, visibility: int = 1, **hooks: Any) -> Any
     return outcome, sent
 
 
-def test_replay_killed_half_way_is_finished_by_a_rerun_with_nothing_lost_or_doubled(
+def marked(session: boto3.Session, queue: str) -> int:
+    found = Aws(session).sqs().queue(queue)
+    assert found is not None
+    pk = f"replayed#{found.arn}"
+    return len(Aws(session).table("shepherd-state").query(pk, 1000))
+
+
+CALLS_FOR_12 = 22  # receive, marks read, 10 invokes, marks write, delete; then 2 + the second batch
+
+
+def test_a_replay_killed_at_every_step_loses_nothing_and_repeats_only_the_unmarked(
     aws: boto3.Session,
 ) -> None:
-    payloads = fleet.failed_deliveries(aws, count=12)
-    first, sent_first = run_replay(aws, kill_at=5)
-    assert first is None  # the process died
-    assert depth(aws, QUEUE) == 8  # 4 deleted; the 5th was replayed but not deleted
-    time.sleep(1.2)  # the dead run's in-flight messages become visible again
-    second, sent_second = run_replay(aws)
-    assert second.replayed == 7
-    assert second.already_replayed == 1  # the 5th: deleted now, not replayed twice
-    assert depth(aws, QUEUE) == 0
-    replayed = sent_first + sent_second
-    assert sorted(p["invoiceId"] for p in replayed) == sorted(p["invoiceId"] for p in payloads)
+    """A run dies at its k-th AWS call, for every k; a rerun finishes. Nothing is ever lost, and
+    a payload is replayed twice only when Lambda had accepted it but the process died before its
+    batch's marks were written (the one window at-least-once leaves): a marked replay never."""
+    queues = {k: f"invoice-mailer-failed-{k}" for k in range(1, CALLS_FOR_12 + 1)}
+    payloads = {k: fleet.failed_deliveries(aws, queue=q, count=12) for k, q in queues.items()}
+    deaths: list[Death] = []
+    first = {k: run_replay(aws, queue=q, die_at=k, deaths=deaths) for k, q in queues.items()}
+    unmarked = {k: len(first[k][1]) - marked(aws, q) for k, q in queues.items()}
+    time.sleep(1.2)  # the dead runs' in-flight messages become visible again
+    for k, q in queues.items():
+        second, sent_again = run_replay(aws, queue=q)
+        assert second is not None
+        assert depth(aws, q) == 0, f"died at call {k}: messages left"
+        everything = [p["invoiceId"] for p in first[k][1] + sent_again]
+        assert set(everything) == {p["invoiceId"] for p in payloads[k]}, f"lost at call {k}"
+        doubled = len(everything) - len(set(everything))
+        died_at = deaths[k - 1].killed_at
+        assert doubled <= unmarked[k], f"died at {died_at} (call {k}): a marked replay sent again"
+        if k <= 2:  # before the first invoke: nothing was accepted, nothing may come twice
+            assert doubled == 0, f"died at {died_at} (call {k}): replayed twice"
+
+
+def test_a_lost_answer_from_lambda_is_never_sent_again_by_botocore(aws: boto3.Session) -> None:
+    fleet.failed_deliveries(aws, count=3)
+
+    def answer_lost(request: Any, **_: Any) -> None:
+        raise botocore.exceptions.ReadTimeoutError(endpoint_url=request.url)
+
+    outcome, sent = run_replay(aws, lose_answers=answer_lost)
+    assert len(sent) == 3  # one send per message: no retry of a non-idempotent invoke
+    assert len(outcome.unsure) == 3 and outcome.replayed == 0
+    time.sleep(1.2)
+    assert depth(aws, QUEUE) == 3  # left in the queue, not lost
 
 
 def test_a_refused_replay_keeps_its_message(aws: boto3.Session) -> None:
@@ -138,7 +190,7 @@ def test_redrive_of_destination_records_previews_then_replays_every_message(
     assert "invoice-mailer" in preview["text"]
     assert "INV-209" in preview["text"]  # sample messages are shown
     assert depth(aws, QUEUE) == 6  # the preview changed nothing
-    sent = record_invokes(bot_env.aws.client("lambda"))
+    sent = record_invokes(bot_env.aws.client("lambda", once=True))
     click(client, slack_url, "ops_confirm", action_id(preview, "ops_confirm"))
     result = answers(slack)[1]
     assert "replayed 6 message(s)" in result["text"]
@@ -237,7 +289,7 @@ def test_a_mixed_dlq_replays_only_into_the_functions_previewed_and_authorised(
             record = destination_record(arn, {"n": i}, datetime.now(UTC), error="boom")
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
     bot_env.operators.rules = (Rule(("payments-*",), ("UPAYMENTS",), "payments on-call"),)
-    sent = record_invokes(bot_env.aws.client("lambda"))
+    sent = record_invokes(bot_env.aws.client("lambda", once=True))
 
     slash(client, slack_url, f"redrive {QUEUE} --rate 100")
     preview = answers(slack)[0]["text"]
@@ -285,3 +337,30 @@ def test_a_live_queue_is_never_peeked_by_redrive_or_by_a_depth_alarm(
     message["AlarmName"] = "orders-queue-depth"
     client.lambda_.invoke("on_alarm", fleet.sns_event(message))
     assert [u for u in receives if u.endswith("/orders-queue")] == []
+
+
+def test_a_redrive_stopped_part_way_says_what_was_replayed_deleted_and_left(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    fleet.failed_deliveries(aws, count=12)
+    deletes = [0]
+
+    def sqs_down_after_the_first_delete(**_: Any) -> tuple[Any, dict[str, Any]] | None:
+        deletes[0] += 1
+        if deletes[0] == 1:
+            return None
+        error = {"Code": "InternalError", "Message": "We encountered an internal error."}
+        return SimpleNamespace(status_code=500), {"Error": error, "ResponseMetadata": {}}
+
+    bot_env.aws.client("sqs").meta.events.register(
+        "before-call.sqs.DeleteMessageBatch", sqs_down_after_the_first_delete
+    )
+    slash(client, slack_url, f"redrive {QUEUE} --rate 50")
+    click(client, slack_url, "ops_confirm", action_id(answers(slack)[0], "ops_confirm"))
+    result = answers(slack)[1]["text"]
+
+    assert ":warning:" in result and "Nothing else was changed" not in result
+    assert "replayed 12 message(s)" in result
+    assert "deleted 10 of them" in result or "deleted 2 of them" in result
+    assert "Stopped by an AWS error (InternalError)" in result
+    assert "could not be deleted; a rerun deletes them without replaying them" in result

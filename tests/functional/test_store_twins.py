@@ -64,3 +64,12 @@ def test_values_come_back_as_they_went_in(table: Table) -> None:
     assert table.get("k", "-") == {**item, "n": 4}
     table.delete("k", "-")
     assert table.get("k", "-") is None
+
+
+def test_batches_write_and_read_many_alike_beyond_one_call(table: Table) -> None:
+    items = [{"pk": "replayed#q", "sk": f"m-{i:03}", "expires_at": i} for i in range(130)]
+    table.put_many(items)  # 6 BatchWriteItem calls of 25 at most
+    keys = [("replayed#q", f"m-{i:03}") for i in range(0, 260, 2)]  # half of them exist
+    found = table.get_many(keys)  # 2 BatchGetItem calls of 100 at most
+    assert sorted(i["sk"] for i in found) == [f"m-{i:03}" for i in range(0, 130, 2)]
+    assert table.get_many([]) == []

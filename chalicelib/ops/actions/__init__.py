@@ -21,15 +21,20 @@ from chalicelib.ops.outcomes import FollowUp
 from chalicelib.store.actions import Action, Codec
 
 __all__ = [
+    "NOT_APPLIED",
     "ActionKind",
     "Executed",
     "FollowUp",
     "Proposal",
     "Undoable",
+    "changed_since",
     "codecs",
     "for_verb",
     "registry",
 ]
+
+
+NOT_APPLIED = "not applied: found unchanged when its record was repaired"
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,14 @@ class ActionKind(Protocol):
     kind: str
     verbs: tuple[str, ...]  # grammar verbs this kind plans
     codec: Codec
+    runs_for: float  # seconds an execution can take: `executing` for longer means it stopped
 
     def plan(self, command: Command, ctx: OpsContext) -> Proposal: ...
+    def recheck(self, action: Action, ctx: OpsContext) -> None:
+        """At Confirm, before anything runs: raise Drifted when what the preview read is no
+        longer the live value, Refused when a guardrail refuses now."""
+        ...
+
     def execute(self, action: Action, ctx: OpsContext) -> Executed: ...
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
         """The plan that puts back what `action` changed; Refused when it cannot be undone."""
@@ -68,6 +79,11 @@ class ActionKind(Protocol):
 
     def follow_up(self, action: Action) -> FollowUp | None: ...
 
+    def observed(self, action: Action, ctx: OpsContext) -> Executed | str:
+        """For an action whose record stopped at `executing`: what AWS shows it did (Executed),
+        or why it is taken as failed."""
+        ...
+
     def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
         """The proposal without what the proposer may not touch (name -> why); Refused if nothing
         is left to do."""
@@ -77,6 +93,8 @@ class ActionKind(Protocol):
 class Undoable:
     """The common case: the result is what the preview said, and Undo plans the way back."""
 
+    runs_for = 60.0  # one AWS call (with botocore's retries)
+
     def result_text(self, action: Action) -> str:
         return action.summary
 
@@ -85,6 +103,29 @@ class Undoable:
 
     def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
         raise Refused(f"{next(iter(refused.values()))}; nothing was changed.")
+
+
+def changed_since(
+    action: Action, ctx: OpsContext, what: str, now: str, left: str, redo: str
+) -> Refused:
+    """The refusal of an undo that would silently discard a change made after `action`."""
+    newer = next(
+        (
+            a
+            for a in ctx.log.history(action.target, limit=20)
+            if a.status == "done" and a.id != action.id and a.created > action.created
+        ),
+        None,
+    )
+    by = (
+        f"by `{newer.id}` (<@{newer.confirmed_by}>: `{newer.command}`)"
+        if newer
+        else "outside Shepherd (no later action of Shepherd's changed it)"
+    )
+    return Refused(
+        f"{what} is {now} now, not {left} as `{action.id}` left it: it was changed since, {by}. "
+        f"Undoing would discard that newer change; to set it anyway: `{redo}`"
+    )
 
 
 @functools.cache

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.aws.lambda_ import AliasState
-from chalicelib.errors import Refused, UsageError
+from chalicelib.errors import Drifted, Refused, UsageError
 from chalicelib.ops import lookups
-from chalicelib.ops.actions import Executed, Proposal, Undoable
+from chalicelib.ops.actions import NOT_APPLIED, Executed, Proposal, Undoable, changed_since
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
@@ -104,14 +104,43 @@ class AliasMove(Undoable):
             raise Refused(f"no published version older than v{current} to roll back to")
         return str(max(older))
 
+    def recheck(self, action: Action, ctx: OpsContext) -> None:
+        p: AliasPlan = action.plan
+        now = lookups.alias(ctx.lam, p.function, p.alias)
+        if (now.version, now.weights) != (p.from_version, p.from_weights):
+            raise Drifted(
+                f"alias *{p.function}:{p.alias}* is at {shown(now.version, now.weights)} now; "
+                f"the preview read {shown(p.from_version, p.from_weights)}"
+            )
+        if p.revision and now.revision != p.revision:
+            raise Drifted(f"alias *{p.function}:{p.alias}* was updated since the preview")
+
     def execute(self, action: Action, ctx: OpsContext) -> Executed:
         p: AliasPlan = action.plan
         moved = ctx.lam.move_alias(p.function, p.alias, p.to_version, p.to_weights, p.revision)
         return Executed(AliasResult(moved.version, moved.weights))
 
+    def observed(self, action: Action, ctx: OpsContext) -> Executed | str:
+        p: AliasPlan = action.plan
+        now = lookups.alias(ctx.lam, p.function, p.alias)
+        if (now.version, now.weights) == (p.to_version, p.to_weights):
+            return Executed(AliasResult(now.version, now.weights))
+        return NOT_APPLIED
+
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
         p: AliasPlan = action.plan
         now = lookups.alias(ctx.lam, p.function, p.alias)
+        left: AliasResult = action.result or AliasResult(p.to_version, p.to_weights)
+        if (now.version, now.weights) != (left.version, left.weights):
+            redo = f"/ops alias {p.function} {p.alias} to {p.from_version}"
+            raise changed_since(
+                action,
+                ctx,
+                f"alias *{p.function}:{p.alias}*",
+                shown(now.version, now.weights),
+                shown(left.version, left.weights),
+                redo,
+            )
         head = f"Undo `{action.id}`: alias *{{}}*"
         return self._move(p.function, p.alias, now, p.from_version, p.from_weights, [], head)
 

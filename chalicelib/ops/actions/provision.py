@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chalicelib.aws.errors import AwsError
-from chalicelib.errors import Refused, UpstreamFailure, UsageError
+from chalicelib.errors import Drifted, Refused, UpstreamFailure, UsageError
 from chalicelib.ops import guardrails, lookups
-from chalicelib.ops.actions import Executed, Proposal, Undoable
+from chalicelib.ops.actions import NOT_APPLIED, Executed, Proposal, Undoable, changed_since
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
@@ -45,9 +46,30 @@ class Provision(Undoable):
         return self._to(ctx, function, command.alias or "", target, "")
 
     def _to(
-        self, ctx: OpsContext, function: str, alias: str, target: int | None, head: str
+        self,
+        ctx: OpsContext,
+        function: str,
+        alias: str,
+        target: int | None,
+        head: str,
+        check: Callable[[int | None], None] | None = None,
     ) -> Proposal:
         lookups.alias(ctx.lam, function, alias)  # provisioned concurrency only on an alias
+        current = self._current(ctx, function, alias)
+        if check:
+            check(current)
+        if target is None and current is None:
+            raise UsageError(f"*{function}:{alias}* has no provisioned concurrency")
+        return Proposal(
+            target=function,
+            summary=f"{head}Provisioned concurrency of *{function}:{alias}*: "
+            f"{shown(current)} → {shown(target)}",
+            plan=ProvisionPlan(function, alias, current, target),
+            risks=self._risks(ctx, function, current, target),
+        )
+
+    @staticmethod
+    def _current(ctx: OpsContext, function: str, alias: str) -> int | None:
         try:
             config = ctx.lam.provisioned(function, alias)
         except AwsError as exc:
@@ -56,27 +78,34 @@ class Provision(Undoable):
                 f"could not read the provisioned concurrency of {function}:{alias}; nothing was changed",
                 exc.code,
             ) from exc
-        current = config.requested if config else None
-        if target is None and current is None:
-            raise UsageError(f"*{function}:{alias}* has no provisioned concurrency")
+        return config.requested if config else None
+
+    @staticmethod
+    def _risks(
+        ctx: OpsContext, function: str, current: int | None, target: int | None
+    ) -> list[str]:
+        if not target:
+            return []
         risks: list[str] = []
-        if target:
-            reserved = ctx.lam.reserved(function)
-            if reserved is not None and target > reserved:
-                raise Refused(
-                    f"{target} provisioned is more than *{function}*'s reserved concurrency "
-                    f"({reserved}); raise the reservation first"
-                )
-            if reserved is None:
-                risks += guardrails.pool_risks(ctx.lam, target - (current or 0), "provisioned")
-            risks.append(BILLED)
-        return Proposal(
-            target=function,
-            summary=f"{head}Provisioned concurrency of *{function}:{alias}*: "
-            f"{shown(current)} → {shown(target)}",
-            plan=ProvisionPlan(function, alias, current, target),
-            risks=risks,
-        )
+        reserved = ctx.lam.reserved(function)
+        if reserved is not None and target > reserved:
+            raise Refused(
+                f"{target} provisioned is more than *{function}*'s reserved concurrency "
+                f"({reserved}); raise the reservation first"
+            )
+        if reserved is None:
+            risks += guardrails.pool_risks(ctx.lam, target - (current or 0), "provisioned")
+        return [*risks, BILLED]
+
+    def recheck(self, action: Action, ctx: OpsContext) -> None:
+        p: ProvisionPlan = action.plan
+        now = self._current(ctx, p.function, p.alias)
+        if now != p.before:
+            raise Drifted(
+                f"provisioned concurrency of *{p.function}:{p.alias}* is {shown(now)} now; "
+                f"the preview read {shown(p.before)}"
+            )
+        self._risks(ctx, p.function, now, p.target)
 
     def execute(self, action: Action, ctx: OpsContext) -> Executed:
         p: ProvisionPlan = action.plan
@@ -86,9 +115,28 @@ class Provision(Undoable):
         config = ctx.lam.provision(p.function, p.alias, p.target)
         return Executed(ProvisionResult(config.requested, config.status))
 
+    def observed(self, action: Action, ctx: OpsContext) -> Executed | str:
+        p: ProvisionPlan = action.plan
+        now = self._current(ctx, p.function, p.alias)
+        return Executed(ProvisionResult(now)) if now == p.target else NOT_APPLIED
+
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
         p: ProvisionPlan = action.plan
-        return self._to(ctx, p.function, p.alias, p.before, f"Undo `{action.id}`: ")
+        left = action.result.provisioned if action.result else p.target
+
+        def unchanged_since(now: int | None) -> None:
+            if now != left:
+                redo = f"/ops concurrency {p.function} " + (
+                    f"unprovision --alias {p.alias}"
+                    if p.before is None
+                    else f"provision {p.before} --alias {p.alias}"
+                )
+                what = f"provisioned concurrency of *{p.function}:{p.alias}*"
+                raise changed_since(action, ctx, what, shown(now), shown(left), redo)
+
+        return self._to(
+            ctx, p.function, p.alias, p.before, f"Undo `{action.id}`: ", unchanged_since
+        )
 
 
 KIND = Provision()

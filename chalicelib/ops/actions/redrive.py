@@ -15,9 +15,9 @@ from typing import Literal
 from chalicelib.aws.arns import split_arn
 from chalicelib.aws.errors import AwsError
 from chalicelib.diagnosis.logs import redact
-from chalicelib.errors import Refused, UsageError
+from chalicelib.errors import Drifted, Refused, UsageError
 from chalicelib.ops import lookups, replay
-from chalicelib.ops.actions import Executed, FollowUp, Proposal
+from chalicelib.ops.actions import NOT_APPLIED, Executed, FollowUp, Proposal
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
@@ -25,6 +25,7 @@ from chalicelib.store.actions import Action, Codec
 SAMPLES_SHOWN = 3
 SCANNED = 50  # messages read for the preview's targets; any other target found later is left
 FAILURES_KEPT = 10
+PROGRESS_EVERY_S = 5.0  # a long replay's progress is written to its action this often
 IDEMPOTENT = (
     "each message re-runs its function asynchronously with the original payload: "
     "the function must be idempotent (delivery is at least once)"
@@ -54,10 +55,15 @@ class RedriveResult:
     already_replayed: int = 0
     unroutable: int = 0
     failed: list[str] = field(default_factory=list)
-    left: int = 0
+    left: int | None = 0  # in the queue afterwards (None: could not be read)
     stopped_early: bool = False
     unauthorised: int = 0  # left: their function was not previewed or not authorised
     foreign: int = 0  # left: their function is in another account
+    deleted: int = 0  # of the replayed, deleted from the DLQ
+    undeleted: int = 0  # replayed and marked, the delete failed: a rerun deletes them
+    unmarked: int = 0  # replayed, marks not written: a rerun replays them again
+    unsure: list[str] = field(default_factory=list)  # no answer from Lambda: left in the queue
+    error: str | None = None  # the AWS failure that stopped the replay
 
 
 def _quoted(names: list[str]) -> str:
@@ -68,6 +74,7 @@ class Redrive:
     kind = "redrive"
     verbs = ("redrive",)
     codec = Codec(RedrivePlan, RedriveResult)
+    runs_for = 300.0  # the api_handler's timeout: a replay stops at its budget before
 
     def plan(self, command: Command, ctx: OpsContext) -> Proposal:
         queue = lookups.queue(ctx.sqs, command.target or "")
@@ -170,21 +177,40 @@ class Redrive:
         narrowed_proposal = self._replay_proposal(narrowed, samples, refused)
         return replace(narrowed_proposal, also_acts_on=[])
 
+    def recheck(self, action: Action, ctx: OpsContext) -> None:
+        """The queue is still there and still a DLQ; no move started since the preview."""
+        p: RedrivePlan = action.plan
+        queue = ctx.sqs.queue(p.queue)
+        if queue is None or queue.arn != p.queue_arn:
+            raise Drifted(f"`{p.queue}` is not the queue the preview read any more")
+        if queue.live:
+            raise Drifted(f"`{p.queue}` has a dead-letter queue of its own now (a live queue)")
+        if queue.depth + queue.in_flight == 0:
+            raise Drifted(f"`{p.queue}` is empty now: nothing to redrive")
+        if p.mode == "move":
+            running = ctx.sqs.latest_move(p.queue_arn)
+            if running and running.status == "RUNNING":
+                raise Refused(
+                    f"a message move out of `{p.queue}` is already running ({running.moved} "
+                    f"moved); see `/ops status {p.queue}`"
+                )
+
     def execute(self, action: Action, ctx: OpsContext) -> Executed:
         p: RedrivePlan = action.plan
         if p.mode == "move":
             return Executed(
                 RedriveResult(task=ctx.sqs.start_move(p.queue_arn, p.rate)), "move task started"
             )
-        noted = action
+        noted, last_note = action, ctx.clock()
 
         def progress(so_far: replay.ReplayOutcome) -> None:
-            nonlocal noted
-            noted = ctx.log.note(noted, progress=so_far.handled)
+            nonlocal noted, last_note
+            if ctx.clock() - last_note >= PROGRESS_EVERY_S:
+                noted, last_note = ctx.log.note(noted, progress=so_far.handled), ctx.clock()
 
         out = replay.replay(
             sqs=ctx.sqs,
-            lam=ctx.lam,
+            lam=ctx.invoker,
             marks=ctx.replay_marks(p.queue_arn),
             queue_url=p.queue_url,
             owner=p.owner,
@@ -196,22 +222,41 @@ class Redrive:
             clock=ctx.clock,
             progress=progress,
         )
-        visible, in_flight = ctx.sqs.depth(p.queue_url)
-        complete = not (
-            out.stopped_early or out.unroutable or out.failed or out.unauthorised or out.foreign
-        )
+        try:
+            visible, in_flight = ctx.sqs.depth(p.queue_url)
+            left: int | None = visible + in_flight
+        except AwsError:
+            left = None
+        complete = not (out.stopped_early or out.error or out.skipped or out.undeleted)
         return Executed(
             RedriveResult(
                 replayed=out.replayed,
                 already_replayed=out.already_replayed,
                 unroutable=len(out.unroutable),
                 failed=out.failed[:FAILURES_KEPT],
-                left=visible + in_flight,
+                left=left,
                 stopped_early=out.stopped_early,
                 unauthorised=len(out.unauthorised),
                 foreign=len(out.foreign),
+                deleted=out.deleted,
+                undeleted=out.undeleted,
+                unmarked=out.unmarked,
+                unsure=out.unsure[:FAILURES_KEPT],
+                error=out.error,
             ),
             "ok" if complete else "partial",
+        )
+
+    def observed(self, action: Action, ctx: OpsContext) -> Executed | str:
+        p: RedrivePlan = action.plan
+        if p.mode == "move":
+            running = ctx.sqs.latest_move(p.queue_arn)
+            if running is not None and running.started >= action.at.get("executing", 0) - 5:
+                return Executed(RedriveResult(task=running.handle), "move task started")
+            return NOT_APPLIED
+        return (
+            f"interrupted after {action.progress or 0} message(s) handled; nothing was lost: "
+            f"what was not replayed is still in `{p.queue}` (run `/ops redrive {p.queue}` to go on)"
         )
 
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
@@ -229,25 +274,47 @@ class Redrive:
                 f"progress in `/ops status {p.queue}`"
             )
         lines = [
-            f"replayed {r.replayed} message(s) into {_quoted(p.destination)}"
-            + (f", deleted {r.already_replayed} replayed earlier" if r.already_replayed else "")
+            f"replayed {r.replayed} message(s) into {_quoted(p.destination)} and deleted "
+            f"{r.deleted} of them from `{p.queue}`"
+            + (
+                f"; {r.already_replayed} more had been replayed by an earlier run and only "
+                "needed deleting"
+                if r.already_replayed
+                else ""
+            )
         ]
+        if r.error:
+            lines.append(f"Stopped by an AWS error ({r.error}) before the end")
         if r.unroutable:
-            lines.append(f"{r.unroutable} message(s) name no function and stay in the queue")
+            lines.append(f"Skipped {r.unroutable} message(s) that name no function (left)")
         if r.unauthorised:
             lines.append(
-                f"{r.unauthorised} message(s) for functions not previewed or not authorised "
-                "stay in the queue"
+                f"Skipped {r.unauthorised} message(s) for functions not previewed or not "
+                "authorised (left)"
             )
         if r.foreign:
-            lines.append(
-                f"{r.foreign} message(s) for another account's functions stay in the queue"
-            )
+            lines.append(f"Skipped {r.foreign} message(s) for another account's functions (left)")
         if r.failed:
-            lines.append("Lambda refused: " + "; ".join(r.failed))
+            lines.append("Lambda refused (left): " + "; ".join(r.failed))
+        if r.unsure:
+            lines.append(
+                "No answer from Lambda, not sent again (left; Lambda may have run them): "
+                + "; ".join(r.unsure)
+            )
+        if r.undeleted:
+            lines.append(
+                f"{r.undeleted} replayed message(s) could not be deleted; a rerun deletes them "
+                "without replaying them"
+            )
+        if r.unmarked:
+            lines.append(
+                f"{r.unmarked} replayed message(s) could not be marked; a rerun replays them again"
+            )
         if r.stopped_early:
             lines.append("Stopped at the time budget before the end")
-        if r.left:
+        if r.left is None:
+            lines.append(f"Could not read how many are left in `{p.queue}`")
+        elif r.left:
             lines.append(
                 f"{r.left} message(s) left in `{p.queue}`; nothing was lost: run "
                 f"`/ops redrive {p.queue}` again to go on"
