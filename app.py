@@ -87,7 +87,7 @@ def on_failure(event: Any) -> dict[str, Any]:
 )
 def slack_events() -> Any:
     """Slash commands and button clicks, signature-verified before anything else."""
-    return container().slack_handler(app).handle(app.current_request)
+    return container().slack_handle(app, app.current_request)
 
 
 @app.schedule(AUDIT_SCHEDULE, name="nightly_iam_audit")

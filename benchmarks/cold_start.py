@@ -83,6 +83,7 @@ print(json.dumps({"start": t_start, "init": t_init, "invoke": t_invoke, "done": 
 
 
 def main() -> None:
+    import boto3
     from moto.server import ThreadedMotoServer
 
     from devtools.aws_gaps import AwsGapsServer
@@ -104,12 +105,22 @@ def main() -> None:
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_SIGNING_SECRET": SECRET,
+            # As deployed: both secrets in SSM, read through Powertools on the first request.
+            "SLACK_BOT_TOKEN_PARAM": "/shepherd/slack-bot-token",
+            "SLACK_SIGNING_SECRET_PARAM": "/shepherd/slack-signing-secret",
             "SLACK_API_URL": slack.url,
             "SHEPHERD_LOG_LEVEL": "ERROR",
+            # Every run is the same account's first alarm: never the storm summary that many
+            # alarms in a few minutes would open.
+            "SHEPHERD_STORM_THRESHOLD": "1000000",
         }
         os.environ.update(env)
+        ssm = boto3.client("ssm", endpoint_url=f"http://{host}:{port}")
+        for name, value in (
+            ("/shepherd/slack-bot-token", "xoxb-bench"),
+            ("/shepherd/slack-signing-secret", SECRET),
+        ):
+            ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
         alarm_event = _seed()
         task, bare_task = _unpack()
         if task is None:

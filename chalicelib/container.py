@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from chalicelib.ops.commands import Ops
     from chalicelib.ops.context import OpsContext
     from chalicelib.ops.operators import Operators
+    from chalicelib.ops.viewers import Viewers
+    from chalicelib.slack.keys import SlackKeys
     from chalicelib.slack.poster import SlackPoster
     from chalicelib.store.actions import ActionLog
     from chalicelib.store.audit_runs import AuditRuns
@@ -75,15 +77,23 @@ class Container:
     # --- Slack ----------------------------------------------------------------------------
 
     @cached_property
+    def slack_keys(self) -> SlackKeys:
+        """Both Slack secrets, read in one round trip when they are stored in SSM, kept for
+        their max age, and read again once when Slack refuses them."""
+        from chalicelib.slack.keys import SlackKeys
+
+        store = self.aws.secrets()
+        return SlackKeys(lambda: self.settings.slack_secrets(store.get), store.refresh)
+
+    @property
     def slack_secrets(self) -> SlackSecrets:
-        """Both Slack secrets, read in one round trip when they are stored in SSM."""
-        return self.settings.slack_secrets(self.aws.fetch_secrets)
+        return self.slack_keys.current()
 
     @cached_property
     def slack_client(self) -> WebClient:
         from chalicelib.slack.poster import web_client
 
-        return web_client(self.slack_secrets.bot_token, self.settings.slack_api_url)
+        return web_client(self.slack_keys, self.settings.slack_api_url)
 
     @cached_property
     def poster(self) -> SlackPoster:
@@ -91,7 +101,7 @@ class Container:
         from chalicelib.slack.poster import SlackPoster, web_client
 
         client = web_client(
-            self.slack_secrets.bot_token,
+            self.slack_keys,
             self.settings.slack_api_url,
             deadline=self.deadline,
             resend=False,
@@ -157,7 +167,23 @@ class Container:
         from chalicelib.ops.lifecycle import Lifecycle
         from chalicelib.ops.views import Views
 
-        return Ops(Views(self.ops_context), Lifecycle(self.ops_context, self.operators))
+        return Ops(
+            Views(self.ops_context, self.viewers), Lifecycle(self.ops_context, self.operators)
+        )
+
+    @cached_property
+    def viewers(self) -> Viewers:
+        from chalicelib.ops.viewers import Viewers
+
+        return Viewers(self.settings.viewers, self.settings.channel, self.operators)
+
+    def slack_handle(self, chalice_app: Any, request: Any) -> Any:
+        """A request to `/slack/events`: a signature that does not match the signing secret held
+        has the secrets read again once (a rotation), then bolt verifies and answers."""
+        body = request.raw_body.decode() if isinstance(request.raw_body, bytes) else ""
+        if not self.slack_keys.signed(body, dict(request.headers)) and self.slack_keys.reread():
+            self._slack_handlers.clear()  # built with the old secret
+        return self.slack_handler(chalice_app).handle(request)
 
     def slack_handler(self, chalice_app: Any) -> Any:
         """Bolt on Chalice: signature verification first, acks within 3 s, lazy listeners re-invoke."""
@@ -168,6 +194,7 @@ class Container:
             self._slack_handlers[key] = bolt_handler(
                 chalice_app,
                 signing_secret=self.slack_secrets.signing_secret,
+                token=lambda: self.slack_secrets.bot_token,
                 client=self.slack_client,
                 wiring=self,
                 lambda_client=None if self.settings.lazy_in_process else self.aws.client("lambda"),

@@ -52,6 +52,8 @@ class FakeSlack:
     post_interval_s: float = 0.0
     _last_post: dict[str, float] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
+    # The bot tokens Slack accepts (None: any); another one is answered `invalid_auth`.
+    valid_tokens: set[str] | None = None
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -66,6 +68,8 @@ class FakeSlack:
     ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.calls.append(Call(method, args, token))
+            if self.valid_tokens is not None and token not in self.valid_tokens:
+                return 200, {"ok": False, "error": "invalid_auth"}
             if self.fail_next and not method.startswith("conversations."):
                 error = self.fail_next.pop(0)
                 if error.startswith("http_"):

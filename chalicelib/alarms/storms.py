@@ -66,7 +66,7 @@ def entry_of(diagnosis: Diagnosis) -> StormEntry:
         facts["unreserved"] = fn.account_unreserved
         facts["limit"] = fn.account_concurrency_limit
         facts["version"] = fn.alias_version
-    for line in top.evidence:
+    for line in (*top.evidence, *top.quoted):
         found = OPERATION.search(line) or THROTTLE.search(line)
         if found:
             facts["dependency"] = found.group(1)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.aws.iam import IamApi
     from chalicelib.aws.lambda_ import LambdaApi
     from chalicelib.aws.logs import LogsApi
+    from chalicelib.aws.secrets import SecretStore
     from chalicelib.aws.sqs import SqsApi
 
 # Short timeouts and few retries: a diagnosis must arrive while the alarm is fresh, and a source
@@ -55,6 +56,7 @@ class Aws:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
         self._shared: dict[Any, tuple[float, Any]] = {}
+        self._secrets: SecretStore | None = None
 
     def client(
         self, service: str, region: str | None = None, account: str = HOME, *, once: bool = False
@@ -127,8 +129,12 @@ class Aws:
 
         return DynamoTable(self.client("dynamodb"), name)
 
-    def fetch_secrets(self, names: list[str]) -> dict[str, str]:
-        """Secret values by name: SSM parameters in one round trip, Secrets Manager entries each."""
-        from chalicelib.aws.secrets import fetch_secrets
+    def secrets(self) -> SecretStore:
+        """Secret values by name (SSM parameters in one round trip, Secrets Manager entries each),
+        kept for their max age; one store per container."""
+        from chalicelib.aws.secrets import SecretStore
 
-        return fetch_secrets(self.client, names)
+        with self._lock:
+            if self._secrets is None:
+                self._secrets = SecretStore(self.client)
+            return self._secrets

@@ -23,6 +23,8 @@ class Cause:
     summary: str
     evidence: tuple[str, ...] = ()
     action: Action | None = None
+    # Lines that quote data (log lines, message bodies): shown to viewers only (SHEPHERD_VIEWERS).
+    quoted: tuple[str, ...] = ()
 
 
 @dataclass

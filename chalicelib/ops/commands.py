@@ -6,6 +6,7 @@ from chalicelib.errors import UsageError
 from chalicelib.ops.grammar import USAGE, parse
 from chalicelib.ops.lifecycle import Lifecycle
 from chalicelib.ops.outcomes import Outcome
+from chalicelib.ops.viewers import Where
 from chalicelib.ops.views import Views
 
 
@@ -14,13 +15,14 @@ class Ops:
         self.views = views
         self.lifecycle = lifecycle
 
-    def run(self, text: str, user: str) -> Outcome:
-        """Read-only commands answer at once; a change is proposed for confirmation."""
+    def run(self, text: str, user: str, where: Where | None = None) -> Outcome:
+        """Read-only commands answer at once (what they reveal by the viewer rule); a change is
+        proposed for confirmation."""
         try:
             command = parse(text)
             if command.mutating:
                 return self.lifecycle.propose(command, text, user)
-            return self.views.show(command)
+            return self.views.show(command, user, where)
         except UsageError as exc:
             exc.usage = USAGE
             raise

@@ -35,14 +35,17 @@ class History:
 @dataclass(frozen=True)
 class Diagnosed:
     diagnosis: Diagnosis
+    reveal: bool = True  # with the lines that quote logs and messages (the viewer rule)
 
 
 @dataclass(frozen=True)
 class Audited:
-    """An audit report for the channel, its details for the thread."""
+    """An audit report for the channel, its details for the thread; not `posted`: for the asker
+    alone (the channel is not a viewer channel)."""
 
     report: Report
     title: str
+    posted: bool = True
 
 
 @dataclass(frozen=True)

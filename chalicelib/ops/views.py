@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.aws.cloudwatch import MetricQuery
 from chalicelib.aws.errors import AwsError, NotFound
 from chalicelib.aws.sqs import Queue
-from chalicelib.errors import UsageError
+from chalicelib.errors import Refused, UsageError
 from chalicelib.ops import lookups, repair
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import USAGE, Command
+from chalicelib.ops.operators import Verdict
 from chalicelib.ops.outcomes import Audited, Diagnosed, History, Outcome, Said
+from chalicelib.ops.viewers import Viewers, Where
 
 LAST_HOUR = (
     MetricQuery("inv", "AWS/Lambda", "Invocations", {}, "Sum"),
@@ -23,12 +25,20 @@ LAST_HOUR = (
 
 
 class Views:
-    def __init__(self, ctx: OpsContext) -> None:
+    def __init__(self, ctx: OpsContext, viewers: Viewers | None = None) -> None:
         self.ctx = ctx
+        self.viewers = viewers  # None: everything is shown (the CLI, run by whoever has AWS)
+        self.who: tuple[str, Where | None] = ("", None)
 
-    def show(self, c: Command) -> Outcome:
+    def show(self, c: Command, user: str = "", where: Where | None = None) -> Outcome:
         view: Callable[[Command], Outcome] = getattr(self, c.verb)
+        self.who = (user, where)
         return view(c)
+
+    def _may_see(self) -> Verdict:
+        if self.viewers is None:
+            return Verdict(True, "no viewer rule")
+        return self.viewers.check(*self.who)
 
     def help(self, _: Command) -> Said:
         return Said(f"*Shepherd* — `/ops` commands\n{USAGE}")
@@ -138,13 +148,18 @@ class Views:
 
         lookups.function(self.ctx.lam, c.target or "")
         alarm = on_demand_alarm(c.target or "", self.ctx.aws.region)
-        return Diagnosed(diagnose(gather(alarm, self.ctx.aws)))
+        return Diagnosed(diagnose(gather(alarm, self.ctx.aws)), reveal=self._may_see().allowed)
 
     def audit(self, c: Command) -> Audited:
         from chalicelib.audit import runs
 
+        verdict = self._may_see()
+        if not verdict.allowed:
+            raise Refused(f"IAM audit findings are shown to viewers only: {verdict.why}")
         result = runs.run(self.ctx.aws.iam(), only=c.target)
-        return Audited(result, "IAM wildcard audit" + (f" · {c.target}" if c.target else ""))
+        posted = self.viewers is None or self.viewers.in_channel(self.who[1])
+        title = "IAM wildcard audit" + (f" · {c.target}" if c.target else "")
+        return Audited(result, title, posted)
 
     def history(self, c: Command) -> History:
         return History(repair.settled_all(self.ctx.log.history(c.target), self.ctx), c.target)

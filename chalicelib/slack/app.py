@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -17,6 +18,7 @@ def bolt_handler(
     chalice_app: Any,
     *,
     signing_secret: str,
+    token: Callable[[], str],
     client: WebClient,
     wiring: Wiring,
     lambda_client: Any = None,
@@ -32,14 +34,13 @@ def bolt_handler(
     bolt_log.addFilter(
         lambda record: not any(w in record.getMessage() for w in ("will be unused", "be ignored"))
     )
-    token = client.token
 
     def authorize(
         enterprise_id: str | None, team_id: str | None, user_id: str | None
     ) -> AuthorizeResult:
         # One workspace and a known bot token: no auth.test round trip before the first ack.
         return AuthorizeResult(
-            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token()
         )
 
     bolt = App(

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from chalicelib.errors import UpstreamFailure
+from chalicelib.slack.keys import RotatingWebClient, SlackKeys
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,12 @@ class RateLimitWithinDeadline(RateLimitErrorRetryHandler):
 
 
 def web_client(
-    token: str, base_url: str, *, deadline: Deadline | None = None, resend: bool = True
+    keys: SlackKeys, base_url: str, *, deadline: Deadline | None = None, resend: bool = True
 ) -> WebClient:
     """A WebClient with Shepherd's retries; `resend=False` never re-sends a request whose answer
-    was lost (the caller checks first), as an alarm post must not be made twice."""
-    client = WebClient(token=token, base_url=base_url, timeout=10)
+    was lost (the caller checks first), as an alarm post must not be made twice. A refused token
+    is re-read once (chalicelib/slack/keys.py)."""
+    client = RotatingWebClient(keys, base_url=base_url, timeout=10)
     client.retry_handlers.clear()  # the defaults re-send after a dropped connection
     client.retry_handlers.append(
         RateLimitWithinDeadline(deadline)

@@ -62,7 +62,7 @@ def to_json(d: Diagnosis) -> dict[str, Any]:
                 "kind": c.kind,
                 "confidence": round(c.confidence, 2),
                 "summary": c.summary,
-                "evidence": list(c.evidence),
+                "evidence": [*c.evidence, *c.quoted],
                 "action": {"label": c.action.label, "command": c.action.command}
                 if c.action
                 else None,
@@ -80,7 +80,12 @@ def headline(d: Diagnosis) -> str:
     )
 
 
-def render(d: Diagnosis) -> list[Block]:
+WITHHELD = "_Log lines and message bodies are shown to viewers only (`SHEPHERD_VIEWERS`)._"
+
+
+def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
+    """The diagnosis as blocks; `reveal`: with the lines that quote logs and messages (for the
+    channels and people of the viewer rule)."""
     ev = d.evidence
     a = alarm_fields(d)
     icon = STATE_ICON.get(a["state"], ":red_circle:")
@@ -111,7 +116,10 @@ def render(d: Diagnosis) -> list[Block]:
         lines = [
             f"*{i}. {cause.kind.replace('_', ' ').capitalize()}* · {cause.confidence:.0%} — {cause.summary}"
         ]
-        lines.extend(f"• {redact(e)}" for e in cause.evidence[:6])
+        shown = [*cause.evidence, *cause.quoted] if reveal else [*cause.evidence]
+        lines.extend(f"• {redact(e)}" for e in shown[:6])
+        if cause.quoted and not reveal:
+            lines.append(WITHHELD)
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines))}}
         )
@@ -123,7 +131,7 @@ def render(d: Diagnosis) -> list[Block]:
                 "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in summary[:10]],
             }
         )
-    excerpt = log_excerpt(ev)
+    excerpt = log_excerpt(ev) if reveal else ""
     if excerpt:
         blocks.append(
             {

@@ -60,17 +60,24 @@ def reply(outcome: Outcome) -> Reply:
             return Reply(text)
         case History():
             return _history(outcome)
-        case Diagnosed(diagnosis):
+        case Diagnosed(diagnosis, reveal):
             from chalicelib.slack.render import headline, render
 
-            return Reply(headline(diagnosis), render(diagnosis))
-        case Audited(report, title):
+            return Reply(headline(diagnosis), render(diagnosis, reveal))
+        case Audited(report, title, posted):
             from chalicelib.audit import report as words
 
+            text = f"{title}: {words.counts(report)}"
+            if not posted:
+                note = (
+                    f"{text}\n_Shown to you only: this channel is not one of Shepherd's viewer "
+                    "channels. Run it in the alarm channel to post the report there._"
+                )
+                details = [section(t[:2900]) for t in words.thread_texts(report.findings)[:3]]
+                blocks = [section(note), *words.summary_blocks(report, title)[1:], *details]
+                return Reply(note, blocks)
             return Reply(
-                f"{title}: {words.counts(report)}",
-                words.summary_blocks(report, title),
-                words.thread_texts(report.findings),
+                text, words.summary_blocks(report, title), words.thread_texts(report.findings)
             )
         case Preview():
             return _preview(outcome)

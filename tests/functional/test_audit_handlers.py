@@ -88,9 +88,25 @@ def test_ops_audit_posts_summary_with_details_in_a_thread(
     client: Client, aws: boto3.Session, slack: FakeSlack
 ) -> None:
     grant(aws.client("iam"), "deployer", "iam:PassRole")
-    slash(client, os.environ["SLACK_API_URL"], "audit pass_role_wildcard")
+    slash(client, os.environ["SLACK_API_URL"], "audit pass_role_wildcard", channel="ops-alarms")
     summary, *thread = posts(slack)
-    assert summary["channel"] == "C1"
+    assert summary["channel"] == "C0ALARMS"
     assert "1 finding(s)" in str(summary["text"])
     assert thread and "role/deployer" in str(thread[0]["text"])
     assert "details in the thread" in answers(slack)[0]["text"]
+
+
+def test_ops_audit_elsewhere_is_shown_to_an_operator_only_and_refused_to_others(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    grant(aws.client("iam"), "deployer", "iam:PassRole")
+    slash(client, os.environ["SLACK_API_URL"], "audit", channel="random")
+    assert posts(slack) == []  # nothing posted into a channel that is not a viewer channel
+    mine = answers(slack)[0]
+    assert "Shown to you only" in mine["text"] and "role/deployer" in str(mine["blocks"])
+
+    slash(client, os.environ["SLACK_API_URL"], "audit", user="USTRANGER", channel="random")
+    refused = answers(slack)[1]["text"]
+    assert "Refused" in refused and "shown to viewers only" in refused
+    assert "role/deployer" not in refused
+    assert posts(slack) == []

@@ -203,3 +203,21 @@ def test_shepherd_will_not_kill_or_throttle_its_own_functions(
 
     assert "Refused" in reply.text and "one of Shepherd's own functions" in reply.text
     assert reserved(aws, own) == 20
+
+
+def test_a_rollback_confirmed_after_someone_moved_the_alias_is_previewed_again(
+    aws: boto3.Session,
+) -> None:
+    from chalicelib.aws.dynamodb import create_table
+
+    create_table(aws.client("dynamodb", region_name="eu-west-1"), "shepherd-state")
+    fleet.seed(["recent_deploy"], aws)  # checkout-api:live → v3, versions 1–3 published
+    ops, _ = bot(aws, region="eu-west-1")
+    lam = aws.client("lambda", region_name="eu-west-1")
+    rollback = preview(ops, "alias checkout-api live rollback")  # v3 → v2
+    lam.update_alias(FunctionName="checkout-api", Name="live", FunctionVersion="1")
+
+    reply = ops.confirm(rollback, OPERATOR)
+
+    assert "alias *checkout-api:live* is at v1 now; the preview read v3" in reply.text
+    assert lam.get_alias(FunctionName="checkout-api", Name="live")["FunctionVersion"] == "1"

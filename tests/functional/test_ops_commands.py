@@ -23,14 +23,23 @@ def signed(body: str, secret: str = SIGNING_SECRET, age: int = 0) -> dict[str, s
     return signed_headers(secret, body, now=time.time() - age)
 
 
-def slash(client: Client, slack_url: str, text: str, user: str = OPERATOR, **kw: Any) -> Any:
+def slash(
+    client: Client,
+    slack_url: str,
+    text: str,
+    user: str = OPERATOR,
+    channel: str = "random",
+    **kw: Any,
+) -> Any:
+    """`/ops text` typed by `user` in `channel` (its name; the alarm channel is `ops-alarms`)."""
     body = urlencode(
         {
             "command": "/ops",
             "text": text,
             "user_id": user,
             "team_id": "T1",
-            "channel_id": "C1",
+            "channel_id": "C0ALARMS" if channel == "ops-alarms" else "C1",
+            "channel_name": channel,
             "response_url": slack_url.replace("/api/", "/response/cmd"),
             "trigger_id": "t",
         }
@@ -243,3 +252,17 @@ def test_cancel_by_a_stranger_is_refused_recorded_and_the_preview_stands(
     assert reserved(aws, "payments-capture") == 15
     slash(client, slack_url, "history payments-capture")
     assert "refused · <@USTRANGER> · `cancel " in answers(slack)[-1]["text"]
+
+
+def test_diagnose_shows_log_lines_to_viewers_only(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["downstream_throttling"], aws)
+    slash(client, slack_url, "diagnose invoice-mailer", user=STRANGER)
+    withheld = json.dumps(answers(slack)[0])
+    assert "Downstream throttling" in withheld  # the diagnosis itself is for everyone
+    assert "Maximum sending rate" not in withheld  # its quoted log lines are not
+    assert "shown to viewers only" in withheld
+
+    slash(client, slack_url, "diagnose invoice-mailer", user=OPERATOR)
+    assert "Maximum sending rate" in json.dumps(answers(slack)[1])

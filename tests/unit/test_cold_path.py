@@ -7,32 +7,48 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from chalicelib.aws.errors import NotFound
-from chalicelib.aws.secrets import fetch_secrets
+from chalicelib.aws.secrets import SecretStore
 from chalicelib.config import Settings
 from chalicelib.container import Container, warm
 
 
-def test_both_slack_secrets_in_ssm_are_read_in_one_round_trip() -> None:
+def ssm_holding(values: dict[str, str]) -> tuple[Any, list[dict[str, Any]]]:
+    """moto's SSM with `values` stored; and the GetParameters requests made to it."""
     ssm = boto3.client("ssm", region_name="us-east-1")
-    with Stubber(ssm) as stub:
-        stub.add_response(
-            "get_parameters",
-            {
-                "Parameters": [
-                    {"Name": "/shepherd/token", "Value": "xoxb-1", "Type": "SecureString"},
-                    {"Name": "/shepherd/secret", "Value": "s3cr3t", "Type": "SecureString"},
-                ],
-            },
-            {"Names": ["/shepherd/token", "/shepherd/secret"], "WithDecryption": True},
-        )
-        settings = Settings(
-            bot_token_param="/shepherd/token", signing_secret_param="/shepherd/secret"
-        )
-        secrets = settings.slack_secrets(lambda names: fetch_secrets(lambda _: ssm, names))
-        stub.assert_no_pending_responses()
+    for name, value in values.items():
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    made: list[dict[str, Any]] = []
+    ssm.meta.events.register(
+        "provide-client-params.ssm.GetParameters", lambda params, **_: made.append(params)
+    )
+    return ssm, made
+
+
+@mock_aws
+def test_both_slack_secrets_in_ssm_are_read_in_one_round_trip() -> None:
+    ssm, made = ssm_holding({"/shepherd/token": "xoxb-1", "/shepherd/secret": "s3cr3t"})
+    settings = Settings(bot_token_param="/shepherd/token", signing_secret_param="/shepherd/secret")
+    store = SecretStore(lambda _: ssm)
+    secrets = settings.slack_secrets(store.get)
+    again = settings.slack_secrets(store.get)  # kept for its max age: no second call
     assert (secrets.bot_token, secrets.signing_secret) == ("xoxb-1", "s3cr3t")
+    assert again == secrets
+    assert made == [{"Names": ["/shepherd/token", "/shepherd/secret"], "WithDecryption": True}]
+
+
+@mock_aws
+def test_a_refresh_reads_the_secrets_again() -> None:
+    ssm, made = ssm_holding({"/t": "xoxb-1"})
+    store = SecretStore(lambda _: ssm)
+    assert store.get(["/t"]) == {"/t": "xoxb-1"}
+    ssm.put_parameter(Name="/t", Value="xoxb-2", Type="SecureString", Overwrite=True)
+    assert store.get(["/t"]) == {"/t": "xoxb-1"}  # within its max age
+    store.refresh()
+    assert store.get(["/t"]) == {"/t": "xoxb-2"}
+    assert len(made) == 2
 
 
 def test_a_missing_parameter_is_not_found() -> None:
@@ -42,14 +58,15 @@ def test_a_missing_parameter_is_not_found() -> None:
             "get_parameters", {"Parameters": [], "InvalidParameters": ["/shepherd/token"]}
         )
         with pytest.raises(NotFound, match="/shepherd/token"):
-            fetch_secrets(lambda _: ssm, ["/shepherd/token"])
+            SecretStore(lambda _: ssm).get(["/shepherd/token"])
 
 
 def test_a_secrets_manager_entry_is_read_from_secrets_manager() -> None:
     sm = boto3.client("secretsmanager", region_name="us-east-1")
     with Stubber(sm) as stub:
         stub.add_response("get_secret_value", {"SecretString": "xoxb-2"}, {"SecretId": "slack"})
-        assert fetch_secrets(lambda _: sm, ["secret:slack"]) == {"secret:slack": "xoxb-2"}
+        store = SecretStore(lambda _: sm)
+        assert store.get(["secret:slack"]) == {"secret:slack": "xoxb-2"}
 
 
 def test_local_secrets_fetch_nothing() -> None:
@@ -119,3 +136,4 @@ def test_each_function_may_read_both_secrets_in_one_call(policy: str) -> None:
         for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     assert "ssm:GetParameters" in allowed
+    assert "secretsmanager:GetSecretValue" in allowed  # the documented `secret:` form

@@ -23,7 +23,7 @@ def permission_denied(ev: Evidence) -> Cause | None:
     actions = sorted(
         {m["action"] for line in denied if (m := L.PERMISSION.search(line)) and m["action"]}
     )
-    evidence = [f"{len(denied)} × access denied in the logs, e.g. `{quote(denied[0])}`"]
+    evidence = [f"{len(denied)} × access denied in the logs"]
     if actions:
         evidence.append("Denied: " + ", ".join(f"`{a}`" for a in actions))
     return Cause(
@@ -31,6 +31,7 @@ def permission_denied(ev: Evidence) -> Cause | None:
         0.88,
         "The function's role is not allowed to do what the code asks.",
         tuple(evidence),
+        quoted=(f"e.g. `{quote(denied[0])}`",),
     )
 
 
@@ -43,7 +44,8 @@ def downstream_throttling(ev: Evidence) -> Cause | None:
         "downstream_throttling",
         0.82,
         "A dependency is throttling or unavailable (429/503, rate exceeded).",
-        (f"{len(hits)} × throttled by a dependency, e.g. `{quote(hits[0])}`",),
+        (f"{len(hits)} × throttled by a dependency",),
+        quoted=(f"e.g. `{quote(hits[0])}`",),
     )
 
 
@@ -58,17 +60,19 @@ def code_error(ev: Evidence) -> Cause | None:
     if rate:
         evidence.append(rate)
     summary = "Unhandled errors in the function's code."
+    quoted: list[str] = []
     if signatures:
         top = signatures[0]
         where = f" at {top.location}" if top.location else ""
-        evidence.append(f"Top error ×{top.count}: `{top.type}: {quote(top.message, 120)}`{where}")
-        evidence.extend(
-            f"Also ×{s.count}: `{s.type}: {quote(s.message, 80)}`" for s in signatures[1:3]
-        )
+        evidence.append(f"Top error ×{top.count}: `{top.type}`{where}")
+        evidence.extend(f"Also ×{s.count}: `{s.type}`" for s in signatures[1:3])
+        quoted = [f"`{s.type}: {quote(s.message, 120)}`" for s in signatures[:3]]
         summary = f"Unhandled `{top.type}` in the function's code."
     if isinstance(ev.signal, FailureRecord):
         evidence.append(
             f"Async event dropped to the on-failure destination after {ev.signal.attempts} attempts "
             f"({ev.signal.condition})"
         )
-    return Cause("code_error", 0.6 if signatures else 0.4, summary, tuple(evidence))
+    return Cause(
+        "code_error", 0.6 if signatures else 0.4, summary, tuple(evidence), quoted=tuple(quoted)
+    )

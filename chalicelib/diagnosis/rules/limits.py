@@ -28,9 +28,7 @@ def timeout(ev: Evidence) -> Cause | None:
         return None
     evidence = []
     if timed_out:
-        evidence.append(
-            f'{len(timed_out)} × "Task timed out" in the logs, e.g. `{quote(timed_out[0])}`'
-        )
+        evidence.append(f'{len(timed_out)} × "Task timed out" in the logs')
     if limit_ms and peak is not None:
         evidence.append(
             f"Max duration {peak / 1000:.1f} s against a {limit_ms / 1000:.0f} s timeout"
@@ -43,6 +41,7 @@ def timeout(ev: Evidence) -> Cause | None:
         confidence,
         f"Invocations run into the {fn.timeout_s if fn and fn.timeout_s else '?'} s timeout.",
         tuple(evidence),
+        quoted=(f"e.g. `{quote(timed_out[0])}`",) if timed_out else (),
     )
 
 
@@ -54,7 +53,7 @@ def out_of_memory(ev: Evidence) -> Cause | None:
         return None
     evidence = []
     if killed:
-        evidence.append(f"{len(killed)} × out-of-memory in the logs, e.g. `{quote(killed[0])}`")
+        evidence.append(f"{len(killed)} × out-of-memory in the logs")
     if full:
         r = full[0]
         evidence.append(
@@ -66,4 +65,5 @@ def out_of_memory(ev: Evidence) -> Cause | None:
         0.9 if killed else 0.65,
         "The function runs out of memory and the runtime is killed.",
         tuple(evidence),
+        quoted=(f"e.g. `{quote(killed[0])}`",) if killed else (),
     )

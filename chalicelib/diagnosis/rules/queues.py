@@ -31,13 +31,13 @@ def dlq_backlog(ev: Evidence) -> Cause | None:
         evidence.append(
             "Fed by: " + ", ".join(f"`{s}`" for s in [*q.source_queues, *q.source_functions])
         )
-    evidence.extend(f"Sample: `{quote(body, 140)}`" for body in q.samples[:2])
     return Cause(
         "dlq_backlog",
         0.9 if on_queue else 0.5,
         f"{q.visible} failed message(s) are parked in the dead-letter queue `{q.name}`.",
         tuple(evidence),
         Action(f"Redrive {q.visible} message(s)", f"/ops redrive {q.name}"),
+        quoted=tuple(f"Sample: `{quote(body, 140)}`" for body in q.samples[:2]),
     )
 
 

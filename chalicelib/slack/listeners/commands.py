@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
+from chalicelib.ops.viewers import Where
 from chalicelib.slack.listeners.answer import ack_now, answer
 
 if TYPE_CHECKING:
@@ -17,7 +18,11 @@ def register(app: App, container: Wiring) -> None:
     def run_ops(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer(
             respond,
-            lambda: container.ops.run(body.get("text", ""), body["user_id"]),
+            lambda: container.ops.run(
+                body.get("text", ""),
+                body["user_id"],
+                Where(body.get("channel_id"), body.get("channel_name")),
+            ),
             channel=(client, body.get("channel_id")),
         )
 

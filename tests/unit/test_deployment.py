@@ -1,0 +1,59 @@
+"""The deployed names and limits Shepherd's own policies and guards rely on."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+from chalicelib.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+MERGED = json.loads((ROOT / ".chalice" / "resources.json").read_text())["Resources"]
+
+
+def logical_id(function: str) -> str:
+    """Chalice's CloudFormation name for a function: `on_alarm` → `OnAlarm`."""
+    return "APIHandler" if function == "api_handler" else function.title().replace("_", "")
+
+
+def test_every_function_is_deployed_under_the_name_chalice_deploy_gives_it() -> None:
+    for function in CONFIG["lambda_functions"]:
+        named = MERGED[logical_id(function)]["Properties"]["FunctionName"]
+        assert named == f"shepherd-prod-{function}"
+        settings = Settings.from_env({"AWS_LAMBDA_FUNCTION_NAME": named})
+        assert settings.function == function  # what the init phase warms goes by it
+        assert settings.own_prefix == "shepherd-prod-"  # what the self-throttle guard goes by
+
+
+def test_the_self_invoke_statement_names_the_deployed_api_function() -> None:
+    policy = json.loads((ROOT / "policies" / "api_handler.json").read_text())
+    [statement] = [s for s in policy["Statement"] if s["Sid"] == "LazyListenersInvokeSelf"]
+    deployed = MERGED["APIHandler"]["Properties"]["FunctionName"]
+    arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{deployed}"
+    assert fnmatch.fnmatchcase(arn, statement["Resource"])
+    assert not fnmatch.fnmatchcase(
+        "arn:aws:lambda:eu-west-1:123456789012:function:payments-capture", statement["Resource"]
+    )
+
+
+def test_unsigned_traffic_cannot_take_the_fleet_s_concurrency() -> None:
+    assert CONFIG["lambda_functions"]["api_handler"]["reserved_concurrency"] > 0
+    [throttle] = MERGED["RestAPI"]["Properties"]["MethodSettings"]
+    assert throttle["ThrottlingRateLimit"] > 0 and throttle["ThrottlingBurstLimit"] > 0
+
+
+def test_every_function_gets_the_powertools_layer_of_the_locked_version() -> None:
+    lock = (ROOT / "requirements-dev.lock").read_text()
+    [locked] = [
+        line.split("==")[1]
+        for line in lock.splitlines()
+        if line.startswith("aws-lambda-powertools==")
+    ]
+    runtime = "python3.11"
+    layer = f"{{{{resolve:ssm:/aws/service/powertools/python/x86_64/{runtime}/{locked}}}}}"
+    for function in CONFIG["lambda_functions"]:
+        assert MERGED[logical_id(function)]["Properties"]["Layers"] == [layer]
+    shipped = (ROOT / "requirements.txt").read_text()
+    assert "powertools" not in shipped  # from the layer, not in the deployment package
