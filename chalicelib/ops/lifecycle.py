@@ -106,8 +106,7 @@ class Lifecycle:
             return Said(f"Action `{action_id}` is unknown; nothing was done.")
         verdict = self.operators.check(user, proposed.target)
         if not verdict.allowed:
-            attempt = dataclasses.replace(proposed, user=user, command=f"confirm {proposed.id}")
-            self.log.record_refusal(attempt, f"confirm refused: {verdict.why}")
+            self._record_refused("confirm", proposed, user, verdict.why)
             raise Refused(f"{verdict.why}; nothing was changed.")
         if proposed.status != "proposed":
             return self._already(action_id)
@@ -170,6 +169,11 @@ class Lifecycle:
             return dataclasses.replace(action, status=status, **fields), False
         return moved or action, True
 
+    def _record_refused(self, step: str, action: Action, user: str, why: str) -> None:
+        """A refused click on someone's preview, in the history under that action's target."""
+        attempt = dataclasses.replace(action, user=user, command=f"{step} {action.id}")
+        self.log.record_refusal(attempt, f"{step} refused: {why}")
+
     def _already(self, action_id: str) -> Said:
         current = self.log.get(action_id)
         current = repair.settled(current, self.ctx) if current else None
@@ -182,8 +186,7 @@ class Lifecycle:
         if proposed is not None and proposed.user != user:
             verdict = self.operators.check(user, proposed.target)
             if not verdict.allowed:
-                attempt = dataclasses.replace(proposed, user=user, command=f"cancel {proposed.id}")
-                self.log.record_refusal(attempt, f"cancel refused: {verdict.why}")
+                self._record_refused("cancel", proposed, user, verdict.why)
                 raise Refused(f"{verdict.why}; the preview stands.")
         if (
             proposed is None

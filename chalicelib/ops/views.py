@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.aws.cloudwatch import MetricQuery
@@ -24,26 +25,31 @@ LAST_HOUR = (
 )
 
 
+@dataclass(frozen=True)
+class Asker:
+    user: str
+    where: Where | None
+
+
 class Views:
     def __init__(self, ctx: OpsContext, viewers: Viewers | None = None) -> None:
         self.ctx = ctx
         self.viewers = viewers  # None: everything is shown (the CLI, run by whoever has AWS)
-        self.who: tuple[str, Where | None] = ("", None)
 
     def show(self, c: Command, user: str = "", where: Where | None = None) -> Outcome:
-        view: Callable[[Command], Outcome] = getattr(self, c.verb)
-        self.who = (user, where)
-        return view(c)
+        """The answer to a read-only command asked by `user` in `where`."""
+        view: Callable[[Command, Asker], Outcome] = getattr(self, c.verb)
+        return view(c, Asker(user, where))
 
-    def _may_see(self) -> Verdict:
+    def _may_see(self, asker: Asker) -> Verdict:
         if self.viewers is None:
             return Verdict(True, "no viewer rule")
-        return self.viewers.check(*self.who)
+        return self.viewers.check(asker.user, asker.where)
 
-    def help(self, _: Command) -> Said:
+    def help(self, _: Command, _asker: Asker) -> Said:
         return Said(f"*Shepherd* — `/ops` commands\n{USAGE}")
 
-    def concurrency(self, c: Command) -> Said:
+    def concurrency(self, c: Command, _asker: Asker) -> Said:
         try:
             reserved = self.ctx.lam.reserved(c.target or "")
         except NotFound as exc:
@@ -51,12 +57,12 @@ class Views:
         shown = "none (shares the account's unreserved pool)" if reserved is None else str(reserved)
         return Said(f"*{c.target}* reserved concurrency: {shown}")
 
-    def alias(self, c: Command) -> Said:
+    def alias(self, c: Command, _asker: Asker) -> Said:
         alias = lookups.alias(self.ctx.lam, c.target or "", c.alias or "")
         canary = "".join(f", {float(w):.0%} to v{v}" for v, w in alias.weights.items())
         return Said(f"*{c.target}:{c.alias}* → version {alias.version}{canary}")
 
-    def status(self, c: Command) -> Said:
+    def status(self, c: Command, _asker: Asker) -> Said:
         name = c.target or ""
         lam = self.ctx.lam
         try:
@@ -141,25 +147,25 @@ class Views:
                 cancel = last.id
         return Said("\n".join(lines), cancel_move=cancel)
 
-    def diagnose(self, c: Command) -> Diagnosed:
+    def diagnose(self, c: Command, asker: Asker) -> Diagnosed:
         from chalicelib.diagnosis.gather import gather
         from chalicelib.diagnosis.rules import diagnose
         from chalicelib.events.ondemand import on_demand_alarm
 
         lookups.function(self.ctx.lam, c.target or "")
         alarm = on_demand_alarm(c.target or "", self.ctx.aws.region)
-        return Diagnosed(diagnose(gather(alarm, self.ctx.aws)), reveal=self._may_see().allowed)
+        return Diagnosed(diagnose(gather(alarm, self.ctx.aws)), reveal=self._may_see(asker).allowed)
 
-    def audit(self, c: Command) -> Audited:
+    def audit(self, c: Command, asker: Asker) -> Audited:
         from chalicelib.audit import runs
 
-        verdict = self._may_see()
+        verdict = self._may_see(asker)
         if not verdict.allowed:
             raise Refused(f"IAM audit findings are shown to viewers only: {verdict.why}")
         result = runs.run(self.ctx.aws.iam(), only=c.target)
-        posted = self.viewers is None or self.viewers.in_channel(self.who[1])
+        posted = self.viewers is None or self.viewers.in_channel(asker.where)
         title = "IAM wildcard audit" + (f" · {c.target}" if c.target else "")
         return Audited(result, title, posted)
 
-    def history(self, c: Command) -> History:
+    def history(self, c: Command, _asker: Asker) -> History:
         return History(repair.settled_all(self.ctx.log.history(c.target), self.ctx), c.target)
