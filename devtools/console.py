@@ -77,6 +77,7 @@ class Console:
                 "user_name": "local-operator",
                 "team_id": "T0LOCAL",
                 "channel_id": "C0OPSALARM",
+                "channel_name": "ops-alarms",  # Slack sends both; the viewer rule goes by either
                 "response_url": f"{self.response_url}cmd",
                 "trigger_id": "local",
             }
