@@ -11,12 +11,17 @@ Guarantees, each tested with a fault-injecting fake (tests/functional/test_alarm
   deleted), a re-fire within the flap window updates it with a flap count instead of a new post;
 - many alarms in one account within a window become one storm summary (alarms/storms.py);
 - posts carry their delivery in Slack metadata, and a retried attempt looks before it posts.
+
+A firing's evidence is read (read-only) while its claim, hold and state are checked, not after:
+the post waits for the longer of the two, not their sum.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -34,6 +39,18 @@ log = logging.getLogger(__name__)
 
 FLAP_WINDOW_S = 15 * 60  # an alarm firing again this soon after it fired is the same episode
 DEFAULT_BUDGET_S = 60.0  # outside Lambda (the CLI, tests without a context)
+_EARLY = ThreadPoolExecutor(4, "early-diagnosis")  # per container: diagnoses begun at once
+
+
+class Early:
+    """A signal's diagnosis: begun at once for a firing (it only reads), else made when asked."""
+
+    def __init__(self, work: Callable[[], Diagnosis], begin: bool) -> None:
+        self._work = work
+        self._begun: Future[Diagnosis] | None = _EARLY.submit(work) if begin else None
+
+    def get(self) -> Diagnosis:
+        return self._begun.result() if self._begun is not None else self._work()
 
 
 class AlarmChannel(Protocol):
@@ -122,6 +139,8 @@ def on_event(event: Any, deps: AlarmDeps, attempt: Attempt) -> Outcome:
 def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     """Show one signal; False if it was handled before. Raises so that Lambda retries."""
     key = signal.dedupe_key
+    firing = not isinstance(signal, Alarm) or signal.state == "ALARM"
+    early = Early(lambda: diagnose(gather(signal, deps.aws)), begin=firing)
     claim = deps.deliveries.claim(key, attempt.id, attempt.deadline)
     if claim is Claim.DONE:
         log.info("duplicate delivery of %s", key)
@@ -132,9 +151,9 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     try:
         if isinstance(signal, Alarm):
             with deps.states.hold(signal.arn, attempt.id, attempt.deadline):
-                _apply(signal, deps, key, retried, attempt)
+                _apply(signal, deps, key, retried, attempt, early)
         else:
-            deps.channel.post(diagnose(gather(signal, deps.aws)), key, retried)
+            deps.channel.post(early.get(), key, retried)
     except BaseException:
         try:
             deps.deliveries.release(key, attempt.id)
@@ -145,7 +164,9 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     return True
 
 
-def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool, attempt: Attempt) -> None:
+def _apply(
+    alarm: Alarm, deps: AlarmDeps, key: str, retried: bool, attempt: Attempt, early: Early
+) -> None:
     """Apply one alarm notification to the alarm's known state (under its hold)."""
     at = alarm.time.timestamp()
     record = deps.states.get(alarm.arn)
@@ -154,7 +175,7 @@ def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool, attempt: Atte
         if alarm.state == "ALARM" and record.message is None and first_ok:
             # Its OK came first: show the episode, already over.
             record.message = deps.channel.post_resolved(
-                _diagnose(alarm, deps), _ok_alarm(alarm, first_ok), key, retried
+                early.get(), _ok_alarm(alarm, first_ok), key, retried
             )
             record.fired_at = at
             deps.states.save(record)
@@ -179,7 +200,7 @@ def _apply(alarm: Alarm, deps: AlarmDeps, key: str, retried: bool, attempt: Atte
             deps.states.save(record)
             return
     # A new episode: posted, or told in the account's storm (then its message is the storm's).
-    message = deps.storms.show(_diagnose(alarm, deps), key, retried, attempt.id, attempt.deadline)
+    message = deps.storms.show(early.get(), key, retried, attempt.id, attempt.deadline)
     extra = {} if message else {"storm": alarm.account or "-"}
     deps.states.save(
         AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, message=message, extra=extra)
@@ -211,10 +232,6 @@ def _recover(
         )
     record.state, record.changed_at = "OK", at
     deps.states.save(record)
-
-
-def _diagnose(alarm: Alarm, deps: AlarmDeps) -> Diagnosis:
-    return diagnose(gather(alarm, deps.aws))
 
 
 def _ok_alarm(alarm: Alarm, ok: dict[str, Any] | None) -> Alarm:

@@ -60,14 +60,21 @@ class DynamoTable:
         self.name = name
 
     @calls("dynamodb")
-    def put(self, item: Item, condition: Condition | None = None) -> None:
-        """Write `item`; ConditionFailed if `condition` does not hold for the stored one."""
+    def put(
+        self, item: Item, condition: Condition | None = None, *, return_old: bool = False
+    ) -> Item | None:
+        """Write `item`; ConditionFailed if `condition` does not hold for the stored one. With
+        `return_old`, the item it replaced (None if there was none), in the same round trip."""
         kwargs: dict[str, Any] = {}
         if condition is not None:
             kwargs = _Expression().compile(condition)
-        self.client.put_item(
+        if return_old:
+            kwargs["ReturnValues"] = "ALL_OLD"
+        response = self.client.put_item(
             TableName=self.name, Item={k: _attr(v) for k, v in item.items()}, **kwargs
         )
+        old = response.get("Attributes")
+        return {k: _value(v) for k, v in old.items()} if old else None
 
     @calls("dynamodb")
     def get(self, pk: str, sk: str) -> Item | None:

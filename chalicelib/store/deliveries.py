@@ -53,7 +53,6 @@ def lease(
 ) -> Claim:
     """A conditional lease on `key`: fresh, lapsed, or already ours; else why not."""
     now = clock()
-    previous = table.get(*key)
     item = keys.keyed(
         key,
         status="pending",
@@ -64,7 +63,7 @@ def lease(
     lapsed = AllOf((Equals("status", "pending"), Below("lease_until", now)))
     ours = AllOf((Equals("status", "pending"), Equals("owner", owner)))
     try:
-        table.put(item, AnyOf((Absent(), lapsed, ours)))
+        previous = table.put(item, AnyOf((Absent(), lapsed, ours)), return_old=True)
     except ConditionFailed:
         current = table.get(*key)
         if current is not None and current.get("status") == "done":

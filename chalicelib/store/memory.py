@@ -14,14 +14,18 @@ class MemoryTable:
         self.items: dict[tuple[str, str], Item] = {}
         self._lock = threading.Lock()
 
-    def put(self, item: Item, condition: Condition | None = None) -> None:
+    def put(
+        self, item: Item, condition: Condition | None = None, *, return_old: bool = False
+    ) -> Item | None:
         key = (str(item["pk"]), str(item["sk"]))
         with self._lock:
-            if condition is not None and not _holds(condition, self.items.get(key)):
+            old = self.items.get(key)
+            if condition is not None and not _holds(condition, old):
                 raise ConditionFailed(
                     "dynamodb", "the item changed", "ConditionalCheckFailedException"
                 )
             self.items[key] = copy.deepcopy(item)
+        return copy.deepcopy(old) if return_old and old is not None else None
 
     def get(self, pk: str, sk: str) -> Item | None:
         with self._lock:

@@ -66,13 +66,14 @@ class LostAnswers:
     def __init__(self, inner: Table, *, resend: int = 0, fail: Any = None) -> None:
         self.inner, self.resend, self.fail = inner, resend, fail
 
-    def put(self, item: Any, condition: Any = None) -> None:
+    def put(self, item: Any, condition: Any = None, *, return_old: bool = False) -> Any:
         if self.fail is not None and self.fail(item):
             raise Upstream("dynamodb", "connection reset", "ConnectionClosedError")
-        self.inner.put(item, condition)
-        if self.resend:
+        old = self.inner.put(item, condition, return_old=return_old)
+        if self.resend:  # the answer lost: what the caller sees is the resent write's
             self.resend -= 1
-            self.inner.put(item, condition)
+            old = self.inner.put(item, condition, return_old=return_old)
+        return old
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

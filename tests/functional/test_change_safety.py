@@ -125,10 +125,10 @@ def test_undo_names_a_change_made_outside_shepherd(aws: boto3.Session) -> None:
 class FailsOnDone(MemoryTable):
     """The action log's store, failing the write that records an action as done."""
 
-    def put(self, item: dict[str, Any], condition: Any = None) -> None:
+    def put(self, item: dict[str, Any], condition: Any = None, *, return_old: bool = False) -> Any:
         if item.get("status") == "done" and str(item["pk"]).startswith("action#"):
             raise ConnectionError("DynamoDB unreachable")
-        super().put(item, condition)
+        return super().put(item, condition, return_old=return_old)
 
 
 def test_a_change_made_is_reported_done_when_its_record_fails_and_repaired_on_next_read(
@@ -150,7 +150,9 @@ def test_a_change_made_is_reported_done_when_its_record_fails_and_repaired_on_ne
     assert f"`{action}` executing" in ops.run("history", OPERATOR).text  # not missing from it
 
     monkeypatch.setattr(
-        failing, "put", lambda item, condition=None: MemoryTable.put(failing, item, condition)
+        failing,
+        "put",
+        lambda item, condition=None, **kw: MemoryTable.put(failing, item, condition, **kw),
     )
     later = container.action_log.clock() + 61
     container.action_log.clock = lambda: later

@@ -73,3 +73,10 @@ def test_batches_write_and_read_many_alike_beyond_one_call(table: Table) -> None
     found = table.get_many(keys)  # 2 BatchGetItem calls of 100 at most
     assert sorted(i["sk"] for i in found) == [f"m-{i:03}" for i in range(0, 130, 2)]
     assert table.get_many([]) == []
+
+
+def test_a_put_returns_the_item_it_replaced_alike(table: Table) -> None:
+    assert table.put({"pk": "k", "sk": "-", "v": 1}, Absent(), return_old=True) is None
+    old = table.put({"pk": "k", "sk": "-", "v": 2}, Equals("v", 1), return_old=True)
+    assert old == {"pk": "k", "sk": "-", "v": 1}
+    assert table.put({"pk": "k", "sk": "-", "v": 3}) is None  # not asked: not returned
