@@ -31,7 +31,7 @@ package: install  ## the CloudFormation/SAM package, linted
 	rm -rf build/package
 	$(BIN)/chalice package --stage prod --merge-template .chalice/resources.json build/package
 	$(BIN)/python -m devtools.precompile build/package/deployment.zip
-	$(BIN)/cfn-lint build/package/sam.json
+	$(BIN)/cfn-lint build/package/sam.json deploy/member-account.yaml
 	@$(BIN)/python -c "import os; s=os.path.getsize('build/package/deployment.zip'); print(f'deployment.zip: {s/1e6:.2f} MB'); assert s < 5e6, 'package over 5 MB'"
 
 bench: package  ## performance figures (printed, not asserted); cold starts run the built package

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from chalicelib.accounts import ACCOUNTS_FILE, Accounts, load_accounts
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -30,6 +33,8 @@ class Settings:
     viewers: tuple[str, ...] = ()
     # The deployed names of Shepherd's own functions start with this (`shepherd-prod-`).
     own_prefix: str | None = None
+    # Member accounts (policies/accounts.json); none: Shepherd's own account only.
+    accounts: Accounts = field(default_factory=Accounts)
     # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
     lazy_in_process: bool = False
     # The Chalice function this process serves (`api_handler`, `on_alarm`…), when in Lambda.
@@ -45,6 +50,7 @@ class Settings:
         env = os.environ if env is None else env
         operators = _ids(env.get("SHEPHERD_OPERATORS", ""))
         return cls(
+            accounts=load_accounts(Path(env.get("SHEPHERD_ACCOUNTS_FILE", str(ACCOUNTS_FILE)))),
             preview_ttl_s=float(env.get("SHEPHERD_PREVIEW_TTL", cls.preview_ttl_s)),
             viewers=_ids(env.get("SHEPHERD_VIEWERS", "")),
             own_prefix=env.get("SHEPHERD_OWN_PREFIX")

@@ -53,9 +53,23 @@ class Container:
 
     @cached_property
     def aws(self) -> Aws:
+        """Shepherd's own account, and each configured member through AssumeRole (evidence is
+        read there in a session without a user)."""
         from chalicelib.aws.session import Aws
 
-        return Aws(self._session, region=self.settings.region)
+        accounts = self.settings.accounts
+        built = Aws(self._session, region=self.settings.region, members=accounts.ids)
+        if accounts.members:
+            from chalicelib.aws.assume import assumed_session
+
+            def session_for(account: str) -> boto3.Session:
+                member = accounts.named(account)
+                return assumed_session(
+                    built.client("sts"), member, built.region, session_name="shepherd-evidence"
+                )
+
+            built.session_for = session_for
+        return built
 
     @cached_property
     def table(self) -> Table:
@@ -159,6 +173,7 @@ class Container:
             replay_marks,
             preview_ttl=s.preview_ttl_s,
             own_prefix=s.own_prefix,
+            accounts=s.accounts,
         )
 
     @cached_property

@@ -11,6 +11,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from chalicelib.accounts import Account
     from chalicelib.aws.cloudwatch import CloudWatchApi
     from chalicelib.aws.dynamodb import DynamoTable
     from chalicelib.aws.iam import IamApi
@@ -48,13 +49,15 @@ class Aws:
         session: boto3.Session | None = None,
         region: str | None = None,
         session_for: SessionFor | None = None,
+        members: frozenset[str] = frozenset(),
     ) -> None:
         self.session = session or boto3.Session()
         self.region = region or self.session.region_name or "us-east-1"
-        self._session_for = session_for
+        self.session_for = session_for
+        self.members = members  # configured member account ids (chalicelib/accounts.py)
         self._sessions: dict[str, boto3.Session] = {HOME: self.session}
         self._clients: dict[tuple[str, str, str], Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a member session is made under it, with a home client
         self._shared: dict[Any, tuple[float, Any]] = {}
         self._secrets: SecretStore | None = None
 
@@ -71,6 +74,32 @@ class Aws:
                 )
             return self._clients[key]
 
+    def acting(self, member: Account, user: str, action_id: str) -> Aws:
+        """Shepherd in `member` for one change: its session names the Slack user
+        (SourceIdentity `slack-<user>`) and carries the action and approver as session tags."""
+        from chalicelib.aws.assume import assumed_session, slack_identity
+
+        home = self.client("sts")
+
+        def session_for(account: str) -> boto3.Session:
+            return assumed_session(
+                home,
+                member,
+                self.region,
+                session_name=f"shepherd-{action_id}",
+                source_identity=slack_identity(user),
+                tags={"shepherd-action": action_id, "approver": user},
+            )
+
+        acting = Aws(self.session, self.region, session_for, frozenset({member.id}))
+        acting._clients.update({k: c for k, c in self._clients.items() if k[0] == HOME})
+        return acting
+
+    def key(self, account: str | None) -> str:
+        """The account to call for a resource of `account`: a configured member's id, else
+        Shepherd's own (HOME): an account that is not configured is never assumed."""
+        return account if account and account in self.members else HOME
+
     def shared(self, key: Any, ttl_s: float, read: Callable[[], T]) -> T:
         """A read many alarms ask in the same minutes (the account's concurrency, a function's
         configuration), made once per `ttl_s` in this container; failures are not kept."""
@@ -86,9 +115,9 @@ class Aws:
 
     def _session(self, account: str) -> boto3.Session:
         if account not in self._sessions:
-            if self._session_for is None:
+            if self.session_for is None:
                 raise LookupError(f"no credentials for account {account}: it is not configured")
-            self._sessions[account] = self._session_for(account)
+            self._sessions[account] = self.session_for(account)
         return self._sessions[account]
 
     # --- the domain facades, one per service ---------------------------------------------

@@ -116,6 +116,7 @@ class Evidence:
     logs: list[LogLine] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    member: str = ""  # the configured member account it was read in ("": Shepherd's own)
 
     # --- metric arithmetic over the alarm window and the look-back ---------------------
 

@@ -73,6 +73,7 @@ def gather(signal: Signal, aws: Aws) -> Evidence:
         else:
             window = window_for(signal.time, 60, 5)
         evidence = Evidence(signal=signal, resource=resource, window=window)
+        evidence.member = aws.key(resource.account)
         evidence.unchecked.extend(problems)
         if isinstance(signal, FailureRecord):
             evidence.logs.append(_failure_line(signal))
@@ -108,7 +109,7 @@ def _child_metrics(alarm: Alarm, aws: Aws) -> list[MetricRef]:
     names = [split_arn(arn)["rest"].split(":", 1)[-1] for arn in alarm.children]
     return [
         MetricRef(m.namespace, m.name, m.dimensions, m.stat, m.period)
-        for m in aws.cloudwatch(alarm.region).alarm_metrics(names)
+        for m in aws.cloudwatch(alarm.region, aws.key(alarm.account)).alarm_metrics(names)
     ]
 
 
@@ -142,9 +143,10 @@ def _failure_line(failure: FailureRecord) -> LogLine:
 
 def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     r = ev.resource
-    lam = aws.lambda_(r.region)
-    cw = aws.cloudwatch(r.region)
-    logs = aws.logs(r.region)
+    acct = aws.key(r.account)  # the alarm's account if configured, else Shepherd's own
+    lam = aws.lambda_(r.region, acct)
+    cw = aws.cloudwatch(r.region, acct)
+    logs = aws.logs(r.region, acct)
     facts = FunctionFacts(name=r.name, arn=r.arn, alias=r.qualifier)
     ev.function = facts
     base_dims = {"FunctionName": r.name}
@@ -152,7 +154,9 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         base_dims["Resource"] = f"{r.name}:{r.qualifier}"
 
     def configuration() -> None:
-        config = aws.shared(("function", r.region, r.name), SHARED_S, lambda: lam.function(r.name))
+        config = aws.shared(
+            ("function", account, r.region, r.name), SHARED_S, lambda: lam.function(r.name)
+        )
         facts.arn = config.arn or facts.arn
         facts.runtime = config.runtime
         facts.timeout_s = config.timeout_s
@@ -176,7 +180,9 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         facts.reserved_concurrency = lam.reserved(r.name)
 
     def account() -> None:
-        pool = aws.shared(("account concurrency", r.region), SHARED_S, lam.account_concurrency)
+        pool = aws.shared(
+            ("account concurrency", account, r.region), SHARED_S, lam.account_concurrency
+        )
         facts.account_concurrency_limit, facts.account_unreserved = pool.limit, pool.unreserved
 
     def event_sources() -> None:
@@ -251,7 +257,7 @@ def _versions_of_interest(facts: FunctionFacts) -> list[str]:
 
 def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     r = ev.resource
-    cw = aws.cloudwatch(r.region)
+    cw = aws.cloudwatch(r.region, aws.key(r.account))
     queue = QueueFacts(name=r.name, arn=r.arn)
     ev.queue = queue
 
@@ -259,7 +265,9 @@ def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         ev.metrics.update(_metric_data(cw, "AWS/SQS", {"QueueName": r.name}, QUEUE_METRICS, ev))
 
     def feeding_functions() -> None:
-        queue.source_functions.extend(aws.lambda_(r.region).dead_letter_functions(r.arn))
+        queue.source_functions.extend(
+            aws.lambda_(r.region, aws.key(r.account)).dead_letter_functions(r.arn)
+        )
 
     fan.run(
         _queue_tasks(aws, queue, with_sources=True)
@@ -272,7 +280,7 @@ def _queue_tasks(
 ) -> dict[str, Callable[[], None]]:
     """Independent reads of one queue, to run in the same wave."""
     region = split_arn(queue.arn)["region"]
-    sqs = aws.sqs(region)
+    sqs = aws.sqs(region, aws.key(split_arn(queue.arn)["account"]))
     queue.url = queue_url(queue.arn)
     url = queue.url
 
@@ -296,7 +304,9 @@ def _queue_tasks(
             queue.source_queues.extend(sqs.dead_letter_sources(url))
 
         def consumers() -> None:
-            mappings = aws.lambda_(region).event_source_mappings(source_arn=queue.arn)
+            mappings = aws.lambda_(
+                region, aws.key(split_arn(queue.arn)["account"])
+            ).event_source_mappings(source_arn=queue.arn)
             queue.consumers.extend(m.function_arn.split(":function:", 1)[-1] for m in mappings)
 
         tasks |= {"queues that dead-letter here": source_queues, "queue consumers": consumers}

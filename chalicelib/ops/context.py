@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from chalicelib.accounts import Accounts
 from chalicelib.aws.cloudwatch import CloudWatchApi
 from chalicelib.aws.lambda_ import LambdaApi
 from chalicelib.aws.session import Aws
@@ -26,6 +27,22 @@ class OpsContext:
     redrive_budget: float = REDRIVE_BUDGET
     preview_ttl: float = PREVIEW_TTL
     own_prefix: str | None = None  # `shepherd-prod-`: the deployed names of Shepherd's functions
+    accounts: Accounts = field(default_factory=Accounts)
+    account: str = ""  # the member account this context reads and changes ("": Shepherd's own)
+    region: str | None = None  # None: Shepherd's own
+
+    def scoped(self, account: str | None, region: str | None) -> OpsContext:
+        """This context in a configured member account (by name or id) and/or another region."""
+        member = self.accounts.named(account).id if account else ""
+        return replace(self, account=member, region=region or None)
+
+    def acting(self, user: str, action_id: str) -> OpsContext:
+        """For making a change: in a member account, a session that names the Slack user
+        (SourceIdentity) and the action (session tags); Shepherd's own role at home."""
+        if not self.account:
+            return self
+        acting = self.aws.acting(self.accounts.named(self.account), user, action_id)
+        return replace(self, aws=acting)
 
     def is_own(self, function: str) -> bool:
         name = function.split(":function:", 1)[-1].split(":", 1)[0]
@@ -33,17 +50,17 @@ class OpsContext:
 
     @property
     def lam(self) -> LambdaApi:
-        return self.aws.lambda_()
+        return self.aws.lambda_(self.region, self.account)
 
     @property
     def invoker(self) -> LambdaApi:
         """Lambda for replays: async invokes sent once, never retried by botocore."""
-        return self.aws.invoker()
+        return self.aws.invoker(self.region, self.account)
 
     @property
     def sqs(self) -> SqsApi:
-        return self.aws.sqs()
+        return self.aws.sqs(self.region, self.account)
 
     @property
     def cloudwatch(self) -> CloudWatchApi:
-        return self.aws.cloudwatch()
+        return self.aws.cloudwatch(self.region, self.account)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from chalicelib.errors import UsageError
 
@@ -21,9 +21,12 @@ USAGE = """\
 `/ops alias <function> <alias> to <version>` | `rollback` | `canary <version> <percent>`
 `/ops audit [<filter>]`
 `/ops history [<function>]`
-`/ops undo <action-id>`"""
+`/ops undo <action-id>`
+Any command: `--account <name|id>` (a configured member account) and `--region <region>`"""
 
 NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,140}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # a member's name or 12-digit id
 MUTATING = {
     "redrive",
     "reserve",
@@ -45,6 +48,8 @@ class Command:
     number: int | None = None
     version: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    account: str | None = None  # `--account`: a configured member (name or id); None: home
+    region: str | None = None  # `--region`; None: Shepherd's own
 
     @property
     def mutating(self) -> bool:
@@ -62,7 +67,27 @@ def parse(text: str) -> Command:
     parser = _PARSERS.get(verb)
     if parser is None:
         raise UsageError(f"unknown command `{verb}`")
-    return parser(rest)
+    rest, where = _where(rest)
+    return replace(parser(rest), account=where.get("account"), region=where.get("region"))
+
+
+def _where(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`--account` and `--region`, which every command takes, apart from the command's own."""
+    rest, where, i = [], {}, 0
+    while i < len(words):
+        key = words[i][2:] if words[i] in ("--account", "--region") else None
+        if key is None:
+            rest.append(words[i])
+            i += 1
+            continue
+        if i + 1 >= len(words):
+            raise UsageError(f"`{words[i]}` needs a value")
+        value = words[i + 1]
+        if not (REGION if key == "region" else ACCOUNT).match(value):
+            raise UsageError(f"`{value}` is not a valid {key}")
+        where[key] = value
+        i += 2
+    return rest, where
 
 
 def _name(value: str, what: str) -> str:

@@ -46,13 +46,15 @@ class Lifecycle:
         undoes = None
         if command.verb == "undo":
             done = self._undoable(command.target or "")
+            ctx = self._in(done)  # an undo is made where the action was
             kind = actions.registry()[done.kind]
-            proposal, undoes = kind.undo(done, self.ctx), done.id
+            proposal, undoes = kind.undo(done, ctx), done.id
         else:
+            ctx = self.ctx.scoped(command.account, command.region)
             kind = actions.for_verb(command.verb)
             # Authorised before anything is read: a refused redrive must not even peek.
             self._authorise(kind.kind, command.target or "", text, user)
-            proposal = kind.plan(command, self.ctx)
+            proposal = kind.plan(command, ctx)
         self._authorise(kind.kind, proposal.target, text, user, proposal)
         refused = {
             name: verdict.why
@@ -62,8 +64,13 @@ class Lifecycle:
         if refused:
             proposal = kind.narrow(proposal, refused)
         action = self._action(kind.kind, proposal, text, user, undoes)
+        action.account, action.region = ctx.account, ctx.region or ""
         self.log.create(action)
         return Preview(action, proposal.details)
+
+    def _in(self, action: Action) -> OpsContext:
+        """The context of the account and region `action` was proposed in."""
+        return self.ctx.scoped(action.account or None, action.region or None)
 
     def _authorise(
         self, kind: str, target: str, text: str, user: str, proposal: Proposal | None = None
@@ -111,8 +118,9 @@ class Lifecycle:
         if proposed.status != "proposed":
             return self._already(action_id)
         kind = actions.registry()[proposed.kind]
+        ctx = self._in(proposed)
         try:
-            self._still_holds(proposed, kind)
+            self._still_holds(proposed, kind, ctx)
         except Drifted as exc:
             return self._stale(proposed, str(exc), user)
         except Refused as exc:  # a guardrail that passed at the preview refuses now
@@ -122,7 +130,7 @@ class Lifecycle:
         if action is None:
             return self._already(action_id)
         try:
-            executed = kind.execute(action, self.ctx)
+            executed = kind.execute(action, ctx.acting(user, action.id))
         except Exception as exc:
             log.warning("action %s failed", action_id, exc_info=True)
             message = str(exc.__cause__ if isinstance(exc, AwsError) and exc.__cause__ else exc)
@@ -139,14 +147,14 @@ class Lifecycle:
             unrecorded=not recorded,
         )
 
-    def _still_holds(self, action: Action, kind: actions.ActionKind) -> None:
+    def _still_holds(self, action: Action, kind: actions.ActionKind, ctx: OpsContext) -> None:
         age = self.log.clock() - action.created
         if age > self.ctx.preview_ttl:
             raise Drifted(
                 f"the preview is {units.duration(age)} old; previews expire after "
                 f"{units.duration(self.ctx.preview_ttl)}"
             )
-        kind.recheck(action, self.ctx)
+        kind.recheck(action, ctx)
 
     def _stale(self, action: Action, why: str, user: str) -> Outcome:
         """Mark the preview stale and offer the same command, previewed afresh for `user`."""
@@ -206,7 +214,7 @@ class Lifecycle:
         if not verdict.allowed:
             raise Refused(f"{verdict.why}; nothing was changed.")
         try:
-            moved = self.ctx.sqs.cancel_move(action.result.task)
+            moved = self._in(action).acting(user, action.id).sqs.cancel_move(action.result.task)
         except AwsError as exc:
             raise ShepherdError(
                 f"could not cancel the move of `{action.target}`: {exc.code}"

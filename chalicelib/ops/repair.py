@@ -31,6 +31,7 @@ def settled(action: Action, ctx: OpsContext) -> Action:
     if not stuck(action, ctx):
         return action
     kind = actions.registry()[action.kind]
+    ctx = ctx.scoped(action.account or None, action.region or None)  # where it was made
     try:
         seen = kind.observed(action, ctx)
         if isinstance(seen, Executed):
@@ -43,7 +44,3 @@ def settled(action: Action, ctx: OpsContext) -> Action:
         log.warning("could not repair the record of action %s", action.id, exc_info=True)
         return action
     return repaired or ctx.log.get(action.id) or action
-
-
-def settled_all(found: list[Action], ctx: OpsContext) -> list[Action]:
-    return [settled(a, ctx) for a in found]

@@ -37,8 +37,12 @@ class Views:
         self.viewers = viewers  # None: everything is shown (the CLI, run by whoever has AWS)
 
     def show(self, c: Command, user: str = "", where: Where | None = None) -> Outcome:
-        """The answer to a read-only command asked by `user` in `where`."""
-        view: Callable[[Command, Asker], Outcome] = getattr(self, c.verb)
+        """The answer to a read-only command asked by `user` in `where` (in the account and
+        region it names)."""
+        views = self
+        if c.account or c.region:
+            views = Views(self.ctx.scoped(c.account, c.region), self.viewers)
+        view: Callable[[Command, Asker], Outcome] = getattr(views, c.verb)
         return view(c, Asker(user, where))
 
     def _may_see(self, asker: Asker) -> Verdict:
@@ -168,4 +172,12 @@ class Views:
         return Audited(result, title, posted)
 
     def history(self, c: Command, _asker: Asker) -> History:
-        return History(repair.settled_all(self.ctx.log.history(c.target), self.ctx), c.target)
+        scope = f"{self.ctx.account}/{c.target}" if self.ctx.account and c.target else c.target
+        found = self.ctx.log.history(scope)
+        return History(
+            [
+                repair.settled(a, self.ctx.scoped(a.account or None, a.region or None))
+                for a in found
+            ],
+            c.target,
+        )

@@ -57,6 +57,13 @@ class Action:
     result: Any = None  # the kind's result dataclass, once executed
     outcome: str | None = None
     progress: int | None = None  # messages handled so far by a long redrive
+    account: str = ""  # a member account's id; "": Shepherd's own
+    region: str = ""  # "": Shepherd's own region
+
+    @property
+    def scope(self) -> str:
+        """What history goes by: the target, qualified by its account when it is a member's."""
+        return f"{self.account}/{self.target}" if self.account else self.target
 
 
 class ActionLog:
@@ -123,7 +130,7 @@ class ActionLog:
 
     def _index(self, action: Action) -> None:
         doc = self._encode(action)
-        for target in (None, action.target):
+        for target in (None, action.scope):
             self.table.put(keys.keyed(keys.history(target, action.created, action.id), doc=doc))
 
     def _encode(self, action: Action) -> str:

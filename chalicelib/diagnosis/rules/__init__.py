@@ -7,6 +7,8 @@ cause comes first.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chalicelib.diagnosis.causes import RULES, Action, Cause, Diagnosis
 from chalicelib.diagnosis.evidence import Evidence
 from chalicelib.diagnosis.rules import concurrency, deploys, failures, limits, queues, usage
@@ -31,4 +33,13 @@ def diagnose(ev: Evidence) -> Diagnosis:
                 (f"Checked: {checked}.", *ev.unchecked),
             )
         )
+    if ev.member:  # a fix offered for a member account's alarm is made there
+        causes = [_in_account(c, ev.member) for c in causes]
     return Diagnosis(ev, causes)
+
+
+def _in_account(cause: Cause, account: str) -> Cause:
+    if cause.action is None or "--account" in cause.action.command:
+        return cause
+    command = f"{cause.action.command} --account {account}"
+    return replace(cause, action=Action(cause.action.label, command))

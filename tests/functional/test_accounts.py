@@ -1,0 +1,194 @@
+"""Member accounts: configured or refused at start, assumed with STS, alarms diagnosed in theirs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.accounts import Account, Accounts, load_accounts
+from chalicelib.alarms.delivery import Attempt, on_event
+from chalicelib.config import Settings
+from chalicelib.container import Container
+from chalicelib.errors import BadInput
+from devtools import fleet
+from devtools.fake_slack import FakeSlack
+from devtools.fleet.events import ACCOUNT as HOME
+
+STAGING = "210987654321"
+ROLE = f"arn:aws:iam::{STAGING}:role/shepherd-member"
+
+
+def write(tmp_path: Path, doc: Any) -> Path:
+    path = tmp_path / "accounts.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_no_file_means_shepherd_s_own_account_only(tmp_path: Path) -> None:
+    assert load_accounts(tmp_path / "absent.json") == Accounts()
+
+
+def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
+    doc = {"accounts": [{"id": STAGING, "name": "staging", "role": ROLE, "regions": ["eu-west-1"]}]}
+    accounts = load_accounts(write(tmp_path, doc))
+    assert accounts.named("staging") == accounts.named(STAGING)
+    assert accounts.get(STAGING) == Account(STAGING, "staging", ROLE, regions=("eu-west-1",))
+    assert accounts.get(HOME) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ({"id": "2109876", "name": "staging", "role": ROLE}, "not 12 digits"),
+        ({"id": STAGING, "name": "Staging!", "role": ROLE}, "lower-case"),
+        ({"id": STAGING, "name": "staging", "role": f"arn:aws:iam::{HOME}:role/x"}, "not a role"),
+        ({"id": STAGING, "name": "staging", "role": ROLE, "regions": ["mars-1"]}, "not a region"),
+        ({"id": STAGING, "name": "staging"}, "role"),
+        ({"id": STAGING, "name": "staging", "role": f"arn:aws:iam::{STAGING}:role/admin"}, "only"),
+        ({"id": STAGING, "name": "staging", "role": ROLE, "operators": "U1"}, "lists of strings"),
+    ],
+)
+def test_a_malformed_account_is_an_error_at_start(tmp_path: Path, raw: Any, why: str) -> None:
+    with pytest.raises(BadInput, match=why):
+        load_accounts(write(tmp_path, {"accounts": [raw]}))
+
+
+def test_an_account_given_twice_is_an_error(tmp_path: Path) -> None:
+    twice = [{"id": STAGING, "name": n, "role": ROLE} for n in ("staging", "stage")]
+    with pytest.raises(BadInput, match="given twice"):
+        load_accounts(write(tmp_path, {"accounts": twice}))
+
+
+def test_an_unknown_account_name_is_a_clear_answer() -> None:
+    with pytest.raises(BadInput, match=r"no configured account `prod`.*`staging`"):
+        Accounts((Account(STAGING, "staging", ROLE),)).named("prod")
+
+
+def in_staging(aws: boto3.Session) -> boto3.Session:
+    """moto's staging account, as its own admin would use it."""
+    creds = aws.client("sts").assume_role(RoleArn=ROLE, RoleSessionName="seed")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )
+
+
+def from_account(event: dict[str, Any], account: str) -> dict[str, Any]:
+    """The same notification as that account's CloudWatch sends it."""
+    return dict(json.loads(json.dumps(event).replace(HOME, account)))
+
+
+class Context:
+    aws_request_id = "attempt-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def test_an_alarm_from_a_member_account_is_diagnosed_with_that_account_s_evidence(
+    aws: boto3.Session, slack: FakeSlack
+) -> None:
+    import os
+
+    [scenario] = fleet.seed(["throttling"], in_staging(aws))  # payments-capture, in staging only
+    assumed: list[dict[str, Any]] = []
+    bot = Container(
+        Settings(
+            slack_api_url=os.environ["SLACK_API_URL"],
+            bot_token="xoxb",
+            signing_secret="s",
+            accounts=Accounts((Account(STAGING, "staging", ROLE),)),
+        ),
+        aws,
+    )
+    bot.aws.client("sts").meta.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(params)
+    )
+
+    on_event(from_account(scenario.event, STAGING), bot.alarm_deps, Attempt.of(Context()))
+
+    [post] = [m for m in slack.messages.values() if not m.thread_ts]
+    assert f"account {STAGING}" in post.text or STAGING in json.dumps(post.blocks)
+    assert "Reserved concurrency 5" in json.dumps(post.blocks)  # read in staging
+    assert "not found" not in json.dumps(post.blocks).lower()
+    assert [(a["RoleArn"], a["RoleSessionName"]) for a in assumed] == [(ROLE, "shepherd-evidence")]
+    assert "SourceIdentity" not in assumed[0]  # evidence is read without a user
+    assert f"--account {STAGING}" in json.dumps(post.blocks)  # its fix is made in staging
+    with pytest.raises(aws.client("lambda").exceptions.ResourceNotFoundException):
+        aws.client("lambda").get_function(FunctionName="payments-capture")  # home untouched
+
+
+def staging_bot(aws: boto3.Session) -> tuple[Container, list[dict[str, Any]]]:
+    bot = Container(
+        Settings(operators=("UOPERATOR",), accounts=Accounts((Account(STAGING, "staging", ROLE),))),
+        aws,
+    )
+    assumed: list[dict[str, Any]] = []
+    bot.aws.client("sts").meta.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(params)
+    )
+    return bot, assumed
+
+
+def reserved_in(session: boto3.Session, function: str) -> int | None:
+    found = session.client("lambda").get_function_concurrency(FunctionName=function)
+    value = found.get("ReservedConcurrentExecutions")
+    return None if value is None else int(value)
+
+
+def test_a_change_in_a_member_account_is_made_there_in_the_name_of_the_slack_user(
+    aws: boto3.Session,
+) -> None:
+    from tests.functional.conftest import SlackOps
+    from tests.functional.test_ops_commands import action_id
+
+    staging = in_staging(aws)
+    fleet.seed(["throttling"], staging)  # payments-capture, reserved 5, in staging only
+    bot, assumed = staging_bot(aws)
+    ops = SlackOps(bot)
+
+    home = ops.run("concurrency payments-capture reserve 15", "UOPERATOR")
+    assert "no function" in home.text  # not in Shepherd's own account
+    status = ops.run("status payments-capture --account staging", "UOPERATOR").text
+    assert "Reserved concurrency: 5" in status
+
+    preview = ops.run("concurrency payments-capture reserve 15 --account staging", "UOPERATOR")
+    assert "5 → 15" in preview.text  # read in staging
+    action = action_id({"blocks": preview.blocks}, "ops_confirm")
+    done = ops.confirm(action, "UOPERATOR")
+    assert ":white_check_mark:" in done.text
+    assert reserved_in(staging, "payments-capture") == 15
+
+    [change] = [a for a in assumed if "SourceIdentity" in a]
+    assert change["RoleArn"] == ROLE
+    assert change["SourceIdentity"] == "slack-UOPERATOR"
+    assert {"Key": "shepherd-action", "Value": action} in change["Tags"]
+    assert {"Key": "approver", "Value": "UOPERATOR"} in change["Tags"]
+    reads = [a for a in assumed if "SourceIdentity" not in a]
+    assert reads and all(a["RoleSessionName"] == "shepherd-evidence" for a in reads)
+
+    undo = ops.run(f"undo {action}", "UOPERATOR")
+    assert "15 → 5" in undo.text  # previewed in staging, where the action was made
+    ops.confirm(action_id({"blocks": undo.blocks}, "ops_confirm"), "UOPERATOR")
+    assert reserved_in(staging, "payments-capture") == 5
+
+    history = ops.run("history payments-capture --account staging", "UOPERATOR").text
+    assert action in history
+    assert "No actions recorded" in ops.run("history payments-capture", "UOPERATOR").text
+
+
+def test_a_command_for_an_account_not_configured_is_refused_with_the_configured_ones(
+    aws: boto3.Session,
+) -> None:
+    from tests.functional.conftest import SlackOps
+
+    bot, assumed = staging_bot(aws)
+    reply = SlackOps(bot).run("concurrency orders reserve 5 --account prod", "UOPERATOR")
+    assert "no configured account `prod`" in reply.text and "`staging`" in reply.text
+    assert assumed == []
