@@ -41,6 +41,7 @@ bench: package  ## performance figures (printed, not asserted); cold starts run 
 	$(BIN)/python benchmarks/alarm_storm.py
 	$(BIN)/python benchmarks/iam_audit.py
 	$(BIN)/python benchmarks/redrive_rate.py
+	$(BIN)/python benchmarks/audit_fanout.py
 
 lock:  ## re-resolve pinned dependencies (needs uv)
 	uv pip compile pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11

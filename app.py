@@ -92,8 +92,21 @@ def slack_events() -> Any:
 
 @app.schedule(AUDIT_SCHEDULE, name="nightly_iam_audit")
 def nightly_iam_audit(event: Any) -> dict[str, Any]:
-    """The IAM wildcard audit on a schedule: posts only what is new and what was fixed."""
+    """The IAM wildcard audit on a schedule: posts only what is new and what was fixed. With
+    member accounts it fans out, one invocation of this function per account, one summary."""
+    from chalicelib.audit import fleet
     from chalicelib.audit.runs import scheduled
 
     c = container()
-    return scheduled(c.aws.iam(), c.audit_runs, c.poster, c.settings.channel).counts()
+    raw = event.to_dict()
+    if fleet.ONE_ACCOUNT in raw:  # one account's part of the fan-out
+        account = str(raw[fleet.ONE_ACCOUNT])
+        return fleet.audit_account(c.aws, c.audit_runs_for(account), account)
+    members = c.settings.accounts.members
+    if not members:
+        return scheduled(c.aws.iam(), c.audit_runs, c.poster, c.settings.channel).counts()
+    accounts = [("", "own account"), *((a.id, a.name) for a in members)]
+    invoke = c.audit_invoker(getattr(event.context, "function_name", None))
+    return fleet.scheduled_fleet(
+        accounts, invoke, c.audit_runs_for, c.poster, c.settings.channel
+    ).counts()

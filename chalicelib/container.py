@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,28 @@ class Container:
 
         return AuditRuns(self.table)
 
+    def audit_runs_for(self, account: str) -> AuditRuns:
+        from chalicelib.store.audit_runs import AuditRuns
+
+        return AuditRuns(self.table, account=account)
+
+    def audit_invoker(self, function: str | None) -> Callable[[str], dict[str, Any]]:
+        """How the scheduled audit asks for one account's: an invocation of its own function in
+        Lambda (each with its own timeout), in this process elsewhere (tests, `make run`)."""
+        from chalicelib.audit import fleet
+
+        if function and not self.settings.lazy_in_process:
+            from botocore.config import Config
+
+            from chalicelib.aws.session import CLIENT_CONFIG
+
+            waits = CLIENT_CONFIG.merge(
+                Config(read_timeout=fleet.AUDIT_TIMEOUT_S + 10, retries={"total_max_attempts": 1})
+            )
+            client = self.aws.session.client("lambda", region_name=self.aws.region, config=waits)
+            return fleet.lambda_invoker(client, function)
+        return lambda account: fleet.audit_account(self.aws, self.audit_runs_for(account), account)
+
     # --- Slack ----------------------------------------------------------------------------
 
     @cached_property
@@ -133,7 +156,8 @@ class Container:
         from chalicelib.store.deliveries import Deliveries
         from chalicelib.store.storms import Storms
 
-        channel = SlackAlarmChannel(self.poster, self.settings.channel)
+        by_account = {a.id: a.channel for a in self.settings.accounts.members if a.channel}
+        channel = SlackAlarmChannel(self.poster, self.settings.channel, by_account)
         s = self.settings
         rules = StormRules(s.storm_threshold, s.storm_window_s, s.storm_redraw_s)
         return AlarmDeps(

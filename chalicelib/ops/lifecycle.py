@@ -53,13 +53,14 @@ class Lifecycle:
             ctx = self.ctx.scoped(command.account, command.region)
             kind = actions.for_verb(command.verb)
             # Authorised before anything is read: a refused redrive must not even peek.
-            self._authorise(kind.kind, command.target or "", text, user)
+            self._authorise(kind.kind, command.target or "", text, user, ctx.account)
             proposal = kind.plan(command, ctx)
-        self._authorise(kind.kind, proposal.target, text, user, proposal)
+        self._authorise(kind.kind, proposal.target, text, user, ctx.account, proposal)
+        judge = self._operators(ctx.account)
         refused = {
             name: verdict.why
             for name in proposal.also_acts_on
-            if not (verdict := self.operators.check(user, name)).allowed
+            if not (verdict := judge.check(user, name)).allowed
         }
         if refused:
             proposal = kind.narrow(proposal, refused)
@@ -72,10 +73,24 @@ class Lifecycle:
         """The context of the account and region `action` was proposed in."""
         return self.ctx.scoped(action.account or None, action.region or None)
 
+    def _operators(self, account: str) -> Operators:
+        """Who may change things in `account`: its own operators when the accounts file names
+        them, else Shepherd's."""
+        member = self.ctx.accounts.get(account) if account else None
+        if member is None or not member.operators:
+            return self.operators
+        return self.operators.with_baseline(member.operators, f"the operators of `{member.name}`")
+
     def _authorise(
-        self, kind: str, target: str, text: str, user: str, proposal: Proposal | None = None
+        self,
+        kind: str,
+        target: str,
+        text: str,
+        user: str,
+        account: str,
+        proposal: Proposal | None = None,
     ) -> None:
-        verdict = self.operators.check(user, target)
+        verdict = self._operators(account).check(user, target)
         if verdict.allowed:
             return
         planned = proposal or Proposal(target, f"`/ops {text.strip()}`", None)
@@ -111,7 +126,7 @@ class Lifecycle:
         proposed = self.log.get(action_id)
         if proposed is None:
             return Said(f"Action `{action_id}` is unknown; nothing was done.")
-        verdict = self.operators.check(user, proposed.target)
+        verdict = self._operators(proposed.account).check(user, proposed.target)
         if not verdict.allowed:
             self._record_refused("confirm", proposed, user, verdict.why)
             raise Refused(f"{verdict.why}; nothing was changed.")
@@ -192,7 +207,7 @@ class Lifecycle:
         """Drop a proposal: its proposer or an operator of its target only; a refusal is recorded."""
         proposed = self.log.get(action_id)
         if proposed is not None and proposed.user != user:
-            verdict = self.operators.check(user, proposed.target)
+            verdict = self._operators(proposed.account).check(user, proposed.target)
             if not verdict.allowed:
                 self._record_refused("cancel", proposed, user, verdict.why)
                 raise Refused(f"{verdict.why}; the preview stands.")
@@ -210,7 +225,7 @@ class Lifecycle:
         plan = action.plan if action else None
         if action is None or getattr(plan, "mode", None) != "move" or action.status != "done":
             return Said(f"`{action_id}` is not a started message move; nothing was changed.")
-        verdict = self.operators.check(user, action.target)
+        verdict = self._operators(action.account).check(user, action.target)
         if not verdict.allowed:
             raise Refused(f"{verdict.why}; nothing was changed.")
         try:

@@ -77,14 +77,22 @@ class Operators:
         rules: tuple[Rule, ...] = (),
         group_members: Callable[[str], set[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        source: str = "SHEPHERD_OPERATORS",
     ) -> None:
         self.baseline, self.rules = baseline, rules
         self.group_members = group_members
         self.clock = clock
+        self.source = source  # where the baseline comes from, as a refusal names it
         self._groups: dict[str, tuple[float, set[str]]] = {}
 
+    def with_baseline(self, baseline: tuple[str, ...], source: str) -> Operators:
+        """The same rules and user-group cache, with another baseline (a member account's)."""
+        other = Operators(baseline, self.rules, self.group_members, self.clock, source)
+        other._groups = self._groups
+        return other
+
     def check(self, user: str, name: str | None = None) -> Verdict:
-        allowed, source = self.baseline, "SHEPHERD_OPERATORS"
+        allowed, source = self.baseline, self.source
         for rule in self.rules if name else ():
             if rule.matches(name or ""):
                 allowed = rule.operators

@@ -166,7 +166,7 @@ class Views:
         verdict = self._may_see(asker)
         if not verdict.allowed:
             raise Refused(f"IAM audit findings are shown to viewers only: {verdict.why}")
-        result = runs.run(self.ctx.aws.iam(), only=c.target)
+        result = runs.run(self.ctx.aws.iam(self.ctx.account), only=c.target)
         posted = self.viewers is None or self.viewers.in_channel(asker.where)
         title = "IAM wildcard audit" + (f" · {c.target}" if c.target else "")
         return Audited(result, title, posted)

@@ -14,14 +14,23 @@ from chalicelib.units import duration
 
 
 class SlackAlarmChannel:
-    def __init__(self, poster: SlackPoster, channel: str) -> None:
+    def __init__(
+        self, poster: SlackPoster, channel: str, by_account: dict[str, str] | None = None
+    ) -> None:
         self.poster = poster
         self.channel = channel
+        self.by_account = by_account or {}  # a member account's own alarm channel
+
+    def channel_for(self, account: str | None) -> str:
+        return self.by_account.get(account or "", self.channel)
+
+    def _of(self, diagnosis: Diagnosis) -> str:
+        return self.channel_for(getattr(diagnosis.evidence.signal, "account", None))
 
     def post(self, diagnosis: Diagnosis, key: str, look_first: bool) -> AlarmMessage:
         blocks = render.render(diagnosis)
         channel, ts = self.poster.post(
-            self.channel, render.headline(diagnosis), blocks, key=key, look_first=look_first
+            self._of(diagnosis), render.headline(diagnosis), blocks, key=key, look_first=look_first
         )
         return AlarmMessage(channel, ts, blocks)
 
@@ -34,7 +43,7 @@ class SlackAlarmChannel:
         blocks = render.render(diagnosis)
         resolved = render.render_recovered(blocks, ok.time, took)
         channel, ts = self.poster.post(
-            self.channel,
+            self._of(diagnosis),
             f"RESOLVED: {render.headline(diagnosis)}",
             resolved,
             key=key,
@@ -79,7 +88,7 @@ class SlackAlarmChannel:
 
     def post_summary(self, storm: StormRecord, shared: str | None, key: str) -> AlarmMessage:
         channel, ts = self.poster.post(
-            self.channel,
+            self.channel_for(storm.scope),
             storm_blocks.title(storm),
             storm_blocks.summary(storm, shared),
             key=key,

@@ -15,12 +15,15 @@ RUN_TTL_S = 90 * 24 * 3600
 
 
 class AuditRuns:
-    def __init__(self, table: Table, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, table: Table, clock: Callable[[], float] = time.time, account: str = ""
+    ) -> None:
         self.table = table
         self.clock = clock
+        self.account = account  # "": Shepherd's own account
 
     def latest(self) -> list[str] | None:
-        item = self.table.get(*keys.audit_run(latest=True))
+        item = self.table.get(*keys.audit_run(latest=True, account=self.account))
         if item is None:
             return None
         return list(json.loads(gzip.decompress(bytes(item["keys"]))))  # type: ignore[arg-type]
@@ -29,10 +32,12 @@ class AuditRuns:
         """The latest keys (compressed: thousands of findings fit an item), and a dated record."""
         now = self.clock()
         packed = gzip.compress(json.dumps(sorted(finding_keys)).encode(), mtime=0)
-        self.table.put(keys.keyed(keys.audit_run(latest=True), keys=packed, at=now))
+        self.table.put(
+            keys.keyed(keys.audit_run(latest=True, account=self.account), keys=packed, at=now)
+        )
         self.table.put(
             keys.keyed(
-                keys.audit_run(latest=False, when=now),
+                keys.audit_run(latest=False, when=now, account=self.account),
                 doc=json.dumps(summary),
                 keys=packed,
                 expires_at=int(now) + RUN_TTL_S,

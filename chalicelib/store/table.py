@@ -7,7 +7,7 @@ One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
 | deliveries | `dedupe#<delivery key>` | `-` |
 | actions | `action#<id>` | `-` |
 | action history | `history` and `history#<function or queue>` | `<time>#<id>` |
-| audit runs | `audit` | `latest`, `run#<time>` |
+| audit runs | `audit`, `audit#<member account>` | `latest`, `run#<time>` |
 | replay marks | `replayed#<queue ARN>` | `<message id>` |
 | alarm states | `alarm#<alarm ARN>` | `state` |
 | alarm locks | `alarmlock#<alarm ARN>` | `-` |
@@ -70,8 +70,9 @@ def history(target: str | None, when: float | None = None, action_id: str = "") 
     return pk, "" if when is None else f"{when:017.6f}#{action_id}"
 
 
-def audit_run(latest: bool, when: float = 0.0) -> tuple[str, str]:
-    return "audit", "latest" if latest else f"run#{when:017.6f}"
+def audit_run(latest: bool, when: float = 0.0, account: str = "") -> tuple[str, str]:
+    """An account's audit runs: Shepherd's own under `audit`, a member's under `audit#<id>`."""
+    return f"audit#{account}" if account else "audit", "latest" if latest else f"run#{when:017.6f}"
 
 
 def replay_mark(queue_arn: str, message_id: str) -> tuple[str, str]:

@@ -103,7 +103,7 @@ def test_an_alarm_from_a_member_account_is_diagnosed_with_that_account_s_evidenc
             slack_api_url=os.environ["SLACK_API_URL"],
             bot_token="xoxb",
             signing_secret="s",
-            accounts=Accounts((Account(STAGING, "staging", ROLE),)),
+            accounts=Accounts((Account(STAGING, "staging", ROLE, channel="#staging-alarms"),)),
         ),
         aws,
     )
@@ -114,6 +114,7 @@ def test_an_alarm_from_a_member_account_is_diagnosed_with_that_account_s_evidenc
     on_event(from_account(scenario.event, STAGING), bot.alarm_deps, Attempt.of(Context()))
 
     [post] = [m for m in slack.messages.values() if not m.thread_ts]
+    assert post.channel == "#staging-alarms"  # the member account's own alarm channel
     assert f"account {STAGING}" in post.text or STAGING in json.dumps(post.blocks)
     assert "Reserved concurrency 5" in json.dumps(post.blocks)  # read in staging
     assert "not found" not in json.dumps(post.blocks).lower()
@@ -192,3 +193,79 @@ def test_a_command_for_an_account_not_configured_is_refused_with_the_configured_
     reply = SlackOps(bot).run("concurrency orders reserve 5 --account prod", "UOPERATOR")
     assert "no configured account `prod`" in reply.text and "`staging`" in reply.text
     assert assumed == []
+
+
+PROD = "333333333333"
+
+
+def accounts_file(tmp_path: Path, *members: tuple[str, str]) -> Path:
+    doc = {
+        "accounts": [
+            {"id": i, "name": n, "role": f"arn:aws:iam::{i}:role/shepherd-member"}
+            for i, n in members
+        ]
+    }
+    return write(tmp_path, doc)
+
+
+def test_the_nightly_audit_fans_out_per_account_and_reports_each_and_the_unreachable(
+    aws: boto3.Session,
+    slack: FakeSlack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalice.test import Client
+
+    from tests.functional.conftest import BOT_TOKEN, SIGNING_SECRET, serve
+    from tests.functional.test_audit_handlers import grant, posts, tick
+
+    grant(aws.client("iam"), "deployer", "iam:PassRole")  # Shepherd's own account
+    grant(in_staging(aws).client("iam"), "staging-admin", "*")  # staging: a full admin
+    monkeypatch.setenv(
+        "SHEPHERD_ACCOUNTS_FILE", str(accounts_file(tmp_path, (STAGING, "staging"), (PROD, "prod")))
+    )
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    monkeypatch.setenv("SHEPHERD_LAZY_IN_PROCESS", "1")
+    bot = serve(aws)
+
+    def prod_refuses(params: dict[str, Any], **_: Any) -> None:
+        if PROD in params["RoleArn"]:
+            raise bot.aws.client("sts").exceptions.ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": "not trusted"}}, "AssumeRole"
+            )
+
+    bot.aws.client("sts").meta.events.register("provide-client-params.sts.AssumeRole", prod_refuses)
+    import app
+
+    with Client(app.app) as client:
+        first = client.lambda_.invoke("nightly_iam_audit", tick(client)).payload
+        assert first == {"accounts": 3, "new": 3, "fixed": 0, "unreachable": 1, "posted": True}
+        [summary, *thread] = posts(slack)
+        text = str(summary["text"])
+        assert "own account*: first run" in text and "staging*: first run" in text
+        assert "prod*: could not be audited (AccessDenied" in text
+        assert any("staging-admin" in str(t["text"]) for t in thread)
+        assert any("role/deployer" in str(t["text"]) for t in thread)
+
+        aws.client("iam").delete_role_policy(RoleName="deployer", PolicyName="app")
+        again = client.lambda_.invoke("nightly_iam_audit", tick(client)).payload
+    assert (again["new"], again["unreachable"], again["posted"]) == (0, 1, True)
+    assert again["fixed"] >= 1  # the deployer's findings, in Shepherd's own account only
+    latest = posts(slack)[len(thread) + 1]
+    assert f"own account*: 0 new, {again['fixed']} fixed" in str(latest["text"])
+    assert "staging*: 0 new, 0 fixed" in str(latest["text"])  # kept apart per account
+
+
+def test_a_member_account_s_own_operators_decide_its_changes(aws: boto3.Session) -> None:
+    from tests.functional.conftest import SlackOps
+
+    fleet.seed(["throttling"], in_staging(aws))
+    member = Account(STAGING, "staging", ROLE, operators=("USTAGINGLEAD",))
+    bot = Container(Settings(operators=("UOPERATOR",), accounts=Accounts((member,))), aws)
+    ops = SlackOps(bot)
+    text = "concurrency payments-capture reserve 15 --account staging"
+
+    refused = ops.run(text, "UOPERATOR").text
+    assert "Refused" in refused and "the operators of `staging`" in refused
+    assert "5 → 15" in ops.run(text, "USTAGINGLEAD").text
