@@ -19,6 +19,7 @@ from typing import Any
 
 from devtools.aws_gaps import AwsGapsServer
 from devtools.console import HELP, Console
+from devtools.fleet.accounts import STAGING, accounts_file, as_account, member_session
 from devtools.moto_config import lambda_without_docker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,8 @@ def main() -> int:
         # The demo's handlers run with chalice's 3 s test context: redraw a storm's summary
         # within it (a deployed function has 60 s, and redraws every 3 s).
         "SHEPHERD_STORM_REDRAW": "1",
+        # A second account, `staging`, assumed as a member account is (devtools/fleet/accounts.py).
+        "SHEPHERD_ACCOUNTS_FILE": str(accounts_file(ROOT / "build" / "demo" / "accounts.json")),
     }
     os.environ.update(env)
     print(
@@ -93,6 +96,7 @@ def main() -> int:
     from devtools import fleet
 
     scenarios = fleet.seed(list(fleet.DEMO))
+    [in_staging] = fleet.seed(["out_of_memory"], member_session())
     failed = fleet.failed_deliveries()
     fleet.releases()
     fleet.iam_drift()
@@ -100,7 +104,8 @@ def main() -> int:
         "Demo fleet seeded: "
         + ", ".join(f"{s.function} ({s.kind.replace('_', ' ')})" for s in scenarios)
         + f"; invoice-mailer has versions 1-3 behind alias live and {len(failed)} failed events "
-        "in invoice-mailer-failed"
+        f"in invoice-mailer-failed; in account staging ({STAGING}): {in_staging.function} "
+        "(out of memory)"
     )
     print("Replaying their alarms through Shepherd's handlers…", flush=True)
 
@@ -112,8 +117,9 @@ def main() -> int:
     with Client(app) as client:
         for scenario in scenarios:
             client.lambda_.invoke(scenario.handler, scenario.event)
+        client.lambda_.invoke(in_staging.handler, as_account(in_staging.event))
         print(
-            f"{len(scenarios)} alarms diagnosed in {time.perf_counter() - started:.1f} s.\n"
+            f"{len(scenarios) + 1} alarms diagnosed in {time.perf_counter() - started:.1f} s.\n"
             "Then a storm: 12 alarms on 6 functions within a minute, all failing on one "
             "throttled DynamoDB table…",
             flush=True,
@@ -149,7 +155,8 @@ def main() -> int:
         print(
             f"\nchalice local serves {endpoint}; you are operator ULOCALOPS in #ops-alarms.\n"
             f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
-            "click Confirm · /ops redrive invoice-mailer-failed · /ops audit · /ops history\n",
+            "click Confirm · /ops redrive invoice-mailer-failed · /ops audit · /ops history · "
+            f"/ops status {in_staging.function} --account staging\n",
             flush=True,
         )
         _prompt(CONSOLE)
