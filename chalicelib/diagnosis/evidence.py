@@ -117,6 +117,14 @@ class Evidence:
     checked: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     member: str = ""  # the configured member account it was read in ("": Shepherd's own)
+    away_region: str = ""  # its region when it is not Shepherd's own
+
+    @property
+    def where(self) -> str:
+        """`--account`/`--region` for a command about it ("" in Shepherd's own)."""
+        return (f" --account {self.member}" if self.member else "") + (
+            f" --region {self.away_region}" if self.away_region else ""
+        )
 
     # --- metric arithmetic over the alarm window and the look-back ---------------------
 

@@ -74,6 +74,7 @@ def gather(signal: Signal, aws: Aws) -> Evidence:
             window = window_for(signal.time, 60, 5)
         evidence = Evidence(signal=signal, resource=resource, window=window)
         evidence.member = aws.key(resource.account)
+        evidence.away_region = resource.region if resource.region != aws.region else ""
         evidence.unchecked.extend(problems)
         if isinstance(signal, FailureRecord):
             evidence.logs.append(_failure_line(signal))

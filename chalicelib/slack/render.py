@@ -269,7 +269,8 @@ def _buttons(d: Diagnosis) -> list[Block]:
             )
     r = d.evidence.resource
     if r.type == "function":
-        buttons.append(button("Status", f"{RUN_COMMAND}:status", f"/ops status {r.name}"))
+        status = f"/ops status {r.name}{d.evidence.where}"
+        buttons.append(button("Status", f"{RUN_COMMAND}:status", status))
     return buttons
 
 

@@ -269,3 +269,67 @@ def test_a_member_account_s_own_operators_decide_its_changes(aws: boto3.Session)
     refused = ops.run(text, "UOPERATOR").text
     assert "Refused" in refused and "the operators of `staging`" in refused
     assert "5 → 15" in ops.run(text, "USTAGINGLEAD").text
+
+
+def test_three_accounts_two_regions_each_alarm_diagnosed_at_home_and_a_rollback_stays_in_its_own(
+    aws: boto3.Session, slack: FakeSlack
+) -> None:
+    import os
+
+    from tests.functional.conftest import SlackOps
+    from tests.functional.test_ops_commands import action_id
+
+    prod_role = f"arn:aws:iam::{PROD}:role/shepherd-member"
+    staging, prod = in_staging(aws), _assumed(aws, prod_role)
+    [own_deploy] = fleet.seed(["recent_deploy"], aws)  # checkout-api:live → v3, eu-west-1
+    [staging_deploy] = fleet.seed(["recent_deploy"], staging)  # the same names, in staging
+    [prod_oom] = fleet.seed(["out_of_memory"], prod)  # us-east-1
+    accounts = Accounts((Account(STAGING, "staging", ROLE), Account(PROD, "prod", prod_role)))
+    bot = Container(
+        Settings(
+            slack_api_url=os.environ["SLACK_API_URL"],
+            bot_token="xoxb",
+            signing_secret="s",
+            operators=("UOPERATOR",),
+            accounts=accounts,
+        ),
+        aws,
+    )
+    for event in (
+        own_deploy.event,
+        from_account(staging_deploy.event, STAGING),
+        from_account(prod_oom.event, PROD),
+    ):
+        on_event(event, bot.alarm_deps, Attempt.of(Context()))
+    posts = [json.dumps(m.blocks) for m in slack.messages.values() if not m.thread_ts]
+    assert len(posts) == 3
+    by_account = {a: next(b for b in posts if f"account {a}" in b) for a in (HOME, STAGING, PROD)}
+    assert "Recent deploy" in by_account[HOME] and "eu-west-1" in by_account[HOME]
+    assert "Recent deploy" in by_account[STAGING] and "eu-west-1" in by_account[STAGING]
+    assert "Out of memory" in by_account[PROD] and "us-east-1" in by_account[PROD]
+    assert f'/ops status image-resizer --account {PROD}"' in by_account[PROD]  # its own region
+    assert "--region eu-west-1" in by_account[HOME]  # not Shepherd's region: the buttons say
+    assert f"--account {STAGING} --region eu-west-1" in by_account[STAGING]
+
+    ops = SlackOps(bot)
+    text = "alias checkout-api live rollback --account staging --region eu-west-1"
+    preview = ops.run(text, "UOPERATOR")
+    assert "v3 → v2" in preview.text
+    ops.confirm(action_id({"blocks": preview.blocks}, "ops_confirm"), "UOPERATOR")
+
+    def live(session: boto3.Session) -> str:
+        lam = session.client("lambda", region_name="eu-west-1")
+        return str(lam.get_alias(FunctionName="checkout-api", Name="live")["FunctionVersion"])
+
+    assert live(staging) == "2"
+    assert live(aws) == "3"  # Shepherd's own account, same names: untouched
+
+
+def _assumed(aws: boto3.Session, role: str) -> boto3.Session:
+    creds = aws.client("sts").assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )

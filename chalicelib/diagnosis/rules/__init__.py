@@ -33,13 +33,12 @@ def diagnose(ev: Evidence) -> Diagnosis:
                 (f"Checked: {checked}.", *ev.unchecked),
             )
         )
-    if ev.member:  # a fix offered for a member account's alarm is made there
-        causes = [_in_account(c, ev.member) for c in causes]
+    if ev.where:  # a fix offered for another account's or region's alarm is made there
+        causes = [_made_there(c, ev.where) for c in causes]
     return Diagnosis(ev, causes)
 
 
-def _in_account(cause: Cause, account: str) -> Cause:
-    if cause.action is None or "--account" in cause.action.command:
+def _made_there(cause: Cause, where: str) -> Cause:
+    if cause.action is None:
         return cause
-    command = f"{cause.action.command} --account {account}"
-    return replace(cause, action=Action(cause.action.label, command))
+    return replace(cause, action=Action(cause.action.label, cause.action.command + where))
