@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.accounts import Account
 from chalicelib.ops.operators import Operators, Verdict
 
 PEOPLE = ("U", "W", "S")  # user, enterprise user and user group ids
@@ -23,14 +24,34 @@ class Where:
 
 
 class Viewers:
-    def __init__(self, listed: tuple[str, ...], alarm_channel: str, operators: Operators) -> None:
-        self.channels = {alarm_channel, *(v for v in listed if not v.startswith(PEOPLE))}
+    def __init__(
+        self,
+        listed: tuple[str, ...],
+        alarm_channel: str,
+        operators: Operators,
+        more_channels: tuple[str, ...] = (),
+    ) -> None:
+        self.listed_entries, self.alarm_channel, self.operators = listed, alarm_channel, operators
+        self.channels = {
+            alarm_channel,
+            *more_channels,
+            *(v for v in listed if not v.startswith(PEOPLE)),
+        }
         people = tuple(v for v in listed if v.startswith(PEOPLE))
         self.listed = bool(listed)
         # The people are checked as operators are (user groups resolved and cached alike).
         self.people = (
             Operators(people, (), operators.group_members) if people or listed else operators
         )
+
+    def for_account(self, member: Account) -> Viewers:
+        """A member account's viewers: its own list when the accounts file gives one (else these),
+        and its alarm channel as a viewer channel too."""
+        if not member.viewers and not member.channel:
+            return self
+        listed = member.viewers or self.listed_entries
+        more = (member.channel,) if member.channel else ()
+        return Viewers(listed, self.alarm_channel, self.operators, more)
 
     def in_channel(self, where: Where | None) -> bool:
         """Whether `where` is a viewer channel: what is posted there, its members may see."""

@@ -41,7 +41,12 @@ class Views:
         region it names)."""
         views = self
         if c.account or c.region:
-            views = Views(self.ctx.scoped(c.account, c.region), self.viewers)
+            scoped = self.ctx.scoped(c.account, c.region)
+            member = scoped.accounts.get(scoped.account) if scoped.account else None
+            viewers = self.viewers
+            if viewers is not None and member is not None:
+                viewers = viewers.for_account(member)
+            views = Views(scoped, viewers)
         view: Callable[[Command, Asker], Outcome] = getattr(views, c.verb)
         return view(c, Asker(user, where))
 

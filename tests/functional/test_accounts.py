@@ -333,3 +333,24 @@ def _assumed(aws: boto3.Session, role: str) -> boto3.Session:
         aws_session_token=creds["SessionToken"],
         region_name="us-east-1",
     )
+
+
+def test_a_member_account_s_viewers_and_channel_decide_who_sees_its_audit(
+    aws: boto3.Session,
+) -> None:
+    from chalicelib.ops.viewers import Where
+    from chalicelib.slack.replies import reply_to
+    from tests.functional.test_audit_handlers import grant
+
+    grant(in_staging(aws).client("iam"), "staging-admin", "*")
+    member = Account(STAGING, "staging", ROLE, channel="#staging-alarms", viewers=("UAUDITOR",))
+    bot = Container(Settings(operators=("UOPERATOR",), accounts=Accounts((member,))), aws)
+
+    def audit(user: str, channel: str) -> Any:
+        where = Where(f"C-{channel}", channel)
+        return reply_to(lambda: bot.ops.run("audit --account staging", user, where))
+
+    assert "Shown to you only" in audit("UAUDITOR", "random").text  # a staging viewer
+    assert "shown to viewers only" in audit("UOPERATOR", "random").text  # not one of staging's
+    posted = audit("UOPERATOR", "staging-alarms")  # staging's own channel: posted there
+    assert posted.thread is not None and any("staging-admin" in t for t in posted.thread)
