@@ -16,6 +16,7 @@ from chalicelib.container import Container
 from chalicelib.errors import BadInput
 from devtools import fleet
 from devtools.fake_slack import FakeSlack
+from devtools.fleet.accounts import as_account, member_session
 from devtools.fleet.events import ACCOUNT as HOME
 
 STAGING = "210987654321"
@@ -70,18 +71,7 @@ def test_an_unknown_account_name_is_a_clear_answer() -> None:
 
 def in_staging(aws: boto3.Session) -> boto3.Session:
     """moto's staging account, as its own admin would use it."""
-    creds = aws.client("sts").assume_role(RoleArn=ROLE, RoleSessionName="seed")["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    )
-
-
-def from_account(event: dict[str, Any], account: str) -> dict[str, Any]:
-    """The same notification as that account's CloudWatch sends it."""
-    return dict(json.loads(json.dumps(event).replace(HOME, account)))
+    return member_session(aws, STAGING)
 
 
 class Context:
@@ -111,7 +101,7 @@ def test_an_alarm_from_a_member_account_is_diagnosed_with_that_account_s_evidenc
         "provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(params)
     )
 
-    on_event(from_account(scenario.event, STAGING), bot.alarm_deps, Attempt.of(Context()))
+    on_event(as_account(scenario.event, STAGING), bot.alarm_deps, Attempt.of(Context()))
 
     [post] = [m for m in slack.messages.values() if not m.thread_ts]
     assert post.channel == "#staging-alarms"  # the member account's own alarm channel
@@ -280,7 +270,7 @@ def test_three_accounts_two_regions_each_alarm_diagnosed_at_home_and_a_rollback_
     from tests.functional.test_ops_commands import action_id
 
     prod_role = f"arn:aws:iam::{PROD}:role/shepherd-member"
-    staging, prod = in_staging(aws), _assumed(aws, prod_role)
+    staging, prod = in_staging(aws), member_session(aws, PROD)
     [own_deploy] = fleet.seed(["recent_deploy"], aws)  # checkout-api:live → v3, eu-west-1
     [staging_deploy] = fleet.seed(["recent_deploy"], staging)  # the same names, in staging
     [prod_oom] = fleet.seed(["out_of_memory"], prod)  # us-east-1
@@ -297,8 +287,8 @@ def test_three_accounts_two_regions_each_alarm_diagnosed_at_home_and_a_rollback_
     )
     for event in (
         own_deploy.event,
-        from_account(staging_deploy.event, STAGING),
-        from_account(prod_oom.event, PROD),
+        as_account(staging_deploy.event, STAGING),
+        as_account(prod_oom.event, PROD),
     ):
         on_event(event, bot.alarm_deps, Attempt.of(Context()))
     posts = [json.dumps(m.blocks) for m in slack.messages.values() if not m.thread_ts]
@@ -323,16 +313,6 @@ def test_three_accounts_two_regions_each_alarm_diagnosed_at_home_and_a_rollback_
 
     assert live(staging) == "2"
     assert live(aws) == "3"  # Shepherd's own account, same names: untouched
-
-
-def _assumed(aws: boto3.Session, role: str) -> boto3.Session:
-    creds = aws.client("sts").assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    )
 
 
 def test_a_member_account_s_viewers_and_channel_decide_who_sees_its_audit(
