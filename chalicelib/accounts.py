@@ -35,7 +35,7 @@ class Account:
     name: str
     role: str  # the role Shepherd assumes there
     external_id: str | None = None
-    regions: tuple[str, ...] = ()  # empty: Shepherd's own region only
+    regions: tuple[str, ...] = ()  # its fleet's; the first is `--account`'s default region
     channel: str | None = None  # its alarms go here (default: SHEPHERD_CHANNEL)
     operators: tuple[str, ...] = ()  # empty: SHEPHERD_OPERATORS and the rules file decide
     viewers: tuple[str, ...] = ()

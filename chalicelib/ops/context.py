@@ -32,9 +32,12 @@ class OpsContext:
     region: str | None = None  # None: Shepherd's own
 
     def scoped(self, account: str | None, region: str | None) -> OpsContext:
-        """This context in a configured member account (by name or id) and/or another region."""
-        member = self.accounts.named(account).id if account else ""
-        return replace(self, account=member, region=region or None)
+        """This context in a configured member account (by name or id; in its first listed region
+        unless one is given) and/or another region."""
+        member = self.accounts.named(account) if account else None
+        if member is not None and not region and member.regions:
+            region = member.regions[0]  # where its fleet is, as the accounts file says
+        return replace(self, account=member.id if member else "", region=region or None)
 
     def acting(self, user: str, action_id: str) -> OpsContext:
         """For making a change: in a member account, a session that names the Slack user

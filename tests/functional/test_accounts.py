@@ -334,3 +334,41 @@ def test_a_member_account_s_viewers_and_channel_decide_who_sees_its_audit(
     assert "shown to viewers only" in audit("UOPERATOR", "random").text  # not one of staging's
     posted = audit("UOPERATOR", "staging-alarms")  # staging's own channel: posted there
     assert posted.thread is not None and any("staging-admin" in t for t in posted.thread)
+
+
+def test_a_redrive_in_a_member_account_replays_there_into_its_functions(aws: boto3.Session) -> None:
+    from tests.functional.conftest import SlackOps
+    from tests.functional.test_ops_commands import action_id
+
+    staging = in_staging(aws)
+    fleet.failed_deliveries(staging, count=4)  # invoice-mailer and its failed records, in staging
+    bot, assumed = staging_bot(aws)
+    ops = SlackOps(bot)
+
+    preview = ops.run("redrive invoice-mailer-failed --account staging --rate 50", "UOPERATOR")
+    assert "Replay 4 of 4" in preview.text and "invoice-mailer" in preview.text
+    done = ops.confirm(action_id({"blocks": preview.blocks}, "ops_confirm"), "UOPERATOR")
+
+    assert "replayed 4 message(s)" in done.text and "deleted 4" in done.text
+    sqs = staging.client("sqs")
+    url = sqs.get_queue_url(QueueName="invoice-mailer-failed")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+    assert any(a.get("SourceIdentity") == "slack-UOPERATOR" for a in assumed)
+
+
+def test_a_member_account_s_first_region_is_where_its_commands_go_by_default(
+    aws: boto3.Session,
+) -> None:
+    from tests.functional.conftest import SlackOps
+
+    fleet.seed(["recent_deploy"], in_staging(aws))  # checkout-api, in staging's eu-west-1
+    member = Account(STAGING, "staging", ROLE, regions=("eu-west-1", "us-east-1"))
+    bot = Container(Settings(operators=("UOPERATOR",), accounts=Accounts((member,))), aws)
+    ops = SlackOps(bot)
+    assert (
+        "checkout-api:live* → version 3"
+        in ops.run("alias checkout-api live --account staging", "U1").text
+    )
+    elsewhere = ops.run("alias checkout-api live --account staging --region us-east-1", "U1")
+    assert "no function" in elsewhere.text.lower() or "no alias" in elsewhere.text.lower()
