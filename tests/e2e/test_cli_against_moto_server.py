@@ -20,7 +20,8 @@ pytestmark = pytest.mark.e2e
 # The one click that goes with each kind, where a kind has one.
 ACTIONS = {
     "throttling": "/ops concurrency payments-capture reserve 15",
-    "recent_deploy": "/ops alias checkout-api live rollback",
+    # The deploy scenario is in eu-west-1, Shepherd here in us-east-1: its fix says where it acts.
+    "recent_deploy": "/ops alias checkout-api live rollback --region eu-west-1",
     "dlq_backlog": "/ops redrive orders-dlq",
     "iterator_age": "/ops concurrency stream-indexer reserve 20",
 }
