@@ -7,6 +7,8 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from chalicelib.accounts import NAME as ACCOUNT_NAME
+from chalicelib.accounts import REGION
 from chalicelib.errors import UsageError
 
 USAGE = """\
@@ -25,8 +27,6 @@ USAGE = """\
 Any command: `--account <name|id>` (a configured member account) and `--region <region>`"""
 
 NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,140}$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
-ACCOUNT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # a member's name or 12-digit id
 MUTATING = {
     "redrive",
     "reserve",
@@ -83,7 +83,8 @@ def _where(words: list[str]) -> tuple[list[str], dict[str, str]]:
         if i + 1 >= len(words):
             raise UsageError(f"`{words[i]}` needs a value")
         value = words[i + 1]
-        if not (REGION if key == "region" else ACCOUNT).match(value):
+        # A member's name or 12-digit id, and a region, as the accounts file accepts them.
+        if not (REGION if key == "region" else ACCOUNT_NAME).match(value):
             raise UsageError(f"`{value}` is not a valid {key}")
         where[key] = value
         i += 2
