@@ -217,12 +217,14 @@ class Container:
         return Viewers(self.settings.viewers, self.settings.channel, self.operators)
 
     def slack_handle(self, chalice_app: Any, request: Any) -> Any:
-        """A request to `/slack/events`: a signature that does not match the signing secret held
-        has the secrets read again once (a rotation), then bolt verifies and answers."""
-        body = request.raw_body.decode() if isinstance(request.raw_body, bytes) else ""
-        if not self.slack_keys.signed(body, dict(request.headers)) and self.slack_keys.reread():
+        """A request to `/slack/events`, verified and answered by bolt. One that bolt refuses (401:
+        the signature does not match the secret held, and nothing was done) has the secrets read
+        again once, and is verified again only if the secret changed (a rotation)."""
+        response = self.slack_handler(chalice_app).handle(request)
+        if response.status_code == 401 and self.slack_keys.reread():
             self._slack_handlers.clear()  # built with the old secret
-        return self.slack_handler(chalice_app).handle(request)
+            response = self.slack_handler(chalice_app).handle(request)
+        return response
 
     def slack_handler(self, chalice_app: Any) -> Any:
         """Bolt on Chalice: signature verification first, acks within 3 s, lazy listeners re-invoke."""

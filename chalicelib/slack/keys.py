@@ -16,7 +16,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 
 from chalicelib.config import SlackSecrets
 
@@ -58,16 +57,6 @@ class SlackKeys:
         if changed:
             log.info("the Slack secrets changed since they were read: using the new ones")
         return changed
-
-    def signed(self, body: str, headers: dict[str, str]) -> bool:
-        """Whether a request is signed with the signing secret held (bolt checks it again)."""
-        lowered = {k.lower(): v for k, v in headers.items()}
-        verifier = SignatureVerifier(self.current().signing_secret)
-        return verifier.is_valid(
-            body,
-            lowered.get("x-slack-request-timestamp", ""),
-            lowered.get("x-slack-signature", ""),
-        )
 
 
 class RotatingWebClient(WebClient):
