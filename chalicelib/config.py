@@ -28,6 +28,13 @@ class Settings:
     storm_redraw_s: float = 3.0
     # A preview not confirmed within this many seconds is refused at Confirm (a fresh one offered).
     preview_ttl_s: float = 900.0
+    # Where `snooze … tomorrow` ends at 09:00 (an IANA zone).
+    timezone: str = "UTC"
+    # Reminders in an unacknowledged alarm's thread: after this many minutes (0: never), at most
+    # this many times; `@here` only for alarms whose names match one of these globs.
+    remind_after_min: float = 30.0
+    remind_max: int = 3
+    remind_here: tuple[str, ...] = ()
     # Who may see data (audit findings, DLQ bodies, log lines): channel and user/group ids;
     # empty means the alarm channel and the operators.
     viewers: tuple[str, ...] = ()
@@ -53,6 +60,10 @@ class Settings:
             accounts=load_accounts(Path(env.get("SHEPHERD_ACCOUNTS_FILE", str(ACCOUNTS_FILE)))),
             preview_ttl_s=float(env.get("SHEPHERD_PREVIEW_TTL", cls.preview_ttl_s)),
             viewers=_ids(env.get("SHEPHERD_VIEWERS", "")),
+            timezone=env.get("SHEPHERD_TIMEZONE", cls.timezone),
+            remind_after_min=float(env.get("SHEPHERD_REMIND_AFTER", cls.remind_after_min)),
+            remind_max=int(env.get("SHEPHERD_REMIND_MAX", cls.remind_max)),
+            remind_here=_ids(env.get("SHEPHERD_REMIND_HERE", "")),
             own_prefix=env.get("SHEPHERD_OWN_PREFIX")
             or _own_prefix(env.get("AWS_LAMBDA_FUNCTION_NAME")),
             channel=env.get("SHEPHERD_CHANNEL", cls.channel),

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.slack.poster import SlackPoster
     from chalicelib.store.actions import ActionLog
     from chalicelib.store.audit_runs import AuditRuns
+    from chalicelib.store.snoozes import Snoozes
     from chalicelib.store.table import Table
 
 NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt")
@@ -198,7 +199,15 @@ class Container:
             preview_ttl=s.preview_ttl_s,
             own_prefix=s.own_prefix,
             accounts=s.accounts,
+            timezone=s.timezone,
+            snoozes=self.snoozes,
         )
+
+    @cached_property
+    def snoozes(self) -> Snoozes:
+        from chalicelib.store.snoozes import Snoozes
+
+        return Snoozes(self.table)
 
     @cached_property
     def ops(self) -> Ops:

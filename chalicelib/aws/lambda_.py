@@ -27,6 +27,9 @@ class FunctionConfig:
     last_modified: datetime | None
     log_group: str | None
     dlq_arn: str | None
+    revision: str | None = None  # RevisionId: an update with it is refused if this moved
+    architecture: str = "x86_64"
+    version: str = "$LATEST"
 
 
 @dataclass(frozen=True)
@@ -74,17 +77,27 @@ class LambdaApi:
 
     @calls("lambda")
     def function(self, name: str) -> FunctionConfig:
-        c: Any = self.client.get_function(FunctionName=name)["Configuration"]
-        return FunctionConfig(
-            name=c.get("FunctionName", name),
-            arn=c.get("FunctionArn", ""),
-            runtime=c.get("Runtime"),
-            timeout_s=c.get("Timeout"),
-            memory_mb=c.get("MemorySize"),
-            last_modified=aws_time(c.get("LastModified")),
-            log_group=(c.get("LoggingConfig") or {}).get("LogGroup"),
-            dlq_arn=(c.get("DeadLetterConfig") or {}).get("TargetArn"),
-        )
+        return _function_config(self.client.get_function(FunctionName=name)["Configuration"], name)
+
+    @calls("lambda")
+    def configure(
+        self,
+        function: str,
+        revision: str | None,
+        *,
+        memory_mb: int | None = None,
+        timeout_s: int | None = None,
+    ) -> FunctionConfig:
+        """Change `$LATEST`'s memory and/or timeout; with `revision`, refused
+        (PreconditionFailed) if the function changed since it was read."""
+        kwargs: dict[str, Any] = {"FunctionName": function}
+        if memory_mb is not None:
+            kwargs["MemorySize"] = memory_mb
+        if timeout_s is not None:
+            kwargs["Timeout"] = timeout_s
+        if revision:
+            kwargs["RevisionId"] = revision
+        return _function_config(self.client.update_function_configuration(**kwargs), function)
 
     @calls("lambda")
     def alias(self, function: str, alias: str) -> AliasState:
@@ -296,3 +309,19 @@ def aws_time(value: Any) -> datetime | None:
 
 def utc(t: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def _function_config(c: Any, name: str) -> FunctionConfig:
+    return FunctionConfig(
+        name=c.get("FunctionName", name),
+        arn=c.get("FunctionArn", ""),
+        runtime=c.get("Runtime"),
+        timeout_s=c.get("Timeout"),
+        memory_mb=c.get("MemorySize"),
+        last_modified=aws_time(c.get("LastModified")),
+        log_group=(c.get("LoggingConfig") or {}).get("LogGroup"),
+        dlq_arn=(c.get("DeadLetterConfig") or {}).get("TargetArn"),
+        revision=c.get("RevisionId"),
+        architecture=(c.get("Architectures") or ["x86_64"])[0],
+        version=c.get("Version", "$LATEST"),
+    )

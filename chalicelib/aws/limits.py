@@ -8,3 +8,16 @@ UNRESERVED_FLOOR = 100  # Lambda refuses reservations that leave fewer unreserve
 def reservable(current: int, unreserved: int) -> int:
     """The most a function now reserving `current` may reserve and keep the account's floor."""
     return current + unreserved - UNRESERVED_FLOOR
+
+
+MEMORY_MB = (128, 10_240)  # what Lambda accepts for MemorySize
+TIMEOUT_S = (1, 900)  # and for Timeout
+# On-demand price per GB-second (us-east-1); estimates, said to be estimates where shown.
+PRICE_PER_GB_SECOND = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+SQS_VISIBILITY_FACTOR = 6  # AWS: a queue's visibility timeout ≥ 6× its function's timeout
+
+
+def monthly_cost(gb_seconds_per_month: float, architecture: str = "x86_64") -> float:
+    return gb_seconds_per_month * PRICE_PER_GB_SECOND.get(
+        architecture, PRICE_PER_GB_SECOND["x86_64"]
+    )

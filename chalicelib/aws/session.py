@@ -12,7 +12,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from chalicelib.accounts import Account
-    from chalicelib.aws.cloudwatch import CloudWatchApi
+    from chalicelib.aws.cloudwatch import CloudWatchApi, MuteRules
     from chalicelib.aws.dynamodb import DynamoTable
     from chalicelib.aws.iam import IamApi
     from chalicelib.aws.lambda_ import LambdaApi
@@ -142,6 +142,11 @@ class Aws:
         from chalicelib.aws.cloudwatch import CloudWatchApi
 
         return CloudWatchApi(self.client("cloudwatch", region, account))
+
+    def mute_rules(self, region: str | None = None, account: str = HOME) -> MuteRules:
+        from chalicelib.aws.cloudwatch import MuteRules
+
+        return MuteRules(self.client("cloudwatch", region, account))
 
     def logs(self, region: str | None = None, account: str = HOME) -> LogsApi:
         from chalicelib.aws.logs import LogsApi

@@ -71,6 +71,15 @@ class SqsApi:
             _dead_letter_target(attrs.get("RedrivePolicy")),
         )
 
+    def visibility_timeout(self, queue_arn: str) -> int | None:
+        """A queue's visibility timeout (seconds) by ARN; None when there is no such queue."""
+        try:
+            url = self._url(queue_arn.rsplit(":", 1)[-1])
+        except NotFound:
+            return None
+        value = self._attributes(url, "VisibilityTimeout").get("VisibilityTimeout")
+        return int(value) if value is not None else None
+
     def live(self, url: str) -> bool:
         """Whether the queue has a DLQ of its own (then it must not be peeked)."""
         policy = self._attributes(url, "RedrivePolicy").get("RedrivePolicy")

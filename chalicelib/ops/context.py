@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from chalicelib.accounts import Accounts
-from chalicelib.aws.cloudwatch import CloudWatchApi
+from chalicelib.aws.cloudwatch import CloudWatchApi, MuteRules
 from chalicelib.aws.lambda_ import LambdaApi
 from chalicelib.aws.session import Aws
 from chalicelib.aws.sqs import SqsApi
 from chalicelib.store.actions import ActionLog
 from chalicelib.store.replay_marks import ReplayMarks
+from chalicelib.store.snoozes import Snoozes
 
 REDRIVE_BUDGET = 240.0  # seconds a replay may run in one invocation (api_handler timeout is 300)
 PREVIEW_TTL = 900.0  # seconds a preview may be confirmed in
@@ -30,6 +31,8 @@ class OpsContext:
     accounts: Accounts = field(default_factory=Accounts)
     account: str = ""  # the member account this context reads and changes ("": Shepherd's own)
     region: str | None = None  # None: Shepherd's own
+    timezone: str = "UTC"  # where "tomorrow 09:00" is
+    snoozes: Snoozes | None = None  # Shepherd's own record of its snoozes (the alarm path reads it)
 
     def scoped(self, account: str | None, region: str | None) -> OpsContext:
         """This context in a configured member account (by name or id; in its first listed region
@@ -67,3 +70,7 @@ class OpsContext:
     @property
     def cloudwatch(self) -> CloudWatchApi:
         return self.aws.cloudwatch(self.region, self.account)
+
+    @property
+    def mute_rules(self) -> MuteRules:
+        return self.aws.mute_rules(self.region, self.account)

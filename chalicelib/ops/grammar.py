@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from chalicelib.accounts import NAME as ACCOUNT_NAME
 from chalicelib.accounts import REGION
+from chalicelib.aws.limits import MEMORY_MB, TIMEOUT_S
 from chalicelib.errors import UsageError
 
 USAGE = """\
@@ -21,6 +22,9 @@ USAGE = """\
 `/ops concurrency <function> provision N --alias A` | `unprovision --alias A`
 `/ops alias <function> <alias>` · show
 `/ops alias <function> <alias> to <version>` | `rollback` | `canary <version> <percent>`
+`/ops memory <function> <MB>` · previewed with its monthly cost change
+`/ops timeout <function> <seconds>`
+`/ops snooze <alarm> <duration>` · 30m, 1h, 4h, 2d or `tomorrow` (09:00); a mute rule
 `/ops audit [<filter>]`
 `/ops history [<function>]`
 `/ops undo <action-id>`
@@ -37,6 +41,9 @@ MUTATING = {
     "rollback",
     "canary",
     "undo",
+    "memory",
+    "timeout",
+    "snooze",
 }
 
 
@@ -207,6 +214,45 @@ def _version(value: str) -> str:
     return value
 
 
+def _setting(verb: str, unit: str, low: int, high: int) -> Callable[[list[str]], Command]:
+    def parse_it(rest: list[str]) -> Command:
+        if len(rest) != 2:
+            raise UsageError(f"`{verb}` takes a function and a number of {unit}")
+        value = rest[1].lower().removesuffix(unit.lower())
+        return Command(verb, _name(rest[0], "function"), number=_count(value, verb, low, high))
+
+    return parse_it
+
+
+ALARM = re.compile(r"^[^\x00-\x1f\x7f]{1,255}$")  # CloudWatch alarm names: printable, ≤ 255
+SNOOZE = re.compile(r"^(?P<n>\d{1,4})(?P<unit>m|min|h|d)$")
+SNOOZE_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400}
+MAX_SNOOZE_S = 15 * 86400  # a mute rule's longest window
+
+
+def snooze_seconds(text: str) -> int | None:
+    """`30m`, `4h`, `2d` in seconds; None for `tomorrow` (09:00 the next day)."""
+    if text == "tomorrow":
+        return None
+    match = SNOOZE.match(text)
+    if not match:
+        raise UsageError(f"`{text}` is not a snooze duration: say `30m`, `1h`, `2d` or `tomorrow`")
+    seconds = int(match["n"]) * SNOOZE_UNITS[match["unit"]]
+    if not 60 <= seconds <= MAX_SNOOZE_S:
+        raise UsageError("a snooze lasts from 1 minute to 15 days (a mute rule's limits)")
+    return seconds
+
+
+def _snooze(rest: list[str]) -> Command:
+    if len(rest) != 2:
+        raise UsageError("`snooze` takes an alarm and a duration (quote an alarm name with spaces)")
+    alarm, duration = rest[0], rest[1].lower()
+    if not ALARM.match(alarm):
+        raise UsageError(f"`{alarm[:60]}` is not a valid alarm name")
+    snooze_seconds(duration)
+    return Command("snooze", alarm, options={"for": duration})
+
+
 def _audit(rest: list[str]) -> Command:
     if len(rest) > 1:
         raise UsageError("`audit` takes at most one filter")
@@ -231,6 +277,9 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "redrive": _redrive,
     "concurrency": _concurrency,
     "alias": _alias,
+    "memory": _setting("memory", "MB", *MEMORY_MB),
+    "timeout": _setting("timeout", "s", *TIMEOUT_S),
+    "snooze": _snooze,
     "audit": _audit,
     "history": _history,
     "undo": _undo,

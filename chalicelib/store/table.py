@@ -13,6 +13,8 @@ One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
 | alarm locks | `alarmlock#<alarm ARN>` | `-` |
 | storms | `storm#<account>` | `state` |
 | storm locks | `stormlock#<account>` | `-` |
+| snoozes | `snooze` | `<alarm ARN>` |
+| open alarms (for reminders and Home) | `open` | `<alarm ARN>` |
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def alarm_state(alarm_arn: str) -> tuple[str, str]:
 
 def alarm_lock(alarm_arn: str) -> tuple[str, str]:
     return f"alarmlock#{alarm_arn}", NO_SK
+
+
+def snooze(alarm_arn: str) -> tuple[str, str]:
+    return "snooze", alarm_arn
+
+
+def open_alarm(alarm_arn: str) -> tuple[str, str]:
+    return "open", alarm_arn
 
 
 def storm(scope: str) -> tuple[str, str]:
@@ -92,4 +102,9 @@ def put_doc(table: Table, key: tuple[str, str], record: Any, expires_at: int) ->
 def get_doc(table: Table, key: tuple[str, str]) -> dict[str, Any] | None:
     """The JSON document `put_doc` wrote, or None."""
     item = table.get(*key)
-    return dict(json.loads(str(item["doc"]))) if item else None
+    return doc_of(item) if item else None
+
+
+def doc_of(item: Item) -> dict[str, Any]:
+    """The JSON document of an item `put_doc` wrote."""
+    return dict(json.loads(str(item["doc"])))

@@ -69,7 +69,10 @@ def test_every_mutating_verb_is_planned_by_exactly_one_kind() -> None:
 
 def test_each_kind_declares_its_plan_and_result_types() -> None:
     registry = actions.registry()
-    assert set(registry) == {"reserved_concurrency", "provisioned", "alias", "redrive"}
+    assert set(registry) == {
+        *("reserved_concurrency", "provisioned", "alias", "redrive"),
+        *("memory", "timeout", "snooze"),
+    }
     for name, kind in registry.items():
         assert kind.kind == name
         assert kind.codec.plan.__dataclass_fields__

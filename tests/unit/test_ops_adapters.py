@@ -199,3 +199,30 @@ def test_pace_spreads_calls_evenly_at_the_rate() -> None:
     for _ in range(5):
         pace.wait()
     assert slept == [0.25, 0.25, 0.25, 0.25]
+
+
+def test_a_configuration_change_carries_the_revision_it_was_previewed_at(lam: Any) -> None:
+    client, stubber = lam
+    stubber.add_response(
+        "update_function_configuration",
+        {"FunctionName": "f", "MemorySize": 1024, "Timeout": 3, "RevisionId": "r2"},
+        {"FunctionName": "f", "MemorySize": 1024, "RevisionId": "r1"},
+    )
+    done = LambdaApi(client).configure("f", "r1", memory_mb=1024)
+    assert (done.memory_mb, done.revision) == (1024, "r2")
+
+
+def test_a_configuration_change_after_someone_elses_is_refused_by_lambda(lam: Any) -> None:
+    from chalicelib.aws.errors import AwsError
+
+    client, stubber = lam
+    stubber.add_client_error(
+        "update_function_configuration",
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id.",
+        412,
+        expected_params={"FunctionName": "f", "Timeout": 30, "RevisionId": "r1"},
+    )
+    with pytest.raises(AwsError) as raised:
+        LambdaApi(client).configure("f", "r1", timeout_s=30)
+    assert raised.value.code == "PreconditionFailedException"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from chalicelib.aws.limits import MEMORY_MB, TIMEOUT_S
 from chalicelib.diagnosis import logs as L
 from chalicelib.diagnosis.causes import (
+    Action,
     Cause,
     alarm_metric,
     matching,
@@ -41,8 +43,26 @@ def timeout(ev: Evidence) -> Cause | None:
         confidence,
         f"Invocations run into the {fn.timeout_s if fn and fn.timeout_s else '?'} s timeout.",
         tuple(evidence),
+        action=longer_timeout(fn.name, fn.timeout_s, peak) if fn and fn.timeout_s else None,
         quoted=(f"e.g. `{quote(timed_out[0])}`",) if timed_out else (),
     )
+
+
+def longer_timeout(function: str, current_s: int, peak_ms: float | None) -> Action | None:
+    """Twice the timeout (or half again the longest run seen), within Lambda's limit."""
+    longest = (peak_ms or 0) / 1000
+    target = min(TIMEOUT_S[1], max(current_s * 2, -(-int(longest * 1.5) // 1)))
+    if target <= current_s:
+        return None
+    return Action(f"Timeout {current_s} → {target} s", f"/ops timeout {function} {target}")
+
+
+def more_memory(function: str, size_mb: int) -> Action | None:
+    """Half again the memory (at least 256 MB more), in 64 MB steps, within Lambda's limit."""
+    target = min(MEMORY_MB[1], -(-max(size_mb + 256, int(size_mb * 1.5)) // 64) * 64)
+    if target <= size_mb:
+        return None
+    return Action(f"Memory {size_mb} → {target} MB", f"/ops memory {function} {target}")
 
 
 @rule
@@ -60,10 +80,12 @@ def out_of_memory(ev: Evidence) -> Cause | None:
             f"{len(full)} REPORT line(s) at the limit: Max Memory Used {r.max_memory_used_mb} MB "
             f"of {r.memory_size_mb} MB"
         )
+    size = full[0].memory_size_mb if full else (ev.function.memory_mb if ev.function else None)
     return Cause(
         "out_of_memory",
         0.9 if killed else 0.65,
         "The function runs out of memory and the runtime is killed.",
         tuple(evidence),
+        action=more_memory(ev.function.name, size) if ev.function and size else None,
         quoted=(f"e.g. `{quote(killed[0])}`",) if killed else (),
     )

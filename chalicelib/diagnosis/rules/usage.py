@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from chalicelib.aws.limits import PRICE_PER_GB_SECOND
 from chalicelib.diagnosis.causes import (
+    Action,
     Cause,
     alarm_metric,
     report_lines,
@@ -11,8 +13,6 @@ from chalicelib.diagnosis.causes import (
 from chalicelib.diagnosis.evidence import Evidence
 from chalicelib.events.signals import Alarm
 
-# Lambda x86 price per GB-second (us-east-1); an estimate for the over-provisioning note.
-PRICE_PER_GB_SECOND = 0.0000166667
 SECONDS_PER_MONTH = 30 * 24 * 3600
 
 
@@ -60,7 +60,7 @@ def over_provisioned_memory(ev: Evidence) -> Cause | None:
     hours = (ev.window.end - ev.window.lookback_start).total_seconds() / 3600
     invocations = ev.total("Invocations") + ev.total("Invocations", lookback=True)
     per_month = invocations / hours * 24 * 30 if hours and invocations else 0.0
-    saving = per_month * avg_billed_s * (size - suggested) / 1024 * PRICE_PER_GB_SECOND
+    saving = per_month * avg_billed_s * (size - suggested) / 1024 * PRICE_PER_GB_SECOND["x86_64"]
     return Cause(
         "over_provisioned_memory",
         0.2,
@@ -69,6 +69,11 @@ def over_provisioned_memory(ev: Evidence) -> Cause | None:
             f"Max Memory Used {used} MB across {len(reports)} REPORT lines; {size} MB configured",
             f"At {suggested} MB: about ${saving:,.2f}/month saved at the current rate",
         ),
+        action=Action(
+            f"Memory {size} → {suggested} MB", f"/ops memory {ev.function.name} {suggested}"
+        )
+        if ev.function
+        else None,
     )
 
 
