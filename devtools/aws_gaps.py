@@ -23,10 +23,21 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
+import botocore.session
 
 ACCOUNT_LIMIT = 1000
 PROVISIONED = re.compile(r"^/2019-09-30/functions/(?P<function>[^/]+)/provisioned-concurrency/?$")
 Answer = tuple[int, dict[str, str], bytes]
+CLOUDWATCH_OPERATION = re.compile(r"^/service/GraniteServiceVersion20100801/operation/(?P<op>\w+)$")
+CLOUDWATCH_GAPS = {
+    "PutAlarmMuteRule",
+    "GetAlarmMuteRule",
+    "DeleteAlarmMuteRule",
+    "ListAlarmMuteRules",
+    "GetMetricWidgetImage",
+}
+_CLOUDWATCH = botocore.session.get_session().get_service_model("cloudwatch")
+_CBOR_HEADERS = {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
 
 
 class Gaps:
@@ -38,6 +49,7 @@ class Gaps:
         self.delay_s = delay_s  # added to every answer: AWS's own latency, for benchmarks
         self.provisioned: dict[tuple[str, str], int] = {}
         self.moves: list[dict[str, Any]] = []
+        self.mute_rules: dict[str, dict[str, Any]] = {}
         self._handles = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -60,7 +72,13 @@ class Gaps:
             function = unquote(match["function"]).rsplit(":function:", 1)[-1].split(":")[0]
             params = {k: v[0] for k, v in parse_qs(query).items()}
             return self.provisioned_concurrency(method, function, params, body)
+        cbor = CLOUDWATCH_OPERATION.match(path)
+        if method == "POST" and cbor and cbor["op"] in CLOUDWATCH_GAPS:
+            return self.cloudwatch(cbor["op"], _from_cbor(body), cbor=True)
         target = headers.get("X-Amz-Target", "")
+        operation = target.removeprefix("GraniteServiceVersion20100801.")
+        if method == "POST" and operation in CLOUDWATCH_GAPS:  # botocore's JSON protocol
+            return self.cloudwatch(operation, json.loads(body or b"{}"), cbor=False)
         if method == "POST" and target.startswith("AmazonSQS.") and "MessageMoveTask" in target:
             return self.message_moves(target.removeprefix("AmazonSQS."), json.loads(body or b"{}"))
         return None
@@ -120,6 +138,84 @@ class Gaps:
 
     def _function_arn(self, function: str, qualifier: str) -> str:
         return f"arn:aws:lambda:{self.region}:123456789012:function:{function}:{qualifier}"
+
+    # --- CloudWatch: alarm mute rules and metric widget images (Smithy RPC v2 CBOR) --------
+
+    def cloudwatch(self, operation: str, request: dict[str, Any], cbor: bool) -> Answer:
+        """CloudWatch's answer in the protocol it was asked in (Smithy RPC v2 CBOR or JSON)."""
+        if isinstance(request.get("ExpireDate"), int | float):
+            request["ExpireDate"] = datetime.fromtimestamp(request["ExpireDate"], UTC)
+        answer = self._cloudwatch(operation, request)
+        if isinstance(answer, str):
+            return _cbor_error("ResourceNotFoundException", answer) if cbor else _json_error(answer)
+        return _cbor(operation, answer) if cbor else _cloudwatch_json(answer)
+
+    def _cloudwatch(self, operation: str, request: dict[str, Any]) -> dict[str, Any] | str:
+        if operation == "GetMetricWidgetImage":
+            return {"MetricWidgetImage": self.widget_image(request)}
+        name = request.get("Name") or request.get("AlarmMuteRuleName") or ""
+        with self._lock:
+            if operation == "PutAlarmMuteRule":
+                self.mute_rules[name] = {**request, "LastUpdatedTimestamp": datetime.now(UTC)}
+                return {}
+            if operation == "DeleteAlarmMuteRule":
+                self.mute_rules.pop(name, None)
+                return {}
+            if operation == "ListAlarmMuteRules":
+                summaries = [
+                    {"AlarmMuteRuleArn": self._rule_arn(n), **_rule_status(r)}
+                    for n, r in self.mute_rules.items()
+                    if request.get("AlarmName")
+                    in (None, *r.get("MuteTargets", {}).get("AlarmNames", []))
+                ]
+                return {"AlarmMuteRuleSummaries": summaries}
+            rule = self.mute_rules.get(name)
+        if rule is None:
+            return f"no alarm mute rule {name}"
+        doc = {k: v for k, v in rule.items() if k != "Tags"}
+        return {**doc, "AlarmMuteRuleArn": self._rule_arn(name), **_rule_status(rule)}
+
+    def _rule_arn(self, name: str) -> str:
+        return f"arn:aws:cloudwatch:{self.region}:123456789012:alarm-mute-rule:{name}"
+
+    def widget_image(self, request: dict[str, Any]) -> bytes:
+        """A real PNG of the widget's metrics, drawn from moto's data (devtools/png.py)."""
+        from datetime import timedelta
+
+        from devtools.png import chart
+
+        widget = json.loads(request.get("MetricWidget") or "{}")
+        end = datetime.now(UTC)
+        start = end - timedelta(hours=3)
+        queries = []
+        for i, metric in enumerate(widget.get("metrics", [])):
+            options = metric[-1] if metric and isinstance(metric[-1], dict) else {}
+            names = [m for m in metric if isinstance(m, str)]
+            if len(names) < 2:
+                continue
+            dims = [{"Name": k, "Value": v} for k, v in zip(names[2::2], names[3::2], strict=False)]
+            queries.append(
+                {
+                    "Id": f"m{i}",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": names[0],
+                            "MetricName": names[1],
+                            "Dimensions": dims,
+                        },
+                        "Period": int(options.get("period", widget.get("period", 60))),
+                        "Stat": options.get("stat", widget.get("stat", "Sum")),
+                    },
+                }
+            )
+        series = []
+        if queries:
+            data = self.client("cloudwatch").get_metric_data(
+                MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
+            )
+            series = [list(r.get("Values", [])) for r in data["MetricDataResults"]]
+        lines = [float(a["value"]) for a in (widget.get("annotations") or {}).get("horizontal", [])]
+        return chart(series, lines, int(widget.get("width", 600)), int(widget.get("height", 300)))
 
     # --- SQS message-move tasks ----------------------------------------------------------------
 
@@ -200,6 +296,67 @@ def _config(n: int) -> dict[str, Any]:
         "Status": "READY",
         "LastModified": datetime.now(UTC).isoformat(),
     }
+
+
+def _rule_status(rule: dict[str, Any]) -> dict[str, Any]:
+    expires = rule.get("ExpireDate")
+    active = expires is None or expires > datetime.now(UTC)
+    return {"Status": "ACTIVE" if active else "EXPIRED", "MuteType": "ONE_TIME"}
+
+
+def _from_cbor(body: bytes) -> dict[str, Any]:
+    from botocore.parsers import RpcV2CBORParser
+
+    parser = RpcV2CBORParser()
+    return dict(parser.parse_data_item(parser.get_peekable_stream_from_bytes(body))) if body else {}
+
+
+def _cloudwatch_json(doc: dict[str, Any]) -> Answer:
+    import base64
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(plain(doc)).encode()
+
+
+def _json_error(message: str) -> Answer:
+    doc = {"__type": "ResourceNotFoundException", "message": message}
+    return 400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(doc).encode()
+
+
+def _cbor(operation: str, doc: dict[str, Any]) -> Answer:
+    from botocore.serialize import RpcV2CBORSerializer
+
+    shape = _CLOUDWATCH.operation_model(operation).output_shape
+    body = bytearray()
+    if shape is not None:
+        RpcV2CBORSerializer()._serialize_data_item(body, doc, shape)
+    return 200, _CBOR_HEADERS.copy(), bytes(body)
+
+
+def _cbor_error(code: str, message: str) -> Answer:
+    """An error as Smithy RPC v2 CBOR carries it: a map of `__type` and `message`."""
+
+    def head(major: int, n: int) -> bytes:
+        if n < 24:
+            return bytes([major << 5 | n])
+        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
+
+    def text(value: str) -> bytes:
+        raw = value.encode()
+        return head(3, len(raw)) + raw
+
+    body = head(5, 2) + text("__type") + text(code) + text("message") + text(message)
+    return 400, _CBOR_HEADERS.copy(), body
 
 
 def _json(status: int, doc: dict[str, Any], sqs: bool = False) -> Answer:
