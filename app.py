@@ -19,6 +19,7 @@ app = Chalice(app_name="shepherd")
 ALARM_TOPIC = os.environ.get("SHEPHERD_ALARM_TOPIC", "shepherd-alarms")
 FAILURE_QUEUE = os.environ.get("SHEPHERD_FAILURE_QUEUE", "shepherd-failures")
 AUDIT_SCHEDULE = os.environ.get("SHEPHERD_AUDIT_SCHEDULE", "rate(1 day)")
+REMINDER_SCHEDULE = os.environ.get("SHEPHERD_REMINDER_SCHEDULE", "rate(5 minutes)")
 
 _container: list[Container] = []  # one per Lambda container, built on the first invocation
 
@@ -88,6 +89,14 @@ def on_failure(event: Any) -> dict[str, Any]:
 def slack_events() -> Any:
     """Slash commands and button clicks, signature-verified before anything else."""
     return container().slack_handle(app, app.current_request)
+
+
+@app.schedule(REMINDER_SCHEDULE, name="alarm_reminders")
+def alarm_reminders(event: Any) -> dict[str, int]:
+    """A reminder in the thread of each alarm still firing that nobody has acknowledged."""
+    c = container()
+    c.deadline.at = None
+    return c.attention.remind().counts()
 
 
 @app.schedule(AUDIT_SCHEDULE, name="nightly_iam_audit")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import boto3
     from slack_sdk import WebClient
 
+    from chalicelib.alarms.attention import Attention
     from chalicelib.alarms.delivery import AlarmDeps
     from chalicelib.aws.session import Aws
     from chalicelib.ops.commands import Ops
@@ -167,7 +168,18 @@ class Container:
             states=AlarmStates(self.table),
             channel=channel,
             storms=StormDesk(Storms(self.table), channel, rules),
+            snoozes=self.snoozes,
         )
+
+    @cached_property
+    def attention(self) -> Attention:
+        """Acknowledge and reminders, on the alarm path's own state and channel."""
+        from chalicelib.alarms.attention import Attention, Reminders
+
+        deps, s = self.alarm_deps, self.settings
+        reminders = Reminders(s.remind_after_min * 60, s.remind_max, s.remind_here)
+        channel: Any = deps.channel
+        return Attention(deps.states, deps.storms, channel, self.snoozes, reminders)
 
     # --- /ops -----------------------------------------------------------------------------
 

@@ -16,3 +16,18 @@ def duration(seconds: float, exact: bool = False) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """The shape of a series in `width` characters (each the highest of its share of points)."""
+    if not values:
+        return ""
+    size = max(1, -(-len(values) // width))
+    buckets = [max(values[i : i + size]) for i in range(0, len(values), size)]
+    top = max(buckets)
+    if top <= 0:
+        return BARS[0] * len(buckets)
+    return "".join(BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1) + 0.5))] for v in buckets)

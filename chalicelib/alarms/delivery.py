@@ -34,6 +34,7 @@ from chalicelib.events.ingest import parse_event
 from chalicelib.events.signals import Alarm, Signal
 from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
 from chalicelib.store.deliveries import Claim, Deliveries
+from chalicelib.store.snoozes import Snoozes
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class AlarmDeps:
     states: AlarmStates
     channel: AlarmChannel
     storms: StormDesk
+    snoozes: Snoozes | None = None  # Shepherd's snoozes, honoured on every delivery path
 
 
 @dataclass(frozen=True)
@@ -199,12 +201,21 @@ def _apply(
             record.state, record.changed_at, record.flaps = alarm.state, at, record.flaps + 1
             deps.states.save(record)
             return
+    snoozed = deps.snoozes.active(alarm.arn) if deps.snoozes is not None else None
+    if snoozed is not None:
+        # A mute rule stops SNS, not EventBridge: Shepherd keeps the state and posts nothing.
+        log.info("%s fired while snoozed until %s by %s", alarm.name, snoozed.until, snoozed.user)
+        held: dict[str, Any] = {"snoozed": {"until": snoozed.until, "by": snoozed.action_id}}
+        deps.states.save(AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, extra=held))
+        return
     # A new episode: posted, or told in the account's storm (then its message is the storm's).
     message = deps.storms.show(early.get(), key, retried, attempt.id, attempt.deadline)
     extra = {} if message else {"storm": alarm.account or "-"}
     deps.states.save(
         AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, message=message, extra=extra)
     )
+    if message is not None:
+        deps.states.opened(alarm.arn)  # reminders and the Home tab list it until it recovers
 
 
 def _recover(
@@ -232,6 +243,7 @@ def _recover(
         )
     record.state, record.changed_at = "OK", at
     deps.states.save(record)
+    deps.states.closed(ok.arn)
 
 
 def _ok_alarm(alarm: Alarm, ok: dict[str, Any] | None) -> Alarm:

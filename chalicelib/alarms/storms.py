@@ -182,6 +182,23 @@ class StormDesk:
         if storm.dirty:
             self._flush_later(scope, attempt, deadline)
 
+    def acknowledge(
+        self, scope: str, user: str, attempt: str, deadline: float
+    ) -> dict[str, Any] | None:
+        """Mark the storm as someone's and redraw its summary; the earlier ack if there was one
+        (then nothing changes). Raises LookupError when there is no storm summary."""
+        with self.storms.hold(scope, attempt, deadline):
+            storm = self.storms.get(scope)
+            if storm is None or storm.summary is None:
+                raise LookupError(scope)
+            if storm.ack:
+                return storm.ack
+            storm.ack = {"user": user, "at": self.clock()}
+            self.channel.update_summary(storm, shared_cause(storm.entries))
+            storm.updated_at, storm.dirty = self.clock(), False
+            self.storms.save(storm)
+        return None
+
     def _redraw(self, storm: StormRecord) -> None:
         if storm.summary is None:
             return

@@ -84,6 +84,19 @@ class SlackAlarmChannel:
         blocks = render.render_refired(message.blocks, alarm.time, flaps, first)
         return self.poster.update(message.channel, message.ts, f"ALARM: {alarm.name}", blocks)
 
+    # --- who is on it ----------------------------------------------------------------------
+
+    def acknowledged(self, message: AlarmMessage, user: str, at: float) -> AlarmMessage:
+        """Show who acknowledged the alarm, in place (the stored blocks keep it for later edits)."""
+        blocks = render.acknowledged(message.blocks, user, datetime.fromtimestamp(at, UTC))
+        header = next((b for b in blocks if b.get("type") == "header"), None)
+        title = header["text"]["text"] if header else "Alarm"
+        self.poster.update(message.channel, message.ts, f"{title} (acknowledged)", blocks)
+        return AlarmMessage(message.channel, message.ts, blocks)
+
+    def remind(self, message: AlarmMessage, text: str, key: str) -> None:
+        self.poster.post(message.channel, text, thread_ts=message.ts, key=key, look_first=True)
+
     # --- storms -------------------------------------------------------------------------------
 
     def post_summary(self, storm: StormRecord, shared: str | None, key: str) -> AlarmMessage:

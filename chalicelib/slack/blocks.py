@@ -11,6 +11,8 @@ CANCEL = "ops_cancel"
 UNDO = "ops_undo"
 CANCEL_MOVE = "ops_cancel_move"
 RUN_COMMAND = "run_command"  # prefix: `run_command:<n>` buttons carry an `/ops …` command
+ACKNOWLEDGE = "alarm_ack"  # value: the alarm's ARN, or `storm:<account>` for a storm summary
+ATTENTION_BLOCK = "alarm_attention"  # the actions block with Acknowledge and the snoozes
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from chalicelib.diagnosis.logs import ERRORISH, redact
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm, FailureRecord
 from chalicelib.slack.blocks import (
+    ACKNOWLEDGE,
+    ATTENTION_BLOCK,
     MAX_BLOCKS,
     MAX_HEADER,
     MAX_TEXT,
@@ -18,7 +21,7 @@ from chalicelib.slack.blocks import (
     button,
     clip,
 )
-from chalicelib.units import duration
+from chalicelib.units import duration, sparkline
 
 SHOWN_CAUSES = 4
 EXCERPT_LINES = 8
@@ -123,7 +126,7 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines))}}
         )
-    summary = metrics_summary(ev)
+    summary = metrics_summary(ev, d)
     if summary:
         blocks.append(
             {
@@ -147,9 +150,46 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
             }
         )
     buttons = _buttons(d)
+    attention = attention_buttons(d)
     if buttons:
         blocks.append({"type": "actions", "block_id": "diagnosis_actions", "elements": buttons})
-    return blocks[:MAX_BLOCKS]
+    blocks = blocks[: MAX_BLOCKS - 1]
+    if attention:
+        blocks.append({"type": "actions", "block_id": ATTENTION_BLOCK, "elements": attention})
+    return blocks
+
+
+SNOOZES = (("Snooze 1 h", "1h"), ("Snooze 4 h", "4h"), ("Snooze until tomorrow 09:00", "tomorrow"))
+
+
+def attention_buttons(d: Diagnosis) -> list[Block]:
+    """Acknowledge and the snoozes, on an alarm's message (a snooze is an `/ops` change)."""
+    s = d.evidence.signal
+    if not isinstance(s, Alarm):
+        return []
+    buttons = [button("Acknowledge", ACKNOWLEDGE, s.arn[:2000])]
+    for label, length in SNOOZES:
+        command = f"/ops snooze {shlex.quote(s.name)} {length}{d.evidence.where}"
+        buttons.append(button(label, f"{RUN_COMMAND}:snooze-{length}", command[:2000]))
+    return buttons
+
+
+def acknowledged(blocks: list[Block], user: str, at: datetime) -> list[Block]:
+    """The message once someone is on it: who and when, and no Acknowledge button."""
+    out = []
+    for b in blocks:
+        if b.get("type") == "actions" and b.get("block_id") == ATTENTION_BLOCK:
+            kept = [e for e in b["elements"] if e.get("action_id") != ACKNOWLEDGE]
+            b = {**b, "elements": kept}
+            if not kept:
+                continue
+        out.append(b)
+    note = {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f":eyes: Acknowledged by <@{user}> {_when(at)}"}],
+    }
+    out.insert(min(2, len(out)), note)
+    return out[:MAX_BLOCKS]
 
 
 def render_recovered(
@@ -194,8 +234,31 @@ def flap_note(flaps: int, first: datetime) -> str:
     return f":repeat: Flapping: fired {flaps + 1} times since {_when(first)}"
 
 
-def metrics_summary(ev: Evidence) -> list[str]:
+SHAPE_OF = {  # the series whose shape tells a cause at a glance
+    "timeout": "DurationMax",
+    "throttling": "Throttles",
+    "iterator_age": "IteratorAge",
+    "no_invocations": "Invocations",
+}
+
+
+def shape(d: Diagnosis) -> tuple[str, str] | None:
+    """(metric, sparkline) over the look-back and the alarm window, for the top cause."""
+    ev = d.evidence
+    key = SHAPE_OF.get(d.top.kind) or ("Errors" if ev.total("Errors") else "Invocations")
+    if key not in ev.metrics:
+        return None
+    w = ev.window
+    values = [v for t, v in ev.metrics[key] if w.lookback_start <= t <= w.end]
+    line = sparkline(values)
+    return (key, line) if line else None
+
+
+def metrics_summary(ev: Evidence, d: Diagnosis | None = None) -> list[str]:
     fields: list[str] = []
+    drawn = shape(d) if d is not None else None
+    if drawn:
+        fields.append(f"*{drawn[0]}, last 3 h*\n`{drawn[1]}`")
     if ev.resource.type == "function":
         inv = ev.total("Invocations")
         if ev.has("Invocations"):

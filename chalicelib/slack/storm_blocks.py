@@ -7,7 +7,18 @@ from datetime import UTC, datetime
 
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.slack import render
-from chalicelib.slack.blocks import MAX_BLOCKS, MAX_HEADER, MAX_TEXT, Block, clip, section
+from chalicelib.slack.blocks import (
+    ACKNOWLEDGE,
+    ATTENTION_BLOCK,
+    MAX_BLOCKS,
+    MAX_HEADER,
+    MAX_TEXT,
+    Block,
+    actions,
+    button,
+    clip,
+    section,
+)
 from chalicelib.store.storms import StormEntry, StormRecord
 
 SHOWN_FUNCTIONS = 15
@@ -41,6 +52,9 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
             ],
         },
     ]
+    if storm.ack:
+        who = f":eyes: Acknowledged by <@{storm.ack['user']}> {_when(float(storm.ack['at']))}"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": who}]})
     if shared:
         blocks.append(section(f"*Shared cause:* {shared}"))
     kinds = Counter(e.kind for e in entries)
@@ -55,7 +69,11 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
     more = len(functions) - SHOWN_FUNCTIONS
     blocks.append(section("*By function:* " + shown + (f" · and {more} more" if more > 0 else "")))
     blocks.extend(section(text) for text in _alarm_list(entries))
-    return blocks[:MAX_BLOCKS]
+    blocks = blocks[: MAX_BLOCKS - 1]
+    if not storm.ack:
+        ack = button("Acknowledge", ACKNOWLEDGE, f"storm:{storm.scope}", "primary")
+        blocks.append(actions(ack, block_id=ATTENTION_BLOCK))
+    return blocks
 
 
 def _alarm_list(entries: list[StormEntry]) -> list[str]:

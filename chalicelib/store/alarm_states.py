@@ -19,6 +19,7 @@ from chalicelib.store.deliveries import held
 from chalicelib.store.table import Table
 
 STATE_TTL_S = 30 * 24 * 3600
+OPEN_LISTED = 500  # open alarms read by a reminder round or the Home tab
 
 
 @dataclass
@@ -63,6 +64,28 @@ class AlarmStates:
         """Write the record; only under `hold`."""
         expires = int(self.clock()) + STATE_TTL_S
         keys.put_doc(self.table, keys.alarm_state(record.arn), record, expires)
+
+    def get_many(self, arns: list[str]) -> dict[str, AlarmRecord]:
+        items = self.table.get_many([keys.alarm_state(a) for a in arns])
+        out = {}
+        for item in items:
+            doc = keys.doc_of(item)
+            message = doc.pop("message", None)
+            out[doc["arn"]] = AlarmRecord(
+                **doc, message=AlarmMessage(**message) if message else None
+            )
+        return out
+
+    def opened(self, arn: str) -> None:
+        """Listed as open (shown firing in its own message): reminders and Home read the list."""
+        expires = int(self.clock()) + STATE_TTL_S
+        self.table.put(keys.keyed(keys.open_alarm(arn), expires_at=expires))
+
+    def closed(self, arn: str) -> None:
+        self.table.delete(*keys.open_alarm(arn))
+
+    def open_arns(self, limit: int = OPEN_LISTED) -> list[str]:
+        return [str(i["sk"]) for i in self.table.query(keys.open_alarm("")[0], limit)]
 
     def hold(self, arn: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
         """One attempt at a time changes an alarm; wait a little for another, else fail."""

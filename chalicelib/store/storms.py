@@ -39,6 +39,7 @@ class StormRecord:
     updated_at: float = 0.0  # when the summary was last drawn
     dirty: bool = False  # something happened since
     flush_at: float = 0.0  # an attempt will redraw it then
+    ack: dict[str, Any] | None = None  # {"user", "at"}: someone is on it
 
     @property
     def last_fired(self) -> float:
@@ -67,6 +68,7 @@ class Storms:
             updated_at=doc["updated_at"],
             dirty=doc["dirty"],
             flush_at=doc.get("flush_at", 0.0),
+            ack=doc.get("ack"),
         )
 
     def save(self, record: StormRecord) -> None:

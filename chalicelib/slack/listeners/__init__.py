@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from slack_bolt import App
 
 if TYPE_CHECKING:
+    from chalicelib.alarms.attention import Attention
     from chalicelib.ops.commands import Ops
 
 
@@ -19,6 +20,8 @@ class Wiring(Protocol):
 
     @property
     def ops(self) -> Ops: ...
+    @property
+    def attention(self) -> Attention: ...
 
 
 def register(app: App, container: Wiring) -> None:

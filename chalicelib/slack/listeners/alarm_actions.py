@@ -1,4 +1,5 @@
-"""The buttons of an alarm's diagnosis: each carries an `/ops` command, run as if typed."""
+"""The buttons of an alarm's message: each fix and snooze carries an `/ops` command, run as if
+typed; Acknowledge says who is on it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Respond
 
-from chalicelib.slack.blocks import RUN_COMMAND
+from chalicelib.ops.outcomes import Said
+from chalicelib.slack.blocks import ACKNOWLEDGE, RUN_COMMAND
 from chalicelib.slack.listeners.answer import ack_now, answer
 
 if TYPE_CHECKING:
@@ -19,4 +21,9 @@ def register(app: App, container: Wiring) -> None:
         command = body["actions"][0]["value"].removeprefix("/ops").strip()
         answer(respond, lambda: container.ops.run(command, body["user"]["id"]))
 
+    def acknowledge(body: dict[str, Any], respond: Respond) -> None:
+        value, user = body["actions"][0]["value"], body["user"]["id"]
+        answer(respond, lambda: Said(container.attention.acknowledge(value, user)))
+
     app.action(re.compile(f"^{RUN_COMMAND}:"))(ack=ack_now, lazy=[run_button])
+    app.action(ACKNOWLEDGE)(ack=ack_now, lazy=[acknowledge])
