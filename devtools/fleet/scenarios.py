@@ -34,7 +34,8 @@ class Scenario:
 
 
 def alarm(s: Seeder, name: str, metric: str, dims: dict[str, str], **kw: Any) -> dict[str, Any]:
-    """An alarm notification at the scenario's alarm time."""
+    """An alarm notification at the scenario's alarm time (and the alarm, in CloudWatch)."""
+    s.metric_alarm(name, metric, dims, kw.get("region", REGION))
     return alarm_message(name, metric, dims, s.alarm_time, **kw)
 
 
@@ -58,6 +59,7 @@ def timeout(s: Seeder) -> Scenario:
             report_line(15001, 1024, 310),
         ],
     )
+    s.metric_alarm(f"{name}-duration", "Duration", {"FunctionName": name})
     event = eventbridge_alarm(
         f"{name}-duration",
         "Duration",

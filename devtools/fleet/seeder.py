@@ -108,6 +108,22 @@ class Seeder:
         for i in range(0, len(data), 500):
             cw.put_metric_data(Namespace=namespace, MetricData=data[i : i + 500])
 
+    def metric_alarm(
+        self, alarm: str, metric: str, dims: dict[str, str], region: str = REGION
+    ) -> None:
+        """The alarm itself in CloudWatch (snoozes and graphs look it up by name)."""
+        self.client("cloudwatch", region).put_metric_alarm(
+            AlarmName=alarm,
+            Namespace="AWS/Lambda" if "FunctionName" in dims else "AWS/SQS",
+            MetricName=metric,
+            Dimensions=[{"Name": k, "Value": v} for k, v in dims.items()],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+
     def healthy(
         self,
         name: str,
