@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.alarms.attention import Attention
     from chalicelib.alarms.delivery import AlarmDeps
     from chalicelib.aws.session import Aws
+    from chalicelib.diagnosis.causes import Diagnosis
     from chalicelib.ops.commands import Ops
     from chalicelib.ops.context import OpsContext
     from chalicelib.ops.operators import Operators
@@ -159,7 +160,7 @@ class Container:
         from chalicelib.store.storms import Storms
 
         by_account = {a.id: a.channel for a in self.settings.accounts.members if a.channel}
-        channel = SlackAlarmChannel(self.poster, self.settings.channel, by_account)
+        channel = SlackAlarmChannel(self.poster, self.settings.channel, by_account, self.grapher)
         s = self.settings
         rules = StormRules(s.storm_threshold, s.storm_window_s, s.storm_redraw_s)
         return AlarmDeps(
@@ -170,6 +171,16 @@ class Container:
             storms=StormDesk(Storms(self.table), channel, rules),
             snoozes=self.snoozes,
         )
+
+    def grapher(self, diagnosis: Diagnosis) -> bytes | None:
+        """The diagnosis's evidence as a CloudWatch graph, drawn where the alarm is."""
+        from chalicelib.diagnosis import graphs
+
+        spec = graphs.widget(diagnosis)
+        if spec is None:
+            return None
+        ev = diagnosis.evidence
+        return self.aws.cloudwatch(ev.resource.region or None, ev.member).widget_image(spec)
 
     @cached_property
     def attention(self) -> Attention:

@@ -39,6 +39,19 @@ class Message:
 
 
 @dataclass
+class Upload:
+    """A file uploaded with files_upload_v2 (getUploadURLExternal, the upload, complete)."""
+
+    id: str
+    filename: str
+    content: bytes = b""
+    title: str = ""
+    channel: str | None = None
+    thread_ts: str | None = None
+    saved_to: str | None = None
+
+
+@dataclass
 class FakeSlack:
     """Records calls; `on_message` is told of each message posted or updated (for printing)."""
 
@@ -46,6 +59,8 @@ class FakeSlack:
     # Faults, in order: an error code ("http_500", "rate_limited:30" for a 429 with Retry-After,
     # or a Slack error such as "message_not_found") answered instead of doing the call...
     fail_next: list[str] = field(default_factory=list)
+    # ...or methods refused every time with this error (e.g. a missing scope)...
+    refuse: dict[str, str] = field(default_factory=dict)
     # ...or methods done and recorded, then the connection dropped before the answer.
     drop_after: list[str] = field(default_factory=list)
     # Slack's posting limit: at most one chat.postMessage per channel this often (0: none).
@@ -55,6 +70,12 @@ class FakeSlack:
     # The bot tokens Slack accepts (None: any); another one is answered `invalid_auth`.
     valid_tokens: set[str] | None = None
     calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    files_dir: str | None = None  # where completed uploads are saved (make run: build/demo/files)
+    on_file: Callable[[Upload], None] | None = None
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published view
+    on_home: Callable[[str, dict[str, Any]], None] | None = None
+    base_url: str = ""  # set by the server: where upload URLs point
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: Any = field(default_factory=lambda: itertools.count(1))
@@ -70,6 +91,8 @@ class FakeSlack:
             self.calls.append(Call(method, args, token))
             if self.valid_tokens is not None and token not in self.valid_tokens:
                 return 200, {"ok": False, "error": "invalid_auth"}
+            if method in self.refuse:
+                return 200, {"ok": False, "error": self.refuse[method]}
             if self.fail_next and not method.startswith("conversations."):
                 error = self.fail_next.pop(0)
                 if error.startswith("http_"):
@@ -130,12 +153,62 @@ class FakeSlack:
             with self._lock:
                 self.messages.pop((channel, str(args.get("ts"))), None)
             return 200, {"ok": True}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._seq):08d}"
+            with self._lock:
+                self.uploads[file_id] = Upload(file_id, str(args.get("filename", "")))
+            url = f"{self.base_url}upload/{file_id}"
+            return 200, {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return self._complete(args)
+        if method == "views.publish":
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            user = str(args.get("user_id"))
+            with self._lock:
+                self.home_views[user] = view
+            if self.on_home is not None:
+                self.on_home(user, view)
+            return 200, {"ok": True, "view": {"id": "VHOME", **view}}
         if method == "usergroups.users.list":
             group = str(args.get("usergroup"))
             if group not in self.groups:
                 return 200, {"ok": False, "error": "no_such_subteam"}
             return 200, {"ok": True, "users": list(self.groups[group])}
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def received(self, file_id: str, content: bytes) -> bool:
+        """The upload itself (POST to the upload URL)."""
+        with self._lock:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                return False
+            upload.content = content
+        return True
+
+    def _complete(self, args: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        done = []
+        for f in files:
+            with self._lock:
+                upload = self.uploads.get(str(f.get("id")))
+            if upload is None or not upload.content:
+                return 200, {"ok": False, "error": "file_not_found"}
+            upload.title = str(f.get("title") or upload.filename)
+            upload.channel = CHANNEL_IDS.get(str(args.get("channel_id")), args.get("channel_id"))
+            upload.thread_ts = args.get("thread_ts")
+            if self.files_dir:
+                import pathlib
+
+                path = pathlib.Path(self.files_dir) / upload.filename
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(upload.content)
+                upload.saved_to = str(path)
+            if self.on_file is not None:
+                self.on_file(upload)
+            done.append({"id": upload.id, "title": upload.title, "name": upload.filename})
+        return 200, {"ok": True, "files": done}
 
     def _rate_limited(self, channel: str) -> bool:
         if not self.post_interval_s:
@@ -197,18 +270,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        if path.startswith("/upload/"):
+            ok = self.server.fake.received(path.removeprefix("/upload/"), body)
+            self._send(200 if ok else 404, {"ok": ok})
+            return
+        raw = body.decode("utf-8")
         if "json" in (self.headers.get("Content-Type") or ""):
             args = json.loads(raw or "{}")
         else:
             args = dict(parse_qsl(raw))
+        args = {**dict(parse_qsl(query)), **args}  # some methods send their params in the URL
         auth = self.headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ") or args.get("token")
-        method = self.path.strip("/").removeprefix("api/")
-        status, body = self.server.fake.handle(method, args, token)
+        method = path.strip("/").removeprefix("api/")
+        status, answer = self.server.fake.handle(method, args, token)
         if self.server.fake.should_drop(method):
             self.close_connection = True  # done, but the caller never hears of it
             return
+        self._send(status, answer)
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
         if status == 429:
@@ -236,6 +319,7 @@ class FakeSlackServer:
     def __init__(self, fake: FakeSlack | None = None, port: int = 0) -> None:
         self.fake = fake or FakeSlack()
         self._server = _Server(self.fake, port)
+        self.fake.base_url = f"http://127.0.0.1:{self.port}/"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fake-slack", daemon=True
         )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm
 from chalicelib.slack import render, storm_blocks
@@ -12,14 +16,44 @@ from chalicelib.store.alarm_states import AlarmMessage
 from chalicelib.store.storms import StormRecord
 from chalicelib.units import duration
 
+log = logging.getLogger(__name__)
+
+
+Grapher = Callable[[Diagnosis], bytes | None]  # the diagnosis as a picture (diagnosis/graphs.py)
+_GRAPHS = ThreadPoolExecutor(2, "graphs")  # drawn while the message is posted
+GRAPH_WAIT_S = 15.0
+
 
 class SlackAlarmChannel:
     def __init__(
-        self, poster: SlackPoster, channel: str, by_account: dict[str, str] | None = None
+        self,
+        poster: SlackPoster,
+        channel: str,
+        by_account: dict[str, str] | None = None,
+        grapher: Grapher | None = None,
     ) -> None:
         self.poster = poster
         self.channel = channel
         self.by_account = by_account or {}  # a member account's own alarm channel
+        self.grapher = grapher
+
+    def _graph_in_thread(
+        self, drawing: Future[bytes | None] | None, diagnosis: Diagnosis, channel: str, ts: str
+    ) -> None:
+        """The picture of the evidence in the message's thread. A graph is an extra: if it cannot
+        be drawn or uploaded the alarm stands as posted (logged, not retried), and a retried
+        delivery does not upload it again, so it is never there twice."""
+        if drawing is None:
+            return
+        try:
+            image = drawing.result(timeout=GRAPH_WAIT_S)
+            if image:
+                title = (
+                    f"{diagnosis.evidence.resource.label}: {diagnosis.top.kind.replace('_', ' ')}"
+                )
+                self.poster.upload(channel, ts, image, graphs.filename(diagnosis), title)
+        except Exception:
+            log.warning("no graph for %s", diagnosis.evidence.resource.label, exc_info=True)
 
     def channel_for(self, account: str | None) -> str:
         return self.by_account.get(account or "", self.channel)
@@ -29,9 +63,13 @@ class SlackAlarmChannel:
 
     def post(self, diagnosis: Diagnosis, key: str, look_first: bool) -> AlarmMessage:
         blocks = render.render(diagnosis)
+        drawing = (
+            _GRAPHS.submit(self.grapher, diagnosis) if self.grapher and not look_first else None
+        )
         channel, ts = self.poster.post(
             self._of(diagnosis), render.headline(diagnosis), blocks, key=key, look_first=look_first
         )
+        self._graph_in_thread(drawing, diagnosis, channel, ts)
         return AlarmMessage(channel, ts, blocks)
 
     def post_resolved(

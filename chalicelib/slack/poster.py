@@ -193,6 +193,24 @@ class SlackPoster:
             raise
         return True
 
+    def upload(self, channel: str, thread_ts: str, content: bytes, name: str, title: str) -> str:
+        """A file in a thread (files_upload_v2: needs `files:write`); its file id."""
+        try:
+            done = self.client.files_upload_v2(
+                channel=self.channel_id(channel),
+                thread_ts=thread_ts,
+                file=content,
+                filename=name,
+                title=title,
+            )
+        except SlackApiError as exc:
+            raise UpstreamFailure(
+                "slack", "files upload failed", str(exc.response.get("error"))
+            ) from exc
+        except (SlackClientError, OSError) as exc:
+            raise _Ambiguous(f"files upload: {exc}") from exc
+        return str((done.get("file") or {}).get("id", ""))
+
     def _call(self, method: str, **kwargs: Any) -> Any:
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         try:

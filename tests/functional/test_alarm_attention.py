@@ -282,3 +282,36 @@ def test_a_stranger_may_not_snooze(
     slash(front_client, slack_url, "snooze image-resizer-errors 1h", user=STRANGER)
     assert "Refused" in answers(slack)[0]["text"]
     assert mute_rule(front, "image-resizer-errors") is None
+
+
+# --- graphs: GetMetricWidgetImage (drawn by the local front from moto's data) ---------------
+
+
+def test_the_alarm_thread_gets_a_graph_of_the_evidence(
+    front: boto3.Session, slack: FakeSlack
+) -> None:
+    import app
+
+    [scenario] = fleet.seed(["timeout"], front)
+    fire(app._container[0], scenario)
+    [message] = slack.channel_messages()
+    [upload] = slack.uploads.values()
+    assert upload.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (upload.channel, upload.thread_ts) == (message.channel, message.ts)
+    assert upload.title == "orders-processor: timeout"
+    assert upload.filename.startswith("orders-processor-timeout-")
+    assert "DurationMax, last 3 h" in text_of(message)  # and the sparkline in the message
+
+
+def test_an_upload_refused_by_slack_leaves_the_alarm_posted_and_the_delivery_done(
+    front: boto3.Session, slack: FakeSlack
+) -> None:
+    import app
+
+    [scenario] = fleet.seed(["out_of_memory"], front)
+    slack.refuse["files.getUploadURLExternal"] = "missing_scope"  # no `files:write`
+    fire(app._container[0], scenario)  # raises if the delivery failed
+    [message] = slack.channel_messages()
+    assert message.text.startswith("ALARM") and slack.uploads == {}
+    fire(app._container[0], scenario, "a2")  # a redelivery is a duplicate: nothing more
+    assert len(slack.channel_messages()) == 1

@@ -84,3 +84,25 @@ def test_iso_durations_of_whole_minutes() -> None:
         "P1DT1H30M",
         "P15D",
     ]
+
+
+def test_a_widget_image_is_asked_for_as_png(cw: Any) -> None:
+    from chalicelib.aws.cloudwatch import CloudWatchApi
+
+    client, stubber = cw
+    stubber.add_response(
+        "get_metric_widget_image",
+        {"MetricWidgetImage": b"\x89PNG\r\n\x1a\n..."},
+        {"MetricWidget": '{"metrics": []}', "OutputFormat": "png"},
+    )
+    assert CloudWatchApi(client).widget_image('{"metrics": []}').startswith(b"\x89PNG")
+
+
+def test_a_refused_widget_image_is_a_typed_error(cw: Any) -> None:
+    from chalicelib.aws.cloudwatch import CloudWatchApi
+    from chalicelib.aws.errors import Invalid
+
+    client, stubber = cw
+    stubber.add_client_error("get_metric_widget_image", "ValidationException", "bad widget")
+    with pytest.raises(Invalid):
+        CloudWatchApi(client).widget_image("{}")
