@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from chalicelib.diagnosis.causes import Diagnosis
     from chalicelib.ops.commands import Ops
     from chalicelib.ops.context import OpsContext
+    from chalicelib.ops.home import HomeFacts
     from chalicelib.ops.operators import Operators
     from chalicelib.ops.viewers import Viewers
     from chalicelib.slack.keys import SlackKeys
     from chalicelib.slack.poster import SlackPoster
-    from chalicelib.store.actions import ActionLog
+    from chalicelib.store.actions import Action, ActionLog
     from chalicelib.store.audit_runs import AuditRuns
     from chalicelib.store.snoozes import Snoozes
     from chalicelib.store.table import Table
@@ -181,6 +182,21 @@ class Container:
             return None
         ev = diagnosis.evidence
         return self.aws.cloudwatch(ev.resource.region or None, ev.member).widget_image(spec)
+
+    def home_facts(self) -> HomeFacts:
+        """What the Home tab shows, read now."""
+        from chalicelib.ops import actions
+        from chalicelib.ops.home import read
+        from chalicelib.store.storms import Storms
+
+        def undoable(action: Action) -> bool:
+            kind = actions.registry().get(action.kind)
+            return action.status == "done" and kind is not None and kind.follow_up(action) == "undo"
+
+        states = self.alarm_deps.states
+        return read(
+            states, Storms(self.table), self.snoozes, self.action_log, self.audit_runs, undoable
+        )
 
     @cached_property
     def attention(self) -> Attention:

@@ -20,11 +20,12 @@ from typing import Protocol
 from chalicelib.alarms.storms import StormDesk
 from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
 from chalicelib.store.snoozes import Snoozes
+from chalicelib.store.storms import OPEN_PREFIX
 from chalicelib.units import duration
 
 log = logging.getLogger(__name__)
 
-STORM = "storm:"  # an Acknowledge value naming a storm summary: `storm:<account>`
+STORM = OPEN_PREFIX  # an Acknowledge value naming a storm summary: `storm:<account>`
 HOLD_S = 20.0  # how long an ack or a reminder may hold an alarm
 
 
@@ -95,7 +96,7 @@ class Attention:
         done = Round()
         if self.reminders.after_s <= 0:
             return done
-        arns = self.states.open_arns()
+        arns = [a for a in self.states.open_arns() if not a.startswith(STORM)]  # storms: Home
         records = self.states.get_many(arns)
         for arn in arns:
             record = records.get(arn)

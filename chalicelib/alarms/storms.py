@@ -149,6 +149,7 @@ class StormDesk:
                     storm, shared_cause(storm.entries), f"storm|{scope}|{entry.fired_at}"
                 )
                 storm.updated_at = self.clock()
+                self.storms.opened(scope)
             first_of_function = _needs_reply(storm.replies.get(entry.function), self.clock())
             if first_of_function:  # this attempt posts it; the function's other alarms do not
                 pending = f"{PENDING}{self.clock()}"

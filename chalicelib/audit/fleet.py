@@ -113,7 +113,8 @@ def scheduled_fleet(
         for chunk in details:
             slack.post(posted_in, chunk[:3900], thread_ts=ts)
     for answer in done:  # after the post: a failed post is retried by the next run
-        runs_for(answer["account"]).save(answer["keys"], answer["summary"])
+        change = {"new": answer["new"], "fixed": answer["fixed"]}
+        runs_for(answer["account"]).save(answer["keys"], {**answer["summary"], **change})
     return FleetPosted(
         len(accounts),
         sum(a["new"] for a in done),

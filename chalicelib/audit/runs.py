@@ -42,7 +42,8 @@ def scheduled(iam: IamApi, runs: AuditRuns, slack: Any, channel: str) -> Posted:
         for chunk in report.thread_texts(change.new, None if first else change.fixed):
             slack.post(posted_in, chunk, thread_ts=ts)
     # Stored after posting: a failed post is retried by the next run rather than lost.
-    runs.save([f.key for f in current.findings], current.summary())
+    change_counts = {"new": len(change.new), "fixed": len(change.fixed)}
+    runs.save([f.key for f in current.findings], {**current.summary(), **change_counts})
     log.info(
         "audit: %d findings, %d new, %d fixed",
         len(current.findings),

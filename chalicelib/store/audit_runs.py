@@ -28,6 +28,14 @@ class AuditRuns:
             return None
         return list(json.loads(gzip.decompress(bytes(item["keys"]))))  # type: ignore[arg-type]
 
+    def last_run(self) -> dict[str, Any] | None:
+        """The newest run's summary (with `new`, `fixed` and `at`), or None before the first."""
+        pk = keys.audit_run(latest=False, account=self.account)[0]
+        for item in self.table.query(pk, 3):
+            if str(item["sk"]).startswith("run#") and "doc" in item:
+                return {**keys.doc_of(item), "at": float(str(item["sk"])[4:])}
+        return None
+
     def save(self, finding_keys: list[str], summary: dict[str, Any]) -> None:
         """The latest keys (compressed: thousands of findings fit an item), and a dated record."""
         now = self.clock()

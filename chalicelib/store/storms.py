@@ -14,6 +14,7 @@ from chalicelib.store.deliveries import held
 from chalicelib.store.table import Table
 
 STORM_TTL_S = 7 * 24 * 3600
+OPEN_PREFIX = "storm:"  # a storm among the open alarms (and the Acknowledge value of its summary)
 
 
 @dataclass
@@ -75,6 +76,11 @@ class Storms:
         """Write the record; only under `hold`."""
         expires = int(self.clock()) + STORM_TTL_S
         keys.put_doc(self.table, keys.storm(record.scope), record, expires)
+
+    def opened(self, scope: str) -> None:
+        """Listed with the open alarms (as `storm:<account>`) while it lasts, for the Home tab."""
+        expires = int(self.clock()) + STORM_TTL_S
+        self.table.put(keys.keyed(keys.open_alarm(f"{OPEN_PREFIX}{scope}"), expires_at=expires))
 
     def hold(self, scope: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
         return held(self.table, keys.storm_lock(scope), attempt, deadline, self.clock, self.sleep)

@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -23,6 +24,7 @@ from tests.functional.test_ops_commands import (
     action_id,
     answers,
     click,
+    signed,
     slash,
 )
 
@@ -315,3 +317,116 @@ def test_an_upload_refused_by_slack_leaves_the_alarm_posted_and_the_delivery_don
     assert message.text.startswith("ALARM") and slack.uploads == {}
     fire(app._container[0], scenario, "a2")  # a redelivery is a duplicate: nothing more
     assert len(slack.channel_messages()) == 1
+
+
+# --- the Home tab ---------------------------------------------------------------------------
+
+
+def open_home(client: Client, user: str = OPERATOR) -> Any:
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": "D1",
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+        }
+    )
+    headers = {**signed(body), "Content-Type": "application/json"}
+    return client.http.post("/slack/events", headers=headers, body=body)
+
+
+def click_on_home(client: Client, action: str, value: str, user: str = OPERATOR) -> Any:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "t",
+        "container": {"type": "view", "view_id": "VHOME"},
+        "view": {"id": "VHOME", "type": "home"},
+        "actions": [
+            {
+                "action_id": action,
+                "block_id": "b",
+                "value": value,
+                "type": "button",
+                "action_ts": "1",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return client.http.post("/slack/events", headers=signed(body), body=body)
+
+
+def home_text(slack: FakeSlack, user: str = OPERATOR) -> str:
+    return json.dumps(slack.home_views[user]["blocks"], ensure_ascii=False)
+
+
+def test_home_shows_open_alarms_snoozes_changes_and_the_last_audit(
+    front: boto3.Session, front_client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    import app
+
+    oom, _ = fleet.seed(["out_of_memory", "timeout"], front)
+    fire(app._container[0], oom)
+    slash(front_client, slack_url, "snooze orders-processor-duration 4h")
+    click(front_client, slack_url, "ops_confirm", action_id(answers(slack)[-1], "ops_confirm"))
+    slash(front_client, slack_url, "memory image-resizer 1024")
+    click(front_client, slack_url, "ops_confirm", action_id(answers(slack)[-1], "ops_confirm"))
+    event = front_client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    front_client.lambda_.invoke("nightly_iam_audit", event)
+
+    assert open_home(front_client).status_code == 200
+    view = slack.home_views[OPERATOR]
+    assert view["type"] == "home"
+    text = home_text(slack)
+    assert "Open alarms (1)" in text and "*image-resizer-errors*" in text
+    assert "*nobody on it*" in text
+    assert "Snoozed (1)" in text and "*orders-processor-duration* until" in text
+    assert "Changes in the last 24 h (2)" in text and "`/ops memory image-resizer 1024`" in text
+    assert "IAM audit" in text and "Last run" in text
+    undo_buttons = [
+        b["accessory"]["value"]
+        for b in view["blocks"]
+        if b.get("accessory", {}).get("action_id") == "ops_undo"
+    ]
+    assert len(undo_buttons) == 3  # the snooze (under Snoozed and Changes) and the memory change
+
+
+def test_acknowledge_and_undo_from_home_answer_by_direct_message(
+    front: boto3.Session, front_client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    import app
+
+    [oom] = fleet.seed(["out_of_memory"], front)
+    fire(app._container[0], oom)
+    slash(front_client, slack_url, "memory image-resizer 1024")
+    click(front_client, slack_url, "ops_confirm", action_id(answers(slack)[-1], "ops_confirm"))
+    done = answers(slack)[-1]
+    open_home(front_client)
+    ack = next(
+        b["accessory"]
+        for b in slack.home_views[OPERATOR]["blocks"]
+        if b.get("accessory", {}).get("action_id") == "alarm_ack"
+    )
+    click_on_home(front_client, "alarm_ack", ack["value"])
+    [message] = slack.channel_messages()
+    assert f"Acknowledged by <@{OPERATOR}>" in text_of(message)
+    assert f"acknowledged by <@{OPERATOR}>" in home_text(slack)  # the Home tab redrawn
+    dms = [c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OPERATOR]
+    assert dms and dms[0]["text"].startswith("Acknowledged")
+    click_on_home(front_client, "ops_undo", action_id(done, "ops_undo"))
+    dms = [c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OPERATOR]
+    assert "1024 MB → 512 MB" in dms[-1]["text"]  # the undo's preview, with its Confirm

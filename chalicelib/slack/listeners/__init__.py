@@ -13,6 +13,7 @@ from slack_bolt import App
 if TYPE_CHECKING:
     from chalicelib.alarms.attention import Attention
     from chalicelib.ops.commands import Ops
+    from chalicelib.ops.home import HomeFacts
 
 
 class Wiring(Protocol):
@@ -22,11 +23,13 @@ class Wiring(Protocol):
     def ops(self) -> Ops: ...
     @property
     def attention(self) -> Attention: ...
+    def home_facts(self) -> HomeFacts: ...
 
 
 def register(app: App, container: Wiring) -> None:
-    from chalicelib.slack.listeners import alarm_actions, commands, ops_actions
+    from chalicelib.slack.listeners import alarm_actions, commands, home, ops_actions
 
     commands.register(app, container)
+    home.register(app, container)
     ops_actions.register(app, container)
     alarm_actions.register(app, container)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -42,6 +43,19 @@ def _post_with_thread(client: WebClient, channel: str, report: Reply) -> Reply:
     for text in report.thread or []:
         client.chat_postMessage(channel=channel, text=text, thread_ts=posted["ts"])
     return Reply(f"{report.text} · details in the thread of the report in <#{channel}>")
+
+
+def replier(body: dict[str, Any], respond: Respond, client: WebClient) -> Any:
+    """Where a click's answer goes: its response_url, or, for a click on the Home tab (which has
+    none), a direct message from Shepherd to the person who clicked."""
+    if body.get("response_url"):
+        return respond
+    user = str((body.get("user") or {}).get("id", ""))
+
+    def direct(text: str, blocks: Any = None, **_: Any) -> None:
+        client.chat_postMessage(channel=user, text=text, blocks=blocks)
+
+    return direct
 
 
 def ack_now(ack: Callable[[], None]) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Respond
+from slack_sdk import WebClient
 
 from chalicelib.slack.blocks import CANCEL, CANCEL_MOVE, CONFIRM, UNDO
-from chalicelib.slack.listeners.answer import ack_now, answer
+from chalicelib.slack.listeners.answer import ack_now, answer, replier
 
 if TYPE_CHECKING:
     from chalicelib.slack.listeners import Wiring
@@ -28,8 +29,11 @@ def register(app: App, container: Wiring) -> None:
     def cancel_action(body: dict[str, Any], respond: Respond) -> None:
         answer(respond, lambda: container.ops.cancel(_value(body), _user(body)), replace=True)
 
-    def undo_action(body: dict[str, Any], respond: Respond) -> None:
-        answer(respond, lambda: container.ops.run(f"undo {_value(body)}", _user(body)))
+    def undo_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        # Undo is also on the Home tab, whose clicks have no response_url: the preview comes
+        # as a direct message there.
+        reply = replier(body, respond, client)
+        answer(reply, lambda: container.ops.run(f"undo {_value(body)}", _user(body)))
 
     def cancel_move(body: dict[str, Any], respond: Respond) -> None:
         answer(respond, lambda: container.ops.cancel_move(_value(body), _user(body)))
