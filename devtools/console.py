@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 HELP = (
     "Type `/ops …` as in Slack (try `/ops help`), `click N` or `click <label>` to press a button, "
-    "Ctrl-D to quit."
+    "`home` to open Shepherd's Home tab, Ctrl-D to quit."
 )
 
 
@@ -44,15 +44,16 @@ class Console:
     buttons: dict[int, dict[str, Any]] = field(default_factory=dict)
     _numbers: Any = field(default_factory=lambda: itertools.count(1))
 
-    def number_buttons(self, blocks: list[dict[str, Any]]) -> None:
-        """Give each button of a printed message a number (the label shows it)."""
+    def number_buttons(self, blocks: list[dict[str, Any]], home: bool = False) -> None:
+        """Give each button of a printed message (or the Home tab) a number (the label shows it)."""
         for block in blocks:
-            if block.get("type") != "actions":
-                continue
-            for element in block.get("elements", []):
+            elements = block.get("elements", []) if block.get("type") == "actions" else []
+            if block.get("type") == "section" and block.get("accessory"):
+                elements = [block["accessory"]]
+            for element in elements:
                 if element.get("type") == "button":
                     n = next(self._numbers)
-                    self.buttons[n] = dict(element)
+                    self.buttons[n] = {**element, "_home": home}
                     element["text"] = {**element["text"], "text": f"{n} {element['text']['text']}"}
 
     def line(self, text: str) -> str | None:
@@ -64,6 +65,8 @@ class Console:
             return self.slash(text.removeprefix("/ops").strip())
         if text.startswith("click "):
             return self.click(text.removeprefix("click ").strip())
+        if text == "home":
+            return self.home()
         if text in ("help", "?"):
             return HELP
         return f"not a Slack command here: {text!r}. {HELP}"
@@ -83,11 +86,30 @@ class Console:
             }
         )
 
+    def home(self) -> str | None:
+        """Open Shepherd's Home tab, as Slack tells the app (an `app_home_opened` event)."""
+        event = {
+            "token": "local",
+            "team_id": "T0LOCAL",
+            "api_app_id": "A0LOCAL",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": self.user,
+                "channel": "D0LOCAL",
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            },
+        }
+        return self._post_json(json.dumps(event))
+
     def click(self, which: str) -> str | None:
         button = self._button(which)
         if button is None:
             return f"no button {which!r}; buttons are numbered in the messages above"
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": self.user},
             "team": {"id": "T0LOCAL"},
@@ -107,7 +129,15 @@ class Console:
                 }
             ],
         }
+        if button.get("_home"):  # a click on the Home tab: a view, no response_url
+            del payload["response_url"], payload["channel"]
+            payload["container"] = {"type": "view", "view_id": "VHOME"}
+            payload["view"] = {"id": "VHOME", "type": "home"}
         return self._post({"payload": json.dumps(payload)})
+
+    def _post_json(self, body: str) -> str | None:
+        headers = {**signed_headers(self.signing_secret, body), "Content-Type": "application/json"}
+        return self._send(body, headers)
 
     def _button(self, which: str) -> dict[str, Any] | None:
         if which.isdigit():
@@ -119,11 +149,11 @@ class Console:
 
     def _post(self, form: dict[str, str]) -> str | None:
         body = urlencode(form)
+        return self._send(body, signed_headers(self.signing_secret, body))
+
+    def _send(self, body: str, headers: dict[str, str]) -> str | None:
         request = urllib.request.Request(
-            self.endpoint,
-            data=body.encode(),
-            headers=signed_headers(self.signing_secret, body),
-            method="POST",
+            self.endpoint, data=body.encode(), headers=headers, method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=300) as response:

@@ -47,6 +47,20 @@ def _print_message(method: str, message: Any) -> None:
     )
 
 
+def _print_file(upload: Any) -> None:
+    where = f"{upload.channel} (thread {upload.thread_ts})"
+    print(f" Slack · {where} · file: {upload.title} → {upload.saved_to}", flush=True)
+
+
+def _print_home(user: str, view: dict[str, Any]) -> None:
+    from devtools.fake_slack import as_text
+
+    if CONSOLE is not None:
+        CONSOLE.number_buttons(view["blocks"], home=True)
+    bar = "═" * 72
+    print(f"\n{bar}\n Slack · Home tab of {user}\n{bar}\n{as_text(view['blocks'])}\n", flush=True)
+
+
 def main() -> int:
     import logging
 
@@ -64,7 +78,15 @@ def main() -> int:
     # In front of moto: the few calls it lacks (account settings, provisioned concurrency,
     # message-move tasks), so that every /ops command works on the demo fleet.
     aws_front = AwsGapsServer(f"http://{host}:{port}").__enter__()
-    slack = FakeSlackServer(FakeSlack(on_message=_print_message)).__enter__()
+    files = ROOT / "build" / "demo" / "files"
+    fake = FakeSlack(
+        on_message=_print_message, on_file=_print_file, on_home=_print_home, files_dir=str(files)
+    )
+    slack = FakeSlackServer(fake).__enter__()
+    global CONSOLE
+    endpoint = f"http://127.0.0.1:{CHALICE_PORT}/slack/events"
+    # Numbers the buttons of every message from the first alarm on, so any can be clicked.
+    CONSOLE = Console(endpoint, SIGNING_SECRET, slack.response_url(""))
     env = {
         "AWS_ENDPOINT_URL": aws_front.url,
         "AWS_ACCESS_KEY_ID": "demo",
@@ -133,8 +155,6 @@ def main() -> int:
     if os.environ.get("SHEPHERD_DEMO_ONCE"):
         moto.stop()
         return 0
-    global CONSOLE
-    endpoint = f"http://127.0.0.1:{CHALICE_PORT}/slack/events"
     local = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "chalice"),
@@ -151,11 +171,11 @@ def main() -> int:
         if not _wait_for_port(CHALICE_PORT, local):
             print("chalice local did not start; see its output above", file=sys.stderr)
             return 1
-        CONSOLE = Console(endpoint, SIGNING_SECRET, slack.response_url(""))
         print(
             f"\nchalice local serves {endpoint}; you are operator ULOCALOPS in #ops-alarms.\n"
             f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
-            "click Confirm · /ops redrive invoice-mailer-failed · /ops audit · /ops history · "
+            "click Confirm · click Acknowledge · click Snooze 1 h · /ops timeout orders-processor 30 · "
+            "/ops redrive invoice-mailer-failed · /ops audit · /ops history · home · "
             f"/ops status {in_staging.function} --account staging\n",
             flush=True,
         )

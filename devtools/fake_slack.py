@@ -353,7 +353,11 @@ def as_text(blocks: list[dict[str, Any]], fallback: str = "") -> str:
             out.append(f"\033[1m{b['text']['text']}\033[0m")
         elif kind == "section":
             if "text" in b:
-                out.append(b["text"]["text"])
+                accessory = b.get("accessory") or {}
+                button = (
+                    f"  [{accessory['text']['text']}]" if accessory.get("type") == "button" else ""
+                )
+                out.append(b["text"]["text"] + button)
             for f in b.get("fields", []):
                 out.append("  " + f["text"].replace("\n", ": ", 1))
         elif kind == "context":

@@ -42,6 +42,7 @@ def storm(
         alarm_name = (
             f"{name}-{kinds[(i // functions) % len(kinds)]}-{i // (functions * len(kinds))}"
         )
+        s.metric_alarm(alarm_name, "Errors", {"FunctionName": name})
         message = alarm_message(alarm_name, "Errors", {"FunctionName": name}, when, value=8)
         events.append(sns_event(message))
     return events

@@ -32,6 +32,12 @@ click Confirm
 /ops concurrency payments-capture reserve 990
 /ops redrive orders-dlq --rate 500
 click Confirm
+click Acknowledge
+/ops snooze orders-processor-duration 1h
+click Confirm
+/ops timeout orders-processor 30
+click Confirm
+home
 """
 
 
@@ -103,3 +109,26 @@ def test_a_queue_dlq_goes_back_with_a_message_move(transcript: str) -> None:
     assert "Move 23 message(s) from `orders-dlq` back to `orders-queue`" in transcript
     assert "moving 23 message(s)" in transcript
     assert "Cancel move" in transcript
+
+
+def test_each_alarm_has_a_graph_in_its_thread_and_a_sparkline(transcript: str) -> None:
+    assert "file: orders-processor: timeout → " in transcript
+    saved = transcript.split("file: orders-processor: timeout → ", 1)[1].split()[0]
+    assert Path(saved).read_bytes().startswith(b"\x89PNG")
+    assert "*DurationMax, last 3 h*: `▁" in transcript
+
+
+def test_acknowledge_snooze_and_a_timeout_fix_from_the_console(transcript: str) -> None:
+    assert "[Acknowledge]" in transcript or "Acknowledge]" in transcript
+    assert "Acknowledged the storm: you are on it." in transcript
+    assert "Snooze *orders-processor-duration*: not snoozed → muted until" in transcript
+    assert "ran `/ops snooze orders-processor-duration 1h`" in transcript
+    assert "Timeout of *orders-processor*: 15 s → 30 s" in transcript
+    assert "ran `/ops timeout orders-processor 30`" in transcript
+
+
+def test_the_home_tab_is_printed_by_the_slack_stand_in(transcript: str) -> None:
+    home = transcript.rsplit("Home tab of ULOCALOPS", 1)[1]
+    assert "Open alarms (5) and storms (1)" in home
+    assert "Snoozed (1)" in home and "*orders-processor-duration* until" in home
+    assert "`/ops timeout orders-processor 30` · *done*" in home
