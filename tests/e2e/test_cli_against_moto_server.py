@@ -24,6 +24,9 @@ ACTIONS = {
     "recent_deploy": "/ops alias checkout-api live rollback --region eu-west-1",
     "dlq_backlog": "/ops redrive orders-dlq",
     "iterator_age": "/ops concurrency stream-indexer reserve 20",
+    "timeout": "/ops timeout orders-processor 30",
+    "out_of_memory": "/ops memory image-resizer 768",
+    "over_provisioned_memory": "/ops memory thumbnailer 384",
 }
 
 
