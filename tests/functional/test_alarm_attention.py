@@ -8,7 +8,6 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -65,13 +64,18 @@ def fire(container: Container, scenario: fleet.Scenario, attempt: str = "a1") ->
     on_event(scenario.event, container.alarm_deps, Attempt(attempt, time.time() + 60))
 
 
+def posted(container: Container, session: boto3.Session, slack: FakeSlack) -> Any:
+    """The out-of-memory alarm fired and posted: (its scenario, its message, its Acknowledge)."""
+    [scenario] = fleet.seed(["out_of_memory"], session)
+    fire(container, scenario)
+    [message] = slack.channel_messages()
+    return scenario, message, labelled(message, "Acknowledge")
+
+
 def test_acknowledge_shows_who_in_the_message_and_a_second_click_is_told(
     client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
 ) -> None:
-    [scenario] = fleet.seed(["out_of_memory"], aws)
-    fire(bot_env, scenario)
-    [message] = slack.channel_messages()
-    ack = labelled(message, "Acknowledge")
+    _, message, ack = posted(bot_env, aws, slack)
     assert ack["value"].endswith(":alarm:image-resizer-errors")
     click(client, slack_url, ack["action_id"], ack["value"])
     assert f"Acknowledged by <@{OPERATOR}>" in text_of(message)  # edited in place
@@ -87,10 +91,7 @@ def test_acknowledge_shows_who_in_the_message_and_a_second_click_is_told(
 def test_a_recovery_keeps_the_acknowledgement(
     client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
 ) -> None:
-    [scenario] = fleet.seed(["out_of_memory"], aws)
-    fire(bot_env, scenario)
-    [message] = slack.channel_messages()
-    ack = labelled(message, "Acknowledge")
+    scenario, message, ack = posted(bot_env, aws, slack)
     click(client, slack_url, ack["action_id"], ack["value"])
     on_event(ok_of(scenario.event), bot_env.alarm_deps, Attempt("a2", time.time() + 60))
     assert "RESOLVED" in message.text and f"Acknowledged by <@{OPERATOR}>" in text_of(message)
@@ -344,30 +345,6 @@ def open_home(client: Client, user: str = OPERATOR) -> Any:
     return client.http.post("/slack/events", headers=headers, body=body)
 
 
-def click_on_home(client: Client, action: str, value: str, user: str = OPERATOR) -> Any:
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "t",
-        "container": {"type": "view", "view_id": "VHOME"},
-        "view": {"id": "VHOME", "type": "home"},
-        "actions": [
-            {
-                "action_id": action,
-                "block_id": "b",
-                "value": value,
-                "type": "button",
-                "action_ts": "1",
-            }
-        ],
-    }
-    body = urlencode({"payload": json.dumps(payload)})
-    return client.http.post("/slack/events", headers=signed(body), body=body)
-
-
 def home_text(slack: FakeSlack, user: str = OPERATOR) -> str:
     return json.dumps(slack.home_views[user]["blocks"], ensure_ascii=False)
 
@@ -421,12 +398,12 @@ def test_acknowledge_and_undo_from_home_answer_by_direct_message(
         for b in slack.home_views[OPERATOR]["blocks"]
         if b.get("accessory", {}).get("action_id") == "alarm_ack"
     )
-    click_on_home(front_client, "alarm_ack", ack["value"])
+    click(front_client, slack_url, "alarm_ack", ack["value"], on_home=True)
     [message] = slack.channel_messages()
     assert f"Acknowledged by <@{OPERATOR}>" in text_of(message)
     assert f"acknowledged by <@{OPERATOR}>" in home_text(slack)  # the Home tab redrawn
     dms = [c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OPERATOR]
     assert dms and dms[0]["text"].startswith("Acknowledged")
-    click_on_home(front_client, "ops_undo", action_id(done, "ops_undo"))
+    click(front_client, slack_url, "ops_undo", action_id(done, "ops_undo"), on_home=True)
     dms = [c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OPERATOR]
     assert "1024 MB → 512 MB" in dms[-1]["text"]  # the undo's preview, with its Confirm

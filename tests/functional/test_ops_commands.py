@@ -47,8 +47,17 @@ def slash(
     return client.http.post("/slack/events", headers=signed(body, **kw), body=body)
 
 
-def click(client: Client, slack_url: str, action_id: str, value: str, user: str = OPERATOR) -> Any:
-    payload = {
+def click(
+    client: Client,
+    slack_url: str,
+    action_id: str,
+    value: str,
+    user: str = OPERATOR,
+    on_home: bool = False,
+) -> Any:
+    """A button clicked in a message, or (`on_home`) on the Home tab, whose clicks carry the view
+    and no response_url."""
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user},
         "team": {"id": "T1"},
@@ -68,6 +77,10 @@ def click(client: Client, slack_url: str, action_id: str, value: str, user: str 
             }
         ],
     }
+    if on_home:
+        del payload["response_url"], payload["channel"]
+        payload["container"] = {"type": "view", "view_id": "VHOME"}
+        payload["view"] = {"id": "VHOME", "type": "home"}
     body = urlencode({"payload": json.dumps(payload)})
     return client.http.post("/slack/events", headers=signed(body), body=body)
 
