@@ -174,8 +174,8 @@ def attention_buttons(d: Diagnosis) -> list[Block]:
     return buttons
 
 
-def acknowledged(blocks: list[Block], user: str, at: datetime) -> list[Block]:
-    """The message once someone is on it: who and when, and no Acknowledge button."""
+def without_acknowledge(blocks: list[Block]) -> list[Block]:
+    """The blocks without their Acknowledge button (the snoozes stay)."""
     out = []
     for b in blocks:
         if b.get("type") == "actions" and b.get("block_id") == ATTENTION_BLOCK:
@@ -184,6 +184,12 @@ def acknowledged(blocks: list[Block], user: str, at: datetime) -> list[Block]:
             if not kept:
                 continue
         out.append(b)
+    return out
+
+
+def acknowledged(blocks: list[Block], user: str, at: datetime) -> list[Block]:
+    """The message once someone is on it: who and when, and no Acknowledge button."""
+    out = without_acknowledge(blocks)
     note = {
         "type": "context",
         "elements": [{"type": "mrkdwn", "text": f":eyes: Acknowledged by <@{user}> {_when(at)}"}],

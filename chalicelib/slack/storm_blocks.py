@@ -92,4 +92,5 @@ def _alarm_list(entries: list[StormEntry]) -> list[str]:
 
 def function_reply(storm: StormRecord, function: str, diagnosis: Diagnosis) -> list[Block]:
     head = section(f"*{function}* in the storm: the diagnosis of its first alarm")
-    return [head, *render.render(diagnosis)][:MAX_BLOCKS]
+    # Acknowledged with the storm, on its summary; each alarm can still be snoozed here.
+    return [head, *render.without_acknowledge(render.render(diagnosis))][:MAX_BLOCKS]

@@ -407,3 +407,21 @@ def test_acknowledge_and_undo_from_home_answer_by_direct_message(
     click(front_client, slack_url, "ops_undo", action_id(done, "ops_undo"), on_home=True)
     dms = [c.args for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == OPERATOR]
     assert "1024 MB → 512 MB" in dms[-1]["text"]  # the undo's preview, with its Confirm
+
+
+def test_a_storm_is_acknowledged_on_its_summary(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    for event in fleet.storm(aws, functions=6, alarms=12):
+        client.lambda_.invoke("on_alarm", event)
+    summary = slack.channel_messages()[-1]
+    ack = labelled(summary, "Acknowledge")
+    assert ack["value"] == "storm:123456789012"
+    replies = [m for m in slack.messages.values() if m.thread_ts == summary.ts]
+    assert replies and all("Acknowledge" not in text_of(m) for m in replies)  # the summary's
+    assert all("Snooze 1 h" in text_of(m) for m in replies)  # each alarm can still be snoozed
+    click(client, slack_url, ack["action_id"], ack["value"])
+    assert f"Acknowledged by <@{OPERATOR}>" in text_of(summary)
+    assert "Acknowledge" not in [b["text"]["text"] for b in buttons(summary)]
+    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER)
+    assert answers(slack)[-1]["text"] == f"Already acknowledged by <@{OPERATOR}>; nothing changed."
