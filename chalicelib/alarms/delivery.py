@@ -34,7 +34,7 @@ from chalicelib.events.ingest import parse_event
 from chalicelib.events.signals import Alarm, Signal
 from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
 from chalicelib.store.deliveries import Claim, Deliveries
-from chalicelib.store.snoozes import Snoozes
+from chalicelib.store.snoozes import Snooze, Snoozes
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,11 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     key = signal.dedupe_key
     firing = not isinstance(signal, Alarm) or signal.state == "ALARM"
     early = Early(lambda: diagnose(gather(signal, deps.aws)), begin=firing)
+    snooze = (  # read beside the claim and the diagnosis, not after them
+        _EARLY.submit(deps.snoozes.active, signal.arn)
+        if firing and isinstance(signal, Alarm) and deps.snoozes is not None
+        else None
+    )
     claim = deps.deliveries.claim(key, attempt.id, attempt.deadline)
     if claim is Claim.DONE:
         log.info("duplicate delivery of %s", key)
@@ -153,7 +158,7 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     try:
         if isinstance(signal, Alarm):
             with deps.states.hold(signal.arn, attempt.id, attempt.deadline):
-                _apply(signal, deps, key, retried, attempt, early)
+                _apply(signal, deps, key, retried, attempt, early, snooze)
         else:
             deps.channel.post(early.get(), key, retried)
     except BaseException:
@@ -167,7 +172,13 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
 
 
 def _apply(
-    alarm: Alarm, deps: AlarmDeps, key: str, retried: bool, attempt: Attempt, early: Early
+    alarm: Alarm,
+    deps: AlarmDeps,
+    key: str,
+    retried: bool,
+    attempt: Attempt,
+    early: Early,
+    snooze: Future[Snooze | None] | None = None,
 ) -> None:
     """Apply one alarm notification to the alarm's known state (under its hold)."""
     at = alarm.time.timestamp()
@@ -201,7 +212,7 @@ def _apply(
             record.state, record.changed_at, record.flaps = alarm.state, at, record.flaps + 1
             deps.states.save(record)
             return
-    snoozed = deps.snoozes.active(alarm.arn) if deps.snoozes is not None else None
+    snoozed = snooze.result() if snooze is not None else None
     if snoozed is not None:
         # A mute rule stops SNS, not EventBridge: Shepherd keeps the state and posts nothing.
         log.info("%s fired while snoozed until %s by %s", alarm.name, snoozed.until, snoozed.user)
