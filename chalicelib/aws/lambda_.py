@@ -60,6 +60,8 @@ class EventSourceMapping:
     source_arn: str
     function_arn: str
     state: str
+    last_result: str = ""  # LastProcessingResult: "OK", "No records processed", "PROBLEM: …"
+    reason: str = ""  # StateTransitionReason: why it is in its state
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,8 @@ class LambdaApi:
                         m.get("EventSourceArn", ""),
                         m.get("FunctionArn", ""),
                         m.get("State", ""),
+                        m.get("LastProcessingResult", ""),
+                        m.get("StateTransitionReason", ""),
                     )
                 )
         return out

@@ -27,7 +27,12 @@ class LogsApi:
 
     @calls("logs")
     def events(
-        self, group: str, start: datetime, end: datetime, pages: int = MAX_PAGES
+        self,
+        group: str,
+        start: datetime,
+        end: datetime,
+        pages: int = MAX_PAGES,
+        pattern: str | None = None,
     ) -> list[LogEvent]:
         kwargs: dict[str, Any] = {
             "logGroupName": group,
@@ -35,6 +40,8 @@ class LogsApi:
             "endTime": int(end.timestamp() * 1000),
             "limit": 1000,
         }
+        if pattern:
+            kwargs["filterPattern"] = pattern
         out: list[LogEvent] = []
         for _ in range(pages):
             response: Any = self.client.filter_log_events(**kwargs)

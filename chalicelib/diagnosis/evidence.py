@@ -114,6 +114,7 @@ class Evidence:
     metrics: dict[str, list[Point]] = field(default_factory=dict)
     by_version: dict[str, dict[str, list[Point]]] = field(default_factory=dict)
     logs: list[LogLine] = field(default_factory=list)
+    prior_errors: list[LogLine] = field(default_factory=list)  # error lines of the 48 h before
     checked: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     member: str = ""  # the configured member account it was read in ("": Shepherd's own)

@@ -37,7 +37,17 @@ LAMBDA_METRICS: dict[str, tuple[str, str]] = {
     "IteratorAge": ("IteratorAge", "Maximum"),
     "DeadLetterErrors": ("DeadLetterErrors", "Sum"),
     "DestinationDeliveryFailures": ("DestinationDeliveryFailures", "Sum"),
+    "AsyncEventsReceived": ("AsyncEventsReceived", "Sum"),
+    "AsyncEventAge": ("AsyncEventAge", "Maximum"),
+    "AsyncEventsDropped": ("AsyncEventsDropped", "Sum"),
+    "RecursiveInvocationsDropped": ("RecursiveInvocationsDropped", "Sum"),
 }
+# Account-wide (no dimensions), read in the same request as the function's.
+ACCOUNT_METRICS: dict[str, tuple[str, str]] = {
+    "ClaimedAccountConcurrency": ("ClaimedAccountConcurrency", "Maximum"),
+}
+PRIOR_ERRORS = timedelta(hours=48)  # what `new_error` compares the window's errors with
+PRIOR_PATTERN = "?ERROR ?Error ?Exception"  # error lines only, filtered by CloudWatch Logs
 VERSION_METRICS = ("Invocations", "Errors")
 SHARED_S = 120.0  # a storm's alarms share the account's concurrency and a function's config
 QUEUE_METRICS: dict[str, tuple[str, str]] = {
@@ -156,7 +166,7 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
 
     def configuration() -> None:
         config = aws.shared(
-            ("function", account, r.region, r.name), SHARED_S, lambda: lam.function(r.name)
+            ("function", acct, r.region, r.name), SHARED_S, lambda: lam.function(r.name)
         )
         facts.arn = config.arn or facts.arn
         facts.runtime = config.runtime
@@ -182,13 +192,19 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
 
     def account() -> None:
         pool = aws.shared(
-            ("account concurrency", account, r.region), SHARED_S, lam.account_concurrency
+            ("account concurrency", acct, r.region), SHARED_S, lam.account_concurrency
         )
         facts.account_concurrency_limit, facts.account_unreserved = pool.limit, pool.unreserved
 
     def event_sources() -> None:
         facts.event_sources.extend(
-            {"arn": m.source_arn, "state": m.state, "uuid": m.uuid}
+            {
+                "arn": m.source_arn,
+                "state": m.state,
+                "uuid": m.uuid,
+                "last_result": m.last_result,
+                "reason": m.reason,
+            }
             for m in lam.event_source_mappings(function=r.name)
         )
 
@@ -196,10 +212,25 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         facts.on_failure_arn = lam.on_failure_destination(r.name)
 
     def metrics() -> None:
-        ev.metrics.update(_metric_data(cw, "AWS/Lambda", base_dims, LAMBDA_METRICS, ev))
+        account_wide = [
+            MetricQuery(key, "AWS/Lambda", name, {}, stat)
+            for key, (name, stat) in ACCOUNT_METRICS.items()
+        ]
+        ev.metrics.update(
+            _metric_data(cw, "AWS/Lambda", base_dims, LAMBDA_METRICS, ev, account_wide)
+        )
 
     def recent_logs() -> None:
         ev.logs.extend(_log_lines(logs, f"/aws/lambda/{r.name}", ev))
+
+    def earlier_errors() -> None:
+        # The error lines of the 48 h before the window (one page), beside the rest: a signature
+        # absent from them is new.
+        end = ev.window.start - timedelta(minutes=10)
+        found = logs.events(
+            f"/aws/lambda/{r.name}", end - PRIOR_ERRORS, end, pages=1, pattern=PRIOR_PATTERN
+        )
+        ev.prior_errors.extend(LogLine(e.time, e.message, e.stream) for e in found)
 
     first: dict[str, Callable[[], None]] = {"function configuration": configuration}
     if r.qualifier and not r.qualifier.isdigit():
@@ -214,6 +245,7 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
             "async destinations": destinations,
             "metrics": metrics,
             "logs": recent_logs,
+            "logs of the previous 48 h": earlier_errors,
         }
     )
 
@@ -232,6 +264,17 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     if dlq:
         ev.queue = QueueFacts(name=split_arn(dlq)["rest"], arn=dlq, source_functions=[r.name])
         second.update(_queue_tasks(aws, ev.queue, with_sources=False))
+    sqs_sources = [s for s in facts.event_sources if ":sqs:" in s["arn"]]
+    if sqs_sources:
+
+        def visibility() -> None:
+            for source in sqs_sources:  # one queue in nearly every case
+                sqs = aws.sqs(split_arn(source["arn"])["region"], acct)
+                timeout = sqs.visibility_timeout(source["arn"])
+                if timeout is not None:
+                    source["visibility_timeout"] = str(timeout)
+
+        second["source queue visibility"] = visibility
     if facts.log_group and facts.log_group != f"/aws/lambda/{r.name}":
         group = facts.log_group
 
@@ -323,10 +366,11 @@ def _metric_data(
     dimensions: dict[str, str],
     wanted: dict[str, tuple[str, str]],
     ev: Evidence,
+    extra: list[MetricQuery] | None = None,
 ) -> dict[str, list[Point]]:
     queries = [
         MetricQuery(key, namespace, name, dimensions, stat) for key, (name, stat) in wanted.items()
-    ]
+    ] + list(extra or [])
     return cw.series(queries, ev.window.lookback_start, ev.window.end)
 
 

@@ -33,6 +33,7 @@ ERROR_SIGNATURE = re.compile(
     r"|^(?P<ptype>[A-Za-z_][\w.]*(?:Error|Exception)): (?P<pmessage>.+)$",
 )
 LOCATION = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\w+)')
+INIT = re.compile(r"Init Duration: (?P<ms>[\d.]+) ms")
 ERRORISH = re.compile(r"\[ERROR\]|Traceback|Exception|Error:|\bERROR\b|Task timed out")
 
 
@@ -42,6 +43,7 @@ class Report:
     billed_ms: int
     memory_size_mb: int
     max_memory_used_mb: int
+    init_ms: float | None = None  # "Init Duration": this invocation was a cold start
 
 
 def parse_report(message: str) -> Report | None:
@@ -53,6 +55,7 @@ def parse_report(message: str) -> Report | None:
         billed_ms=int(match["billed"]),
         memory_size_mb=int(match["size"]),
         max_memory_used_mb=int(match["used"]),
+        init_ms=float(init["ms"]) if (init := INIT.search(message)) else None,
     )
 
 

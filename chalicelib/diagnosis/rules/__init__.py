@@ -11,17 +11,47 @@ from dataclasses import replace
 
 from chalicelib.diagnosis.causes import RULES, Action, Cause, Diagnosis
 from chalicelib.diagnosis.evidence import Evidence
-from chalicelib.diagnosis.rules import concurrency, deploys, failures, limits, queues, usage
+from chalicelib.diagnosis.rules import (
+    concurrency,
+    configuration,
+    deploys,
+    failures,
+    limits,
+    queues,
+    usage,
+)
 
 __all__ = ["Action", "Cause", "Diagnosis", "diagnose"]
 
-THEMES = (limits, concurrency, deploys, failures, queues, usage)
+THEMES = (limits, concurrency, deploys, failures, queues, usage, configuration)
 ORDERED = sorted(RULES, key=lambda r: [t.__name__ for t in THEMES].index(r.__module__))
+
+# A cause and the symptoms it explains: when both are found, the cause ranks first (a deploy that
+# brings timeouts is the deploy, then the timeouts). Roots come before what they explain.
+EXPLAINS: dict[str, tuple[str, ...]] = {
+    "recursive_loop": ("invocation_spike", "throttling", "account_concurrency", "async_backlog"),
+    "recent_deploy": (
+        "timeout",
+        "out_of_memory",
+        "memory_pressure",
+        "code_error",
+        "new_error",
+        "duration_anomaly",
+        "permission_denied",
+    ),
+    "invocation_spike": ("account_concurrency", "async_backlog"),
+    "account_concurrency": ("throttling", "async_backlog", "iterator_age"),
+    "throttling": ("async_backlog", "iterator_age"),
+    "event_source_failure": ("no_invocations", "iterator_age"),
+    "memory_pressure": ("out_of_memory",),
+    "new_error": ("code_error",),
+    "cold_starts": ("duration_anomaly",),
+}
 
 
 def diagnose(ev: Evidence) -> Diagnosis:
     """Apply every rule; the causes that match, most likely first (`unknown` if none)."""
-    causes = [c for c in (r(ev) for r in ORDERED) if c is not None]
+    causes = explained([c for c in (r(ev) for r in ORDERED) if c is not None])
     causes.sort(key=lambda c: -c.confidence)
     if not causes:
         checked = ", ".join(ev.checked) or "nothing could be read"
@@ -42,3 +72,17 @@ def _made_there(cause: Cause, where: str) -> Cause:
     if cause.action is None:
         return cause
     return replace(cause, action=Action(cause.action.label, cause.action.command + where))
+
+
+def explained(causes: list[Cause]) -> list[Cause]:
+    """Each symptom ranked just below the cause found with it that explains it."""
+    by_kind = {c.kind: c for c in causes}
+    for root, symptoms in EXPLAINS.items():  # in order: a root's own rank is settled first
+        cause = by_kind.get(root)
+        if cause is None:
+            continue
+        for kind in symptoms:
+            symptom = by_kind.get(kind)
+            if symptom is not None and symptom.confidence >= cause.confidence:
+                by_kind[kind] = replace(symptom, confidence=max(0.05, cause.confidence - 0.01))
+    return [by_kind[c.kind] for c in causes]

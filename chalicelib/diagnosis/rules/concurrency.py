@@ -60,3 +60,30 @@ def raise_concurrency(current: int, fn: object) -> int | None:
     if unreserved is not None:
         proposed = min(proposed, reservable(current, unreserved))
     return proposed if proposed > current else None
+
+
+ACCOUNT_NEAR = 0.9  # claimed concurrency at this share of the account's limit
+DEFAULT_ACCOUNT_LIMIT = 1000  # Lambda's default quota, when the account's cannot be read
+
+
+@rule
+def account_concurrency(ev: Evidence) -> Cause | None:
+    claimed = ev.peak("ClaimedAccountConcurrency")
+    if claimed is None:
+        return None
+    fn = ev.function
+    limit = fn.account_concurrency_limit if fn and fn.account_concurrency_limit else None
+    of = limit or DEFAULT_ACCOUNT_LIMIT
+    if claimed < ACCOUNT_NEAR * of:
+        return None
+    source = "" if limit else " (Lambda's default quota: the account's could not be read)"
+    return Cause(
+        "account_concurrency",
+        0.9,
+        f"The account's concurrency is nearly all claimed: {claimed:.0f} of {of}.",
+        (
+            f"ClaimedAccountConcurrency peaked at {claimed:.0f} of {of}{source}",
+            "Every function in the account and region shares what is left: find the one that "
+            "grew, cap it with reserved concurrency, or ask AWS for a higher quota",
+        ),
+    )

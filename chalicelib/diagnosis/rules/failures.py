@@ -76,3 +76,48 @@ def code_error(ev: Evidence) -> Cause | None:
     return Cause(
         "code_error", 0.6 if signatures else 0.4, summary, tuple(evidence), quoted=tuple(quoted)
     )
+
+
+@rule
+def new_error(ev: Evidence) -> Cause | None:
+    """The window's top error signature absent from the 48 h before, among errors that were
+    there (with no earlier errors at all, `code_error` says it)."""
+    now = L.error_signatures(log_messages(ev))
+    before = L.error_signatures([line.message for line in ev.prior_errors])
+    if not now or not before:
+        return None
+    known = {(s.type, s.message) for s in before} | {(s.type, None) for s in before}
+    fresh = [s for s in now if (s.type, s.message) not in known]
+    if not fresh or fresh[0] is not now[0]:
+        return None
+    top = fresh[0]
+    where = f" at {top.location}" if top.location else ""
+    types = sorted({s.type for s in before})
+    return Cause(
+        "new_error",
+        0.7,
+        f"A new error: `{top.type}` was not seen in the 48 h before.",
+        (
+            f"×{top.count} `{top.type}`{where} in the window",
+            f"The 48 h before had {sum(s.count for s in before)} error line(s) of other kinds: "
+            + ", ".join(f"`{t}`" for t in types[:4]),
+        ),
+        quoted=(f"`{top.type}: {quote(top.message, 120)}`",),
+    )
+
+
+@rule
+def recursive_loop(ev: Evidence) -> Cause | None:
+    dropped = ev.total("RecursiveInvocationsDropped")
+    if dropped <= 0:
+        return None
+    return Cause(
+        "recursive_loop",
+        0.93,
+        "Lambda stopped a recursive loop: the function invokes itself through a queue, topic or "
+        "bucket.",
+        (
+            f"{dropped:.0f} recursive invocation(s) dropped by Lambda in the alarm window",
+            "Its output feeds its own trigger: break the cycle (a separate destination, a filter)",
+        ),
+    )

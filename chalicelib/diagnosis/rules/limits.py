@@ -89,3 +89,37 @@ def out_of_memory(ev: Evidence) -> Cause | None:
         action=more_memory(ev.function.name, size) if ev.function and size else None,
         quoted=(f"e.g. `{quote(killed[0])}`",) if killed else (),
     )
+
+
+PRESSURE = (
+    0.9  # Max Memory Used at or above this share of Memory Size, before the runtime is killed
+)
+
+
+@rule
+def memory_pressure(ev: Evidence) -> Cause | None:
+    """Invocations near their memory limit but not at it: an out-of-memory on its way."""
+    reports = report_lines(ev)
+    near = [
+        r
+        for r in reports
+        if PRESSURE * r.memory_size_mb <= r.max_memory_used_mb < 0.97 * r.memory_size_mb
+    ]
+    if not near:
+        return None
+    size = near[0].memory_size_mb
+    top = max(r.max_memory_used_mb for r in near)
+    killed = matching(ev, L.OOM)
+    evidence = [
+        f"{len(near)} of {len(reports)} REPORT line(s) at {PRESSURE:.0%}+ of memory: up to "
+        f"{top} MB of {size} MB"
+    ]
+    if killed:
+        evidence.append(f"and then {len(killed)} × out-of-memory: the working set outgrew it")
+    return Cause(
+        "memory_pressure",
+        0.92 if killed else 0.62,
+        f"Memory is nearly full: up to {top / size:.0%} of {size} MB used.",
+        tuple(evidence),
+        action=more_memory(ev.function.name, size) if ev.function else None,
+    )

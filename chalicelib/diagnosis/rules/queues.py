@@ -91,3 +91,58 @@ def iterator_age(ev: Evidence) -> Cause | None:
         tuple(evidence),
         action,
     )
+
+
+ASYNC_AGE_HIGH_MS = 60_000  # async events waiting longer than this are a backlog
+
+
+@rule
+def async_backlog(ev: Evidence) -> Cause | None:
+    dropped = ev.total("AsyncEventsDropped")
+    age = ev.peak("AsyncEventAge")
+    before = ev.peak("AsyncEventAge", lookback=True) or 0.0
+    rising = age is not None and age >= ASYNC_AGE_HIGH_MS and age > 2 * before
+    if dropped <= 0 and not rising:
+        return None
+    evidence = []
+    if dropped > 0:
+        evidence.append(f"{dropped:.0f} async event(s) dropped (too old or retries exhausted)")
+    if age is not None:
+        evidence.append(
+            f"AsyncEventAge peaked at {duration(age / 1000)} (3 h before: {duration(before / 1000)})"
+        )
+    return Cause(
+        "async_backlog",
+        0.8 if dropped > 0 else 0.65,
+        "Async events wait in Lambda's queue" + (" and are dropped." if dropped > 0 else "."),
+        tuple(evidence),
+    )
+
+
+@rule
+def event_source_failure(ev: Evidence) -> Cause | None:
+    fn = ev.function
+    if fn is None:
+        return None
+    failing = [
+        s
+        for s in fn.event_sources
+        if s["state"] == "Disabled" or s.get("last_result", "").startswith("PROBLEM")
+    ]
+    if not failing:
+        return None
+    evidence = []
+    for s in failing:
+        name = s["arn"].rsplit(":", 1)[-1]
+        if s.get("last_result", "").startswith("PROBLEM"):
+            evidence.append(f"`{name}`: {s['last_result']}")
+        if s["state"] == "Disabled":
+            reason = f" ({s['reason']})" if s.get("reason") else ""
+            evidence.append(f"`{name}` is Disabled{reason}: nothing is read from it")
+    return Cause(
+        "event_source_failure",
+        0.88,
+        "An event source mapping is disabled or failing: its records are not processed.",
+        tuple(evidence),
+        action=Action("Status", f"/ops status {fn.name}"),
+    )

@@ -79,3 +79,83 @@ def over_provisioned_memory(ev: Evidence) -> Cause | None:
 
 def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
+
+
+COLD_SHARE = 0.01  # cold starts in more than this share of invocations are worth a look
+SPIKE = 2.0  # invocations above this multiple of the look-back's busiest minute
+SLOWER = 2.0  # duration above this multiple of the look-back's median
+
+
+def _p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+
+
+@rule
+def cold_starts(ev: Evidence) -> Cause | None:
+    reports = report_lines(ev)
+    inits = [r.init_ms for r in reports if r.init_ms is not None]
+    if not reports or not inits or len(inits) / len(reports) <= COLD_SHARE:
+        return None
+    share, p90 = len(inits) / len(reports), _p90(inits)
+    on_duration = "Duration" in alarm_metric(ev)
+    fn = ev.function
+    evidence = [
+        f"{len(inits)} of {len(reports)} invocations in the logs were cold starts ({share:.0%})",
+        f"Init Duration p90 {p90:,.0f} ms (longest {max(inits):,.0f} ms)",
+        "Fix: provisioned concurrency on the alias that takes the traffic "
+        "(`/ops concurrency <fn> provision N --alias A`), or SnapStart, or a smaller package "
+        "and fewer imports at init",
+    ]
+    return Cause(
+        "cold_starts",
+        0.6 if on_duration and p90 >= 1000 else 0.35,
+        f"Cold starts: {share:.0%} of invocations wait {p90:,.0f} ms (p90) for init.",
+        tuple(evidence),
+        action=Action("Show concurrency", f"/ops concurrency {fn.name}") if fn else None,
+    )
+
+
+@rule
+def invocation_spike(ev: Evidence) -> Cause | None:
+    window = ev.points("Invocations")
+    before = [v for v in ev.points("Invocations", lookback=True) if v > 0]
+    if not window or not before:
+        return None
+    peak, busiest = max(window), max(before)
+    if peak <= SPIKE * busiest:
+        return None
+    return Cause(
+        "invocation_spike",
+        0.55,
+        f"Invocations spiked to {peak / busiest:.1f}× the busiest minute of the 3 h before.",
+        (
+            f"Peak {peak:,.0f} invocations a minute in the alarm window; at most {busiest:,.0f} "
+            "in the 3 hours before",
+            "A trigger storm or a retry loop upstream: look at what invokes it",
+        ),
+    )
+
+
+@rule
+def duration_anomaly(ev: Evidence) -> Cause | None:
+    fn = ev.function
+    baseline = sorted(ev.points("DurationAvg", lookback=True))
+    if not baseline:
+        return None
+    median = baseline[len(baseline) // 2]
+    durations = [r.duration_ms for r in report_lines(ev)]
+    now = _p90(durations) if durations else max(ev.points("DurationAvg") or [0.0])
+    limit_ms = fn.timeout_s * 1000 if fn and fn.timeout_s else None
+    if median <= 0 or now <= SLOWER * median or (limit_ms and now >= 0.8 * limit_ms):
+        return None
+    what = "p90 of the REPORT lines" if durations else "average"
+    evidence = [f"Duration {what} {now:,.0f} ms against a look-back median of {median:,.0f} ms"]
+    if limit_ms:
+        evidence.append(f"Not yet at the {limit_ms / 1000:.0f} s timeout ({now / limit_ms:.0%})")
+    return Cause(
+        "duration_anomaly",
+        0.5 + (0.1 if "Duration" in alarm_metric(ev) else 0.0),
+        f"Invocations run {now / median:.1f}× slower than usual.",
+        tuple(evidence),
+    )
