@@ -7,6 +7,7 @@ tests/events/ (events.py).
 
 from devtools.fleet.events import sns_event
 from devtools.fleet.scenarios import (
+    COMPOUND,
     DEMO,
     SCENARIOS,
     Scenario,
@@ -14,11 +15,13 @@ from devtools.fleet.scenarios import (
     iam_drift,
     releases,
     seed,
+    seed_compound,
 )
 from devtools.fleet.seeder import Seeder
 from devtools.fleet.storm import storm
 
 __all__ = [
+    "COMPOUND",
     "DEMO",
     "SCENARIOS",
     "Scenario",
@@ -27,6 +30,7 @@ __all__ = [
     "iam_drift",
     "releases",
     "seed",
+    "seed_compound",
     "sns_event",
     "storm",
 ]

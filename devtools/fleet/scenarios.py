@@ -10,6 +10,8 @@ from typing import Any
 
 import boto3
 
+from devtools.fleet.catalogue import CATALOGUE
+from devtools.fleet.catalogue import COMPOUND as COMPOUND_ORDER
 from devtools.fleet.events import (
     ACCOUNT,
     REGION,
@@ -325,7 +327,12 @@ SCENARIOS: dict[str, Callable[[Seeder], Scenario]] = {
         no_invocations,
         over_provisioned_memory,
         unknown,
+        *CATALOGUE,
     )
+}
+# Two causes present: (the cause, its symptom), in the order a diagnosis must rank them.
+COMPOUND: dict[str, tuple[Callable[[Seeder], Scenario], tuple[str, str]]] = {
+    f.__name__: (f, order) for f, order in COMPOUND_ORDER.items()
 }
 DEMO = ("timeout", "throttling", "recent_deploy", "dlq_backlog", "downstream_throttling")
 
@@ -337,6 +344,11 @@ def seed(
 ) -> list[Scenario]:
     seeder = Seeder(session, now)
     return [SCENARIOS[n](seeder) for n in names]
+
+
+def seed_compound(names: list[str], session: boto3.Session | None = None) -> list[Scenario]:
+    seeder = Seeder(session)
+    return [COMPOUND[n][0](seeder) for n in names]
 
 
 def failed_deliveries(

@@ -58,11 +58,12 @@ class Seeder:
         reserved: int | None = None,
         description: str = "",
         publish: bool = False,
+        runtime: str = "python3.12",
     ) -> str:
         lam = self.client("lambda", region)
         arn: str = lam.create_function(
             FunctionName=name,
-            Runtime="python3.12",
+            Runtime=runtime,
             Role=self.role(region),
             Handler="app.handler",
             Code={"ZipFile": code(name, 1)},
@@ -144,12 +145,20 @@ class Seeder:
         return [timedelta(minutes=m) for m in range(minutes)]
 
     def logs(
-        self, name: str, lines: list[str], *, region: str = REGION, spread_minutes: int = 5
+        self,
+        name: str,
+        lines: list[str],
+        *,
+        region: str = REGION,
+        spread_minutes: int = 5,
+        ago: timedelta = timedelta(0),
     ) -> None:
+        """`lines` over the `spread_minutes` before the alarm (or before `ago` earlier)."""
         logs = self.client("logs", region)
-        stream = f"{self.alarm_time:%Y/%m/%d}/[$LATEST]{stable_id(name)}"
+        at = self.alarm_time - ago
+        stream = f"{at:%Y/%m/%d}/[$LATEST]{stable_id(name, at)}"
         logs.create_log_stream(logGroupName=f"/aws/lambda/{name}", logStreamName=stream)
-        start = self.alarm_time - timedelta(minutes=spread_minutes)
+        start = at - timedelta(minutes=spread_minutes)
         step = timedelta(minutes=spread_minutes) / max(len(lines), 1)
         events = [
             {"timestamp": int((start + step * i).timestamp() * 1000), "message": line}
@@ -169,10 +178,11 @@ def code(name: str, revision: int) -> bytes:
     return buffer.getvalue()
 
 
-def report_line(duration: float, memory: int, used: int) -> str:
-    """A Lambda REPORT log line."""
+def report_line(duration: float, memory: int, used: int, init: float | None = None) -> str:
+    """A Lambda REPORT log line (with `init`: a cold start's, which has an Init Duration)."""
     billed = int(-(-duration // 1))
     return (
         f"REPORT RequestId: 8f5c2d1e-0000-4000-8000-{int(duration):012d}\tDuration: {duration:.2f} ms\t"
         f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB\t"
+        + (f"Init Duration: {init:.2f} ms\t" if init is not None else "")
     )

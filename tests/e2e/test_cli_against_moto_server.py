@@ -27,6 +27,9 @@ ACTIONS = {
     "timeout": "/ops timeout orders-processor 30",
     "out_of_memory": "/ops memory image-resizer 768",
     "over_provisioned_memory": "/ops memory thumbnailer 384",
+    "cold_starts": "/ops concurrency search-api",
+    "memory_pressure": "/ops memory pdf-render 1536",
+    "event_source_failure": "/ops status ledger-consumer",
 }
 
 
@@ -58,6 +61,7 @@ def scenarios(moto_server: str, tmp_path_factory: pytest.TempPathFactory) -> dic
     os.environ["AWS_ENDPOINT_URL"] = moto_server
     try:
         seeded = fleet.seed(list(fleet.SCENARIOS), session)
+        seeded += fleet.seed_compound(list(fleet.COMPOUND), session)
     finally:
         del os.environ["AWS_ENDPOINT_URL"]
     folder = tmp_path_factory.mktemp("events")
@@ -90,6 +94,17 @@ def test_seeded_failure_is_diagnosed_as_its_kind_first(
     expected = ACTIONS.get(kind)
     assert (top["action"] or {}).get("command") == expected
     assert out["blocks"][0]["type"] == "header"
+
+
+@pytest.mark.parametrize("name", list(fleet.COMPOUND))
+def test_with_two_causes_present_the_root_ranks_first(
+    name: str, env: dict[str, str], scenarios: dict[str, Path]
+) -> None:
+    cause, symptom = fleet.COMPOUND[name][1]
+    result = shepherd(env, "diagnose", str(scenarios[f"{cause}+{symptom}"]), "--json")
+    assert result.returncode == 0, result.stderr
+    kinds = [c["kind"] for c in json.loads(result.stdout)["causes"]]
+    assert kinds[:2] == [cause, symptom], kinds
 
 
 def test_diagnose_prints_readable_text_without_json(

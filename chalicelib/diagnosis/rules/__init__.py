@@ -26,8 +26,10 @@ __all__ = ["Action", "Cause", "Diagnosis", "diagnose"]
 THEMES = (limits, concurrency, deploys, failures, queues, usage, configuration)
 ORDERED = sorted(RULES, key=lambda r: [t.__name__ for t in THEMES].index(r.__module__))
 
-# A cause and the symptoms it explains: when both are found, the cause ranks first (a deploy that
-# brings timeouts is the deploy, then the timeouts). Roots come before what they explain.
+# A cause and the symptoms it explains: when both are found and the cause is likely (at least
+# ROOT_MIN), the cause ranks first (a deploy that brings timeouts is the deploy, then the
+# timeouts). Roots come before what they explain.
+ROOT_MIN = 0.5
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "recursive_loop": ("invocation_spike", "throttling", "account_concurrency", "async_backlog"),
     "recent_deploy": (
@@ -79,7 +81,7 @@ def explained(causes: list[Cause]) -> list[Cause]:
     by_kind = {c.kind: c for c in causes}
     for root, symptoms in EXPLAINS.items():  # in order: a root's own rank is settled first
         cause = by_kind.get(root)
-        if cause is None:
+        if cause is None or cause.confidence < ROOT_MIN:
             continue
         for kind in symptoms:
             symptom = by_kind.get(kind)

@@ -74,7 +74,10 @@ def account_concurrency(ev: Evidence) -> Cause | None:
     fn = ev.function
     limit = fn.account_concurrency_limit if fn and fn.account_concurrency_limit else None
     of = limit or DEFAULT_ACCOUNT_LIMIT
-    if claimed < ACCOUNT_NEAR * of:
+    # This function's cause when it draws on the shared pool and is throttled (a function with its
+    # own reservation is not limited by what the others claim).
+    drawn = ev.total("Throttles") > 0 and (fn is None or fn.reserved_concurrency is None)
+    if claimed < ACCOUNT_NEAR * of or not drawn:
         return None
     source = "" if limit else " (Lambda's default quota: the account's could not be read)"
     return Cause(
