@@ -226,3 +226,58 @@ def test_a_configuration_change_after_someone_elses_is_refused_by_lambda(lam: An
     with pytest.raises(AwsError) as raised:
         LambdaApi(client).configure("f", "r1", timeout_s=30)
     assert raised.value.code == "PreconditionFailedException"
+
+
+def test_an_event_source_mapping_says_how_its_last_batch_went(lam: Any) -> None:
+    client, stubber = lam
+    stubber.add_response(
+        "list_event_source_mappings",
+        {
+            "EventSourceMappings": [
+                {
+                    "UUID": "a1b2c3d4-0000-4000-8000-000000000001",
+                    "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:orders-in",
+                    "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders",
+                    "State": "Enabled",
+                    "LastProcessingResult": "PROBLEM: Function call failed",
+                    "StateTransitionReason": "USER_INITIATED",
+                }
+            ]
+        },
+        {"FunctionName": "orders"},
+    )
+    [mapping] = LambdaApi(client).event_source_mappings(function="orders")
+    assert (mapping.last_result, mapping.reason) == (
+        "PROBLEM: Function call failed",
+        "USER_INITIATED",
+    )
+
+
+def test_earlier_error_lines_are_asked_for_with_a_filter_pattern() -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.aws.logs import LogsApi
+    from chalicelib.diagnosis.gather import PRIOR_PATTERN
+
+    client = boto3.client("logs", region_name="us-east-1")
+    start, end = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "filter_log_events",
+            {
+                "events": [
+                    {"timestamp": 1, "message": "[ERROR] KeyError: 'sku'\n", "logStreamName": "s"}
+                ]
+            },
+            {
+                "logGroupName": "/aws/lambda/orders",
+                "startTime": int(start.timestamp() * 1000),
+                "endTime": int(end.timestamp() * 1000),
+                "limit": 1000,
+                "filterPattern": PRIOR_PATTERN,
+            },
+        )
+        [event] = LogsApi(client).events(
+            "/aws/lambda/orders", start, end, pages=1, pattern=PRIOR_PATTERN
+        )
+    assert event.message == "[ERROR] KeyError: 'sku'"

@@ -133,7 +133,7 @@ def event_source_failure(ev: Evidence) -> Cause | None:
         return None
     evidence = []
     for s in failing:
-        name = s["arn"].rsplit(":", 1)[-1]
+        name = source_name(s["arn"])
         if s.get("last_result", "").startswith("PROBLEM"):
             evidence.append(f"`{name}`: {s['last_result']}")
         if s["state"] == "Disabled":
@@ -146,3 +146,13 @@ def event_source_failure(ev: Evidence) -> Cause | None:
         tuple(evidence),
         action=Action("Status", f"/ops status {fn.name}"),
     )
+
+
+def source_name(arn: str) -> str:
+    """An event source by name: a queue, `clicks` for a Kinesis stream, the table of a DynamoDB
+    stream."""
+    rest = arn.rsplit(":", 1)[-1]
+    parts = rest.split("/")
+    if parts[0] in ("stream", "table") and len(parts) > 1:
+        return parts[1]
+    return rest
