@@ -71,13 +71,14 @@ class SqsApi:
             _dead_letter_target(attrs.get("RedrivePolicy")),
         )
 
-    def visibility_timeout(self, queue_arn: str) -> int | None:
-        """A queue's visibility timeout (seconds) by ARN; None when there is no such queue."""
+    def visibility_timeout(self, queue_arn: str, url: str | None = None) -> int | None:
+        """A queue's visibility timeout (seconds) by ARN (and its URL, when known: one call
+        fewer); None when there is no such queue."""
         try:
-            url = self._url(queue_arn.rsplit(":", 1)[-1])
+            url = url or self._url(queue_arn.rsplit(":", 1)[-1])
+            value = self._attributes(url, "VisibilityTimeout").get("VisibilityTimeout")
         except NotFound:
             return None
-        value = self._attributes(url, "VisibilityTimeout").get("VisibilityTimeout")
         return int(value) if value is not None else None
 
     def live(self, url: str) -> bool:

@@ -197,6 +197,8 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         facts.account_concurrency_limit, facts.account_unreserved = pool.limit, pool.unreserved
 
     def event_sources() -> None:
+        # With each SQS source's visibility timeout, read in this task rather than a wave of its
+        # own (one call: the queue's URL is made from its ARN).
         facts.event_sources.extend(
             {
                 "arn": m.source_arn,
@@ -207,6 +209,12 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
             }
             for m in lam.event_source_mappings(function=r.name)
         )
+        for source in facts.event_sources:
+            if ":sqs:" in source["arn"]:
+                sqs = aws.sqs(split_arn(source["arn"])["region"], acct)
+                timeout = sqs.visibility_timeout(source["arn"], url=queue_url(source["arn"]))
+                if timeout is not None:
+                    source["visibility_timeout"] = str(timeout)
 
     def destinations() -> None:
         facts.on_failure_arn = lam.on_failure_destination(r.name)
@@ -264,17 +272,6 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     if dlq:
         ev.queue = QueueFacts(name=split_arn(dlq)["rest"], arn=dlq, source_functions=[r.name])
         second.update(_queue_tasks(aws, ev.queue, with_sources=False))
-    sqs_sources = [s for s in facts.event_sources if ":sqs:" in s["arn"]]
-    if sqs_sources:
-
-        def visibility() -> None:
-            for source in sqs_sources:  # one queue in nearly every case
-                sqs = aws.sqs(split_arn(source["arn"])["region"], acct)
-                timeout = sqs.visibility_timeout(source["arn"])
-                if timeout is not None:
-                    source["visibility_timeout"] = str(timeout)
-
-        second["source queue visibility"] = visibility
     if facts.log_group and facts.log_group != f"/aws/lambda/{r.name}":
         group = facts.log_group
 
