@@ -63,7 +63,24 @@ def widget(d: Diagnosis) -> str | None:
             for version in sorted(ev.by_version)
             for metric in ("Errors", "Invocations")
         ]
-    elif kind in ("timeout", "duration_anomaly"):
+    elif kind == "account_concurrency":
+        doc["title"] = f"{r.region}: concurrency claimed in the account"
+        doc["metrics"] = [[LAMBDA, "ClaimedAccountConcurrency", {"stat": "Maximum"}]]
+        if fn and fn.account_concurrency_limit:
+            lines.append(
+                {
+                    "label": f"limit {fn.account_concurrency_limit}",
+                    "value": fn.account_concurrency_limit,
+                }
+            )
+    elif kind in ("async_backlog", "recursive_loop"):
+        metric = "AsyncEventAge" if kind == "async_backlog" else "RecursiveInvocationsDropped"
+        doc["title"] = f"{r.name}: {metric}"
+        doc["metrics"] = [
+            [LAMBDA, metric, "FunctionName", r.name, {"stat": "Maximum"}],
+            [LAMBDA, "AsyncEventsDropped", "FunctionName", r.name, {"stat": "Sum"}],
+        ]
+    elif kind in ("timeout", "duration_anomaly", "cold_starts"):
         doc["title"] = f"{r.label}: duration against its timeout"
         doc["metrics"] = [
             [LAMBDA, "Duration", *base, {"stat": "Maximum", "label": "max duration (ms)"}]

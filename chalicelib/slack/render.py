@@ -245,6 +245,12 @@ SHAPE_OF = {  # the series whose shape tells a cause at a glance
     "throttling": "Throttles",
     "iterator_age": "IteratorAge",
     "no_invocations": "Invocations",
+    "invocation_spike": "Invocations",
+    "cold_starts": "DurationMax",
+    "duration_anomaly": "DurationAvg",
+    "async_backlog": "AsyncEventAge",
+    "recursive_loop": "RecursiveInvocationsDropped",
+    "account_concurrency": "ClaimedAccountConcurrency",
 }
 
 

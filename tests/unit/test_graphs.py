@@ -71,3 +71,19 @@ def test_an_alarm_message_offers_acknowledge_and_three_snoozes() -> None:
     acked = render.acknowledged(render.render(d), "U1", datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     assert "Acknowledged by <@U1>" in json.dumps(acked)
     assert "Acknowledge" not in [e["text"]["text"] for e in acked[-1]["elements"]]
+
+
+def test_account_concurrency_is_drawn_against_the_accounts_limit() -> None:
+    from tests.unit.test_catalogue_rules import fn
+
+    d = diagnose(
+        evidence(
+            function=fn(account_concurrency_limit=1000),
+            window={"ClaimedAccountConcurrency": 960, "Throttles": 30, "Invocations": 50},
+        )
+    )
+    assert d.top.kind == "account_concurrency"
+    doc = json.loads(graphs.widget(d) or "{}")
+    assert doc["metrics"] == [["AWS/Lambda", "ClaimedAccountConcurrency", {"stat": "Maximum"}]]
+    assert doc["annotations"]["horizontal"] == [{"label": "limit 1000", "value": 1000}]
+    assert render.shape(d) is not None and render.shape(d)[0] == "ClaimedAccountConcurrency"  # type: ignore[index]
