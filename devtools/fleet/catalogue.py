@@ -24,6 +24,20 @@ def _scenario(kind: str, function: str, event: dict[str, Any]) -> Any:
     return Scenario(kind, function, event, "on_alarm")
 
 
+def _fed_by(s: Seeder, function: str, queue: str, *, visibility: int, enabled: bool = True) -> None:
+    """An SQS queue with this visibility timeout, mapped to the function as its event source."""
+    sqs = s.client("sqs")
+    url = sqs.create_queue(QueueName=queue, Attributes={"VisibilityTimeout": str(visibility)})[
+        "QueueUrl"
+    ]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s.client("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=function, Enabled=enabled
+    )
+
+
 def cold_starts(s: Seeder) -> Any:
     name = "search-api"
     s.function(name, timeout=30, memory=512)
@@ -148,16 +162,7 @@ def event_source_failure(s: Seeder) -> Any:
     s.function(name, timeout=10)
     s.healthy(name, per_minute=15, recent=False)
     s.metrics(name, "Invocations", [(t, 0) for t in s.window()])
-    sqs = s.client("sqs")
-    url = sqs.create_queue(QueueName="ledger-entries", Attributes={"VisibilityTimeout": "90"})[
-        "QueueUrl"
-    ]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    s.client("lambda").create_event_source_mapping(
-        EventSourceArn=arn, FunctionName=name, Enabled=False
-    )
+    _fed_by(s, name, "ledger-entries", visibility=90, enabled=False)
     event = _alarm(
         s,
         f"{name}-no-invocations",
@@ -186,12 +191,7 @@ def misconfiguration(s: Seeder) -> Any:
     s.function(name, timeout=30, runtime="python3.8")
     s.healthy(name, per_minute=10, duration_ms=900)
     s.metrics(name, "AsyncEventsReceived", [(t, 10) for t in s.window()])
-    sqs = s.client("sqs")
-    url = sqs.create_queue(QueueName="notices", Attributes={"VisibilityTimeout": "20"})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    s.client("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+    _fed_by(s, name, "notices", visibility=20)
     event = _alarm(
         s,
         f"{name}-duration",
