@@ -18,41 +18,18 @@ from typing import Any
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex
 from chalicelib.audit.findings import KINDS, SEVERITIES, Finding, Report, lower
 from chalicelib.audit.policy import Statement, statements
+from chalicelib.audit.raw import Raw, listed
 from chalicelib.audit.suppressions import Suppression, match
+from chalicelib.audit.trust import trust_raws
 from chalicelib.errors import BadInput
 
 SHOWN_ACTIONS = 50
-RESTRICTING_TRUST_KEYS = frozenset(
-    {
-        "aws:principalorgid",
-        "aws:principalorgpaths",
-        "aws:principalaccount",
-        "aws:principalarn",
-        "aws:sourcearn",
-        "aws:sourceaccount",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-        "sts:externalid",
-    }
-)
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
 @dataclass(frozen=True)
-class _Raw:
-    """A finding of one statement, before it is placed at a principal."""
-
-    kind: str
-    severity: str
-    statement: str
-    detail: str
-    actions: ActionSet
-    shown: tuple[str, ...]  # the riskiest few, ordered once per document, not per principal
-
-
-@dataclass(frozen=True)
 class _Analysis:
-    raws: tuple[_Raw, ...]
+    raws: tuple[Raw, ...]
     denied: ActionSet  # what unconditional Denies on every resource remove
 
 
@@ -71,7 +48,7 @@ class Analyzer:
         return cached
 
     def _analyse(self, stmts: list[Statement]) -> _Analysis:
-        raws: list[_Raw] = []
+        raws: list[Raw] = []
         denied = EMPTY
         for s in stmts:
             granted = self._granted(s)
@@ -87,7 +64,7 @@ class Analyzer:
         key = tuple(sorted(a.strip().lower() for a in s.actions))
         return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
-    def _allow(self, s: Statement, granted: ActionSet) -> Iterator[_Raw]:
+    def _allow(self, s: Statement, granted: ActionSet) -> Iterator[Raw]:
         everything = s.not_resource or _covers_all(s.resources)
         star = any(a.strip() in ("*", "*:*") for a in s.actions) and not s.not_action
         conditioned = bool(s.condition_keys)
@@ -95,9 +72,9 @@ class Analyzer:
             f"; condition on {', '.join(s.condition_keys)} lowers severity" if conditioned else ""
         )
 
-        def raw(kind: str, detail: str, actions: ActionSet, severity: str | None = None) -> _Raw:
+        def raw(kind: str, detail: str, actions: ActionSet, severity: str | None = None) -> Raw:
             base = severity or KINDS[kind].severity
-            return _Raw(
+            return Raw(
                 kind,
                 lower(base) if conditioned else base,
                 s.label,
@@ -126,7 +103,7 @@ class Analyzer:
         if s.not_resource:
             yield raw(
                 "not_resource",
-                f"Allow {_list(s.actions)} on every resource except {', '.join(s.resources)}",
+                f"Allow {listed(s.actions)} on every resource except {', '.join(s.resources)}",
                 granted,
             )
         for pattern in s.actions if not (star or s.not_action) else ():
@@ -145,7 +122,7 @@ class Analyzer:
             perms = self.catalogue.has_perms(risky)
             yield raw(
                 "resource_wildcard",
-                f"{len(risky)} write/permissions actions ({_list(s.actions)}) on "
+                f"{len(risky)} write/permissions actions ({listed(s.actions)}) on "
                 f"{'every resource' if s.not_resource else _resources(s)}",
                 risky,
                 "high" if perms else None,
@@ -162,25 +139,8 @@ class Analyzer:
                 self.catalogue.expand("iam:PassRole"),
             )
 
-    def trust(self, doc: Any) -> list[_Raw]:
-        out = []
-        for s in statements(doc):
-            if s.effect != "Allow" or not any(_anyone(p) for p in s.principals):
-                continue
-            restricting = sorted(RESTRICTING_TRUST_KEYS.intersection(s.condition_keys))
-            if restricting:
-                continue
-            who = ", ".join(p for p in s.principals if _anyone(p))
-            detail = f"Principal {who} may {_list(s.actions)} with no org, account, source or external-id condition"
-            severity = KINDS["trust_wildcard"].severity
-            if s.condition_keys:
-                severity = lower(severity)
-                detail += f"; condition on {', '.join(s.condition_keys)} lowers severity"
-            actions = self.catalogue.union(tuple(a.strip().lower() for a in s.actions))
-            out.append(
-                _Raw("trust_wildcard", severity, s.label, detail, actions, self._shown(actions))
-            )
-        return out
+    def trust(self, doc: Any) -> list[Raw]:
+        return trust_raws(statements(doc), self.catalogue, self._shown)
 
     # --- the account -------------------------------------------------------------------------
 
@@ -301,7 +261,7 @@ class Analyzer:
         return self.catalogue.first(actions, SHOWN_ACTIONS)
 
 
-def _finding(r: _Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:
+def _finding(r: Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:
     return Finding(r.kind, r.severity, principal, policy, r.statement, r.detail, shown, total)
 
 
@@ -351,22 +311,8 @@ def _covers_all_roles(resource: str) -> bool:
     return bool(glob_regex(resource).fullmatch(probe))
 
 
-def _anyone(principal: str) -> bool:
-    if principal in ("*", "AWS:*"):
-        return True
-    if principal.startswith("AWS:"):
-        parts = principal[4:].split(":")
-        return len(parts) >= 5 and "*" in parts[4]  # arn:aws:iam::*:root, any account
-    return False
-
-
 def _resources(s: Statement) -> str:
-    return "every resource" if _covers_all(s.resources) else _list(s.resources)
-
-
-def _list(values: tuple[str, ...], limit: int = 3) -> str:
-    shown = ", ".join(values[:limit])
-    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+    return "every resource" if _covers_all(s.resources) else listed(s.resources)
 
 
 def _check_shape(details: Any) -> None:
