@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -24,6 +25,8 @@ from chalicelib.audit.trust import trust_raws
 from chalicelib.errors import BadInput
 
 SHOWN_ACTIONS = 50
+ACTION_NAME = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")  # what IAM accepts as an action
+READ_NAMES = re.compile(r"^(?:Get|List|Describe|View|Search|Query|BatchGet|Lookup|Read)", re.I)
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
@@ -56,7 +59,11 @@ class Analyzer:
                 if not s.condition_keys and not s.not_resource and _covers_all(s.resources):
                     denied |= granted
                 continue  # a Deny never produces a finding
-            if s.effect == "Allow" and granted:
+            if s.malformed:
+                detail = f"Statement {s.label} {s.malformed}; it grants nothing as written"
+                raws.append(Raw("malformed_statement", "low", s.label, detail, EMPTY, ()))
+                continue
+            if s.effect == "Allow" and (granted or self._uncatalogued(s)):
                 raws.extend(self._allow(s, granted))
         return _Analysis(tuple(raws), denied)
 
@@ -117,7 +124,15 @@ class Analyzer:
                     actions or self.catalogue.expand(pattern),
                     "high" if perms else None,
                 )
+        yield from self._by_name(s, granted, everything, star, raw)
+        passes_any_role = (
+            self.catalogue.contains(granted, "iam:PassRole")
+            and "iam:passedtoservice" not in s.condition_keys
+            and (s.not_resource or any(_covers_all_roles(r) for r in s.resources))
+        )
         risky = self.catalogue.risky(granted) if everything and not star else EMPTY
+        if passes_any_role:  # its own finding, below: not repeated as a resource wildcard
+            risky = risky - self.catalogue.expand("iam:PassRole")
         if risky:
             perms = self.catalogue.has_perms(risky)
             yield raw(
@@ -127,16 +142,55 @@ class Analyzer:
                 risky,
                 "high" if perms else None,
             )
-        if (
-            self.catalogue.contains(granted, "iam:PassRole")
-            and "iam:passedtoservice" not in s.condition_keys
-            and (s.not_resource or any(_covers_all_roles(r) for r in s.resources))
-        ):
+        if passes_any_role:
             yield raw(
                 "pass_role_wildcard",
                 "iam:PassRole on every role without iam:PassedToService: whoever holds it can "
                 "hand any role, admin included, to a service they control",
                 self.catalogue.expand("iam:PassRole"),
+            )
+
+    def _uncatalogued(self, s: Statement) -> tuple[str, ...]:
+        """The statement's action patterns that name nothing in the catalogue."""
+        if s.not_action:
+            return ()
+        return tuple(
+            a for a in s.actions if a.strip() not in ("*", "*:*") and not self.catalogue.expand(a)
+        )
+
+    def _by_name(
+        self, s: Statement, granted: ActionSet, everything: bool, star: bool, raw: Any
+    ) -> Iterator[Raw]:
+        """What the catalogue does not know is still granted: `svc:*` of an unknown service is a
+        service wildcard, and unknown actions that are not read-named, on every resource, are a
+        resource wildcard; both judged by name."""
+        if star:
+            return
+        unknown = [
+            a
+            for a in (*self._uncatalogued(s), *sorted(granted.unknown))
+            if ACTION_NAME.match(a.strip())
+        ]
+        why = f"not in the catalogue {self.catalogue.label}: judged by name"
+        for pattern in dict.fromkeys(unknown):
+            service, _, action = pattern.strip().lower().partition(":")
+            if action == "*" and service and not self.catalogue.of_service(service):
+                named = ActionSet(0, frozenset([pattern.strip().lower()]))
+                yield raw(
+                    "service_wildcard", f"Allow {pattern}: every action of {service} ({why})", named
+                )
+        writes = [
+            p
+            for p in dict.fromkeys(unknown)
+            if not p.strip().lower().endswith(":*")
+            and not READ_NAMES.match(p.strip().split(":", 1)[-1])
+        ]
+        if writes and everything:
+            named = ActionSet(0, frozenset(p.strip().lower() for p in writes))
+            yield raw(
+                "resource_wildcard",
+                f"{len(writes)} action(s) {listed(tuple(writes))} on {_resources(s)} ({why})",
+                named,
             )
 
     def trust(self, doc: Any) -> list[Raw]:

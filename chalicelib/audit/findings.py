@@ -31,6 +31,7 @@ KINDS = {
         Kind("not_resource", "medium", "Allow with NotResource"),
         Kind("pass_role_wildcard", "high", "iam:PassRole on every role"),
         Kind("trust_wildcard", "critical", "Anyone may assume the role"),
+        Kind("malformed_statement", "low", "A statement AWS would reject, not judged"),
     )
 }
 

@@ -10,6 +10,8 @@ from urllib.parse import unquote
 
 from chalicelib.errors import BadInput
 
+EXCLUSIVE = (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal"))
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -22,6 +24,7 @@ class Statement:
     not_resource: bool
     principals: tuple[str, ...]  # trust policies: "*" or "AWS:<arn>", "Service:<name>", ...
     condition_keys: tuple[str, ...]  # lower-cased
+    malformed: str | None = None  # why AWS would reject it (then it is not judged)
 
     @property
     def label(self) -> str:
@@ -56,6 +59,7 @@ def statements(raw: Any) -> list[Statement]:
             raise BadInput(f"statement {i} is not an object")
         not_action = "NotAction" in s
         not_resource = "NotResource" in s
+        clash = [f"{a} and {b}" for a, b in EXCLUSIVE if a in s and b in s]
         condition = s.get("Condition") or {}
         keys = tuple(
             sorted(
@@ -73,6 +77,7 @@ def statements(raw: Any) -> list[Statement]:
                 not_resource=not_resource,
                 principals=_principals(s.get("Principal")),
                 condition_keys=keys,
+                malformed=f"has both {clash[0]}: AWS rejects it" if clash else None,
             )
         )
     return out

@@ -110,7 +110,8 @@ def test_not_resource_is_reported() -> None:
 
 
 def test_pass_role_on_star_is_pass_role_wildcard() -> None:
-    assert kinds(allow("iam:PassRole")) == {"pass_role_wildcard", "resource_wildcard"}
+    # Reported once, as what it is (not also as a resource wildcard).
+    assert kinds(allow("iam:PassRole")) == {"pass_role_wildcard"}
 
 
 def test_pass_role_on_every_role_arn_is_pass_role_wildcard() -> None:
@@ -191,11 +192,11 @@ def test_trust_of_one_account_is_fine() -> None:
 
 
 def test_lowercase_action_names_match() -> None:
-    assert kinds(allow("IAM:passrole")) == {"pass_role_wildcard", "resource_wildcard"}
+    assert kinds(allow("IAM:passrole")) == {"pass_role_wildcard"}
 
 
 def test_question_mark_is_a_wildcard() -> None:
-    assert kinds(allow("iam:PassRol?")) == {"pass_role_wildcard", "resource_wildcard"}
+    assert kinds(allow("iam:PassRol?")) == {"pass_role_wildcard"}
 
 
 def test_partial_wildcard_expands_against_the_catalogue() -> None:
@@ -359,7 +360,6 @@ def test_user_holds_its_groups_policies_and_its_own_deny_applies() -> None:
     report = audit({"UserDetailList": users, "GroupDetailList": [group]})
     assert {(f.principal, f.kind) for f in report.findings} == {
         ("user/alice", "pass_role_wildcard"),
-        ("user/alice", "resource_wildcard"),
     }
 
 
