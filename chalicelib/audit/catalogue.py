@@ -124,7 +124,11 @@ class Catalogue:
         return self.all - self.union(patterns)
 
     def of_service(self, service: str) -> ActionSet:
-        return ActionSet(self._mask(self._by_service.get(service.lower(), ())))
+        return self._of_service(service.lower())
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one catalogue per process, kept for its life
+    def _of_service(self, service: str) -> ActionSet:
+        return ActionSet(self._mask(self._by_service.get(service, ())))
 
     def risky(self, actions: ActionSet) -> ActionSet:
         """The actions that write or manage permissions (unknown actions are not assumed either)."""
