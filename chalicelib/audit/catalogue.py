@@ -60,9 +60,15 @@ class Catalogue:
         self.source = str(doc.get("source", "?"))
         self.version = str(doc.get("version", "?"))
         levels = {
-            f"{service}:{name}": level
+            f"{service}:{name}": level.upper()
             for service, actions in doc["services"].items()
             for name, level in actions.items()
+        }
+        unscoped = {
+            f"{service}:{name}"
+            for service, actions in doc["services"].items()
+            for name, level in actions.items()
+            if level.islower()
         }
         self.ordered: tuple[str, ...] = tuple(sorted(levels, key=lambda a: (RANK[levels[a]], a)))
         self._bit = {a.lower(): i for i, a in enumerate(self.ordered)}
@@ -74,6 +80,8 @@ class Catalogue:
         self.all = ActionSet((1 << len(self.ordered)) - 1)
         self.risky_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] in "WP")
         self.perms_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] == "P")
+        # Actions that accept only `Resource: "*"`: a wildcard resource on them narrows nothing.
+        self.unscoped_mask = self._mask(i for i, a in enumerate(self.ordered) if a in unscoped)
         self.expand = functools.lru_cache(maxsize=None)(self._expand)
         # Statements repeat their action lists across policies: expand each list once.
         self.union = functools.lru_cache(maxsize=65536)(self._union)
@@ -133,6 +141,10 @@ class Catalogue:
     def risky(self, actions: ActionSet) -> ActionSet:
         """The actions that write or manage permissions (unknown actions are not assumed either)."""
         return ActionSet(actions.mask & self.risky_mask)
+
+    def unscoped(self, actions: ActionSet) -> ActionSet:
+        """The actions that accept no resource type: only `Resource: "*"` can grant them."""
+        return ActionSet(actions.mask & self.unscoped_mask)
 
     def has_perms(self, actions: ActionSet) -> bool:
         return bool(actions.mask & self.perms_mask)

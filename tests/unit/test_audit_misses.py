@@ -98,3 +98,18 @@ def test_pass_role_on_every_role_is_one_finding_not_two() -> None:
         if f.kind == "resource_wildcard"
     ]
     assert "iam:passrole" not in [a.lower() for a in wide.actions]
+
+
+@pytest.mark.parametrize(
+    "action",
+    # From the 332 managed-policy findings made only of such actions (MAMIP corpus).
+    ["health:EnableHealthServiceAccessForOrganization", "lakeformation:GrantPermissions"],
+)
+def test_actions_that_accept_only_resource_star_are_not_a_resource_wildcard(action: str) -> None:
+    assert findings(allow(action)) == []
+
+
+def test_they_are_counted_beside_the_actions_that_could_be_narrowed() -> None:
+    [f] = findings(allow(["lakeformation:GrantPermissions", "s3:PutObject"]))
+    assert f.kind == "resource_wildcard" and f.actions == ("s3:PutObject",)
+    assert f.detail.endswith('; 1 more accept only Resource "*"')
