@@ -231,6 +231,7 @@ class Analyzer:
             if arn not in attached and not arn.startswith("arn:aws:iam::aws:"):
                 loose = self._place("(unattached)", [(arn, _default_version(policy))])
                 findings += [replace(f, severity="low") for f in loose]
+        findings = _merged(findings)
         if only:
             findings = [f for f in findings if _selected(f, only)]
         kept, suppressed, expired = match(findings, suppressions, today or date.today())
@@ -275,6 +276,28 @@ class Analyzer:
     def _shown(self, actions: ActionSet) -> tuple[str, ...]:
         """Permissions management first, then write, tagging, read, list; at most SHOWN_ACTIONS."""
         return self.catalogue.first(actions, SHOWN_ACTIONS)
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """One finding per place (principal, policy, statement, kind): a policy held two ways (directly
+    and through a group) is one finding that says so; several `svc:*` of one statement, one."""
+    by_place: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_place.setdefault(f.identity, []).append(f)
+    out = []
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    for same in by_place.values():
+        if len(same) == 1:
+            out.append(same[0])
+            continue
+        details = list(dict.fromkeys(f.detail for f in same))
+        actions = tuple(dict.fromkeys(a for f in same for a in f.actions))[:SHOWN_ACTIONS]
+        distinct = {(f.detail, f.actions) for f in same}
+        total = same[0].actions_total if len(distinct) == 1 else sum(f.actions_total for f in same)
+        detail = "; ".join(details) + (f" (granted {len(same)} ways)" if len(distinct) == 1 else "")
+        worst = min(same, key=lambda f: rank[f.severity])
+        out.append(replace(worst, detail=detail, actions=actions, actions_total=total))
+    return out
 
 
 def _finding(r: Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:

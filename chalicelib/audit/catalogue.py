@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.json.gz"
+READS = re.compile(r"(?:Get|List|Describe|View|Search|Lookup|BatchGet)", re.IGNORECASE)
 RANK = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}  # permissions management, write, tagging, ...
 
 
@@ -79,7 +80,13 @@ class Catalogue:
         self._by_service = {s: tuple(bits) for s, bits in by_service.items()}
         self.all = ActionSet((1 << len(self.ordered)) - 1)
         self.risky_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] in "WP")
-        self.perms_mask = self._mask(i for i, a in enumerate(self.ordered) if levels[a] == "P")
+        # Permissions management that changes something: a Get/List/Describe that AWS labels so
+        # (iam:GetAccountAuthorizationDetails…) reads, and does not make a grant high.
+        self.perms_mask = self._mask(
+            i
+            for i, a in enumerate(self.ordered)
+            if levels[a] == "P" and not READS.match(a.split(":", 1)[1])
+        )
         # Actions that accept only `Resource: "*"`: a wildcard resource on them narrows nothing.
         self.unscoped_mask = self._mask(i for i, a in enumerate(self.ordered) if a in unscoped)
         self.expand = functools.lru_cache(maxsize=None)(self._expand)

@@ -6,6 +6,7 @@ all depend on this module, and it depends on none of them.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,9 +55,18 @@ class Finding:
     actions_total: int
 
     @property
-    def key(self) -> str:
-        """What identifies a finding from one run to the next (new / fixed)."""
+    def identity(self) -> str:
+        """Where it is: the same statement of the same policy at the same principal."""
         return f"{self.kind}|{self.principal}|{self.policy}|{self.statement}"
+
+    @property
+    def key(self) -> str:
+        """What identifies a finding from one run to the next (new / fixed): where it is and what
+        it grants, so a narrowed statement is a change, not the same finding."""
+        grants = hashlib.sha256(
+            "\n".join([*sorted(self.actions), str(self.actions_total)]).encode()
+        ).hexdigest()[:12]
+        return f"{self.identity}|{grants}"
 
     def to_json(self) -> dict[str, Any]:
         return {

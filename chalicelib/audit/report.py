@@ -31,8 +31,14 @@ class Change:
 def diff(previous: Iterable[str] | None, report: Report) -> Change:
     """What is new and what was fixed since the previous run's finding keys."""
     before = set(previous or ())
+    # Keys stored before they carried what a finding grants name only where it is: such a key
+    # stands for any finding there, so an upgrade reports nothing new or fixed by itself.
+    legacy = {k for k in before if k.count("|") == 3}
     now = {f.key for f in report.findings}
-    return Change([f for f in report.findings if f.key not in before], sorted(before - now))
+    here = {f.identity for f in report.findings}
+    new = [f for f in report.findings if f.key not in before and f.identity not in legacy]
+    fixed = sorted(k for k in before - now if k not in legacy or k not in here)
+    return Change(new, fixed)
 
 
 def counts(report: Report) -> str:

