@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from chalicelib.audit.trust import trust_raws
 from chalicelib.errors import BadInput
 
 SHOWN_ACTIONS = 50
+EVERY_OF_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[/:]\*$")  # `trail/*`, `function:*`
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
@@ -328,12 +330,21 @@ def _default_version(policy: dict[str, Any]) -> Any:
 
 @functools.lru_cache(maxsize=65536)
 def _covers_all(resources: tuple[str, ...]) -> bool:
-    """`*`, or an ARN that is wildcards after its service (`arn:aws:s3:::*`, `arn:aws:sqs:*:*:*`)."""
+    """`*`, or an ARN that reaches every resource of its service in every account and region:
+    wildcards after the service (`arn:aws:s3:::*`, `arn:aws:sqs:*:*:*`), or a resource type with a
+    wildcard name (`arn:*:cloudtrail:*:*:trail/*`, `arn:aws:lambda:*:*:function:*`). An S3 ARN has
+    no type: `arn:aws:s3:::bucket/*` is one bucket's objects, `arn:aws:s3:::*/*` every bucket's."""
     for r in resources:
         parts = r.split(":")
-        if r == "*" or (
-            len(parts) >= 6 and parts[0] == "arn" and all(p in ("", "*") for p in parts[3:])
-        ):
+        if r == "*":
+            return True
+        if len(parts) < 6 or parts[0] != "arn" or not all(p in ("", "*") for p in parts[3:5]):
+            continue
+        rest = ":".join(parts[5:])
+        if parts[2].lower() == "s3":
+            if rest in ("", "*", "*/*"):
+                return True
+        elif rest in ("", "*") or EVERY_OF_TYPE.match(rest):
             return True
     return False
 

@@ -170,3 +170,19 @@ def test_a_narrowed_statement_is_new_and_fixed_and_old_keys_carry_over() -> None
     assert change.fixed == [wide.findings[0].key]
     legacy = [f.identity for f in wide.findings]  # keys stored before they named the grant
     assert diff(legacy, narrow).empty
+
+
+@pytest.mark.parametrize(
+    ("resource", "everything"),
+    [
+        ("arn:*:cloudtrail:*:*:trail/*", True),  # every trail, every account and region
+        ("arn:aws:lambda:*:*:function:*", True),
+        ("arn:aws:s3:::*/*", True),  # every object of every bucket
+        ("arn:aws:cloudtrail:us-east-1:123456789012:trail/*", False),  # one account and region
+        ("arn:aws:s3:::my-bucket/*", False),  # one bucket's objects
+    ],
+)
+def test_an_arn_is_judged_by_what_it_reaches(resource: str, everything: bool) -> None:
+    write = {"cloudtrail": "cloudtrail:DeleteTrail", "lambda": "lambda:UpdateFunctionCode"}
+    found = kinds(allow(write.get(resource.split(":")[2], "s3:PutObject"), resource))
+    assert found == ({"resource_wildcard"} if everything else set())
