@@ -39,7 +39,9 @@ def build() -> dict[str, object]:
         # Lower case: the action takes no resource type, only `Resource: "*"` (nobody can narrow
         # it, so a wildcard resource on it is not a finding).
         services[key] = {
-            a["name"]: level(a["accessLevel"]) if a.get("resourceTypes") else level(a["accessLevel"]).lower()
+            a["name"]: level(a["accessLevel"])
+            if a.get("resourceTypes")
+            else level(a["accessLevel"]).lower()
             for a in actions.values()
         }
     return {

@@ -8,8 +8,6 @@ after that principal's unconditional Denies have removed what they cover.
 from __future__ import annotations
 
 import fnmatch
-import functools
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -17,16 +15,16 @@ from datetime import date
 from typing import Any
 
 from chalicelib.audit.by_name import by_name, uncatalogued
-from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex
+from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
 from chalicelib.audit.findings import KINDS, SEVERITIES, Finding, Report, lower
+from chalicelib.audit.merge import SHOWN_ACTIONS, merged
 from chalicelib.audit.policy import Statement, statements
 from chalicelib.audit.raw import Raw, listed
+from chalicelib.audit.reach import covers_all, covers_all_roles
 from chalicelib.audit.suppressions import Suppression, match
 from chalicelib.audit.trust import trust_raws
 from chalicelib.errors import BadInput
 
-SHOWN_ACTIONS = 50
-EVERY_OF_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[/:]\*$")  # `trail/*`, `function:*`
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
@@ -40,6 +38,7 @@ class Analyzer:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self._cache: dict[str, _Analysis] = {}
+        self._boundaries: dict[str, ActionSet] = {}
 
     # --- one document ------------------------------------------------------------------------
 
@@ -56,7 +55,7 @@ class Analyzer:
         for s in stmts:
             granted = self._granted(s)
             if s.effect == "Deny":
-                if not s.condition_keys and not s.not_resource and _covers_all(s.resources):
+                if not s.condition_keys and not s.not_resource and covers_all(s.resources):
                     denied |= granted
                 continue  # a Deny never produces a finding
             if s.malformed:
@@ -72,7 +71,7 @@ class Analyzer:
         return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
     def _allow(self, s: Statement, granted: ActionSet) -> Iterator[Raw]:
-        everything = s.not_resource or _covers_all(s.resources)
+        everything = s.not_resource or covers_all(s.resources)
         star = any(a.strip() in ("*", "*:*") for a in s.actions) and not s.not_action
         conditioned = bool(s.condition_keys)
         note = (
@@ -131,7 +130,7 @@ class Analyzer:
         passes_any_role = (
             self.catalogue.contains(granted, "iam:PassRole")
             and "iam:passedtoservice" not in s.condition_keys
-            and (s.not_resource or any(_covers_all_roles(r) for r in s.resources))
+            and (s.not_resource or any(covers_all_roles(r) for r in s.resources))
         )
         risky = self.catalogue.risky(granted) if everything and not star else EMPTY
         if passes_any_role:  # its own finding, below: not repeated as a resource wildcard
@@ -175,6 +174,19 @@ class Analyzer:
         attached: set[str] = set()
         findings: list[Finding] = []
 
+        bounding: set[str] = set()  # managed policies used as permissions boundaries
+
+        def boundary_of(principal: dict[str, Any]) -> Any:
+            arn = (principal.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            if not arn:
+                return None
+            bounding.add(arn)
+            policy = managed.get(arn)
+            if policy is None:
+                unresolved.add(arn)
+                return None
+            return _default_version(policy)
+
         def managed_doc(arn: str) -> Any:
             policy = managed.get(arn)
             if policy is None:
@@ -199,7 +211,7 @@ class Analyzer:
             principal = f"role/{role['RoleName']}"
             held = holdings(role.get("RolePolicyList", []), role.get("AttachedManagedPolicies", []))
             linked = str(role.get("Path", "")).startswith(SERVICE_LINKED_PATH)
-            placed = self._place(principal, held)
+            placed = self._place(principal, held, boundary_of(role))
             trust_doc = role.get("AssumeRolePolicyDocument")
             if trust_doc:
                 placed += [
@@ -220,7 +232,7 @@ class Analyzer:
                         group.get("AttachedManagedPolicies", []),
                         prefix=f"group {name}: ",
                     )
-            findings += self._place(f"user/{user['UserName']}", held)
+            findings += self._place(f"user/{user['UserName']}", held, boundary_of(user))
         for name, group in groups.items():
             if not members[name]:  # members carry their groups' findings; an empty group its own
                 findings += self._place(
@@ -230,10 +242,10 @@ class Analyzer:
                     ),
                 )
         for arn, policy in managed.items():
-            if arn not in attached and not arn.startswith("arn:aws:iam::aws:"):
+            if arn not in attached | bounding and not arn.startswith("arn:aws:iam::aws:"):
                 loose = self._place("(unattached)", [(arn, _default_version(policy))])
                 findings += [replace(f, severity="low") for f in loose]
-        findings = _merged(findings)
+        findings = merged(findings)
         if only:
             findings = [f for f in findings if _selected(f, only)]
         kept, suppressed, expired = match(findings, suppressions, today or date.today())
@@ -253,53 +265,51 @@ class Analyzer:
             unresolved=sorted(unresolved),
         )
 
-    def _place(self, principal: str, held: list[tuple[str, Any]]) -> list[Finding]:
+    def _place(
+        self, principal: str, held: list[tuple[str, Any]], boundary: Any = None
+    ) -> list[Finding]:
+        """The principal's findings after its unconditional Denies and, when it has one, capped
+        by its permissions boundary (what the boundary does not allow, it does not have)."""
         analyses = [(label, self.analyse(doc)) for label, doc in held]
         denied = EMPTY
         for _, a in analyses:
             denied = denied | a.denied
+        cap = self.allowed(boundary) if boundary is not None else None
         out = []
         for label, analysis in analyses:
             for r in analysis.raws:
                 removed = r.actions & denied if denied else EMPTY
-                if not removed:
+                outside = r.actions - cap - removed if cap is not None and r.actions else EMPTY
+                if not removed and not outside:
                     out.append(_finding(r, principal, label, r.shown, len(r.actions)))
                     continue
-                left = len(r.actions) - len(removed)
+                gone = removed | outside
+                left = len(r.actions) - len(gone)
                 if not left:
-                    continue  # an unconditional Deny takes back everything this grant gives
-                shown = tuple(a for a in r.shown if not self.catalogue.contains(removed, a))
+                    continue  # a Deny or the boundary takes back everything this grant gives
+                shown = tuple(a for a in r.shown if not self.catalogue.contains(gone, a))
                 if len(shown) < min(SHOWN_ACTIONS, left):
-                    shown = self._shown(r.actions - removed)
-                detail = f"{r.detail} ({len(removed)} denied elsewhere)"
+                    shown = self._shown(r.actions - gone)
+                why = [f"{len(removed)} denied elsewhere"] if removed else []
+                why += [f"{len(outside)} outside the permissions boundary"] if outside else []
+                detail = f"{r.detail} ({', '.join(why)})"
                 out.append(_finding(replace(r, detail=detail), principal, label, shown, left))
         return out
+
+    def allowed(self, doc: Any) -> ActionSet:
+        """What a permissions boundary lets through: its Allows, less its unconditional Denies."""
+        key = doc if isinstance(doc, str) else repr(doc)
+        if key not in self._boundaries:
+            granted = EMPTY
+            for s in statements(doc):
+                if s.effect == "Allow" and not s.malformed:
+                    granted = granted | self._granted(s)
+            self._boundaries[key] = granted - self.analyse(doc).denied
+        return self._boundaries[key]
 
     def _shown(self, actions: ActionSet) -> tuple[str, ...]:
         """Permissions management first, then write, tagging, read, list; at most SHOWN_ACTIONS."""
         return self.catalogue.first(actions, SHOWN_ACTIONS)
-
-
-def _merged(findings: list[Finding]) -> list[Finding]:
-    """One finding per place (principal, policy, statement, kind): a policy held two ways (directly
-    and through a group) is one finding that says so; several `svc:*` of one statement, one."""
-    by_place: dict[str, list[Finding]] = {}
-    for f in findings:
-        by_place.setdefault(f.identity, []).append(f)
-    out = []
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
-    for same in by_place.values():
-        if len(same) == 1:
-            out.append(same[0])
-            continue
-        details = list(dict.fromkeys(f.detail for f in same))
-        actions = tuple(dict.fromkeys(a for f in same for a in f.actions))[:SHOWN_ACTIONS]
-        distinct = {(f.detail, f.actions) for f in same}
-        total = same[0].actions_total if len(distinct) == 1 else sum(f.actions_total for f in same)
-        detail = "; ".join(details) + (f" (granted {len(same)} ways)" if len(distinct) == 1 else "")
-        worst = min(same, key=lambda f: rank[f.severity])
-        out.append(replace(worst, detail=detail, actions=actions, actions_total=total))
-    return out
 
 
 def _finding(r: Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:
@@ -328,41 +338,8 @@ def _default_version(policy: dict[str, Any]) -> Any:
     raise BadInput(f"policy {policy.get('Arn')} has no default version in the input")
 
 
-@functools.lru_cache(maxsize=65536)
-def _covers_all(resources: tuple[str, ...]) -> bool:
-    """`*`, or an ARN that reaches every resource of its service in every account and region:
-    wildcards after the service (`arn:aws:s3:::*`, `arn:aws:sqs:*:*:*`), or a resource type with a
-    wildcard name (`arn:*:cloudtrail:*:*:trail/*`, `arn:aws:lambda:*:*:function:*`). An S3 ARN has
-    no type: `arn:aws:s3:::bucket/*` is one bucket's objects, `arn:aws:s3:::*/*` every bucket's."""
-    for r in resources:
-        parts = r.split(":")
-        if r == "*":
-            return True
-        if len(parts) < 6 or parts[0] != "arn" or not all(p in ("", "*") for p in parts[3:5]):
-            continue
-        rest = ":".join(parts[5:])
-        if parts[2].lower() == "s3":
-            if rest in ("", "*", "*/*"):
-                return True
-        elif rest in ("", "*") or EVERY_OF_TYPE.match(rest):
-            return True
-    return False
-
-
-@functools.lru_cache(maxsize=65536)
-def _covers_all_roles(resource: str) -> bool:
-    if _covers_all((resource,)):
-        return True
-    parts = resource.split(":")
-    if len(parts) < 6 or parts[2].lower() not in ("iam", "*"):
-        return False
-    account = parts[4] if parts[4] and "*" not in parts[4] else "123456789012"
-    probe = f"arn:aws:iam::{account}:role/some/path/any-role-name"
-    return bool(glob_regex(resource).fullmatch(probe))
-
-
 def _resources(s: Statement) -> str:
-    return "every resource" if _covers_all(s.resources) else listed(s.resources)
+    return "every resource" if covers_all(s.resources) else listed(s.resources)
 
 
 def _check_shape(details: Any) -> None:

@@ -186,3 +186,33 @@ def test_an_arn_is_judged_by_what_it_reaches(resource: str, everything: bool) ->
     write = {"cloudtrail": "cloudtrail:DeleteTrail", "lambda": "lambda:UpdateFunctionCode"}
     found = kinds(allow(write.get(resource.split(":")[2], "s3:PutObject"), resource))
     assert found == ({"resource_wildcard"} if everything else set())
+
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/developer-boundary"
+
+
+def _bounded(*policies: Any, boundary: Any) -> list[Any]:
+    role_doc = role(*policies)
+    role_doc["PermissionsBoundary"] = {
+        "PermissionsBoundaryType": "Policy",
+        "PermissionsBoundaryArn": BOUNDARY,
+    }
+    managed = {
+        "Arn": BOUNDARY,
+        "DefaultVersionId": "v1",
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": boundary}],
+    }
+    return audit({"RoleDetailList": [role_doc], "Policies": [managed]}).findings
+
+
+def test_a_permissions_boundary_caps_what_a_role_is_judged_to_have() -> None:
+    only_s3 = allow("s3:*")
+    assert _bounded(allow("iam:PutRolePolicy"), boundary=only_s3) == []  # the boundary blocks it
+    [f] = _bounded(allow(["iam:PutRolePolicy", "s3:PutObject"]), boundary=only_s3)
+    assert f.actions == ("s3:PutObject",)
+    assert "(1 outside the permissions boundary)" in f.detail
+
+
+def test_a_policy_used_only_as_a_boundary_is_not_an_unattached_grant() -> None:
+    # A boundary is usually broad (that is its job): it grants nothing by itself.
+    assert _bounded(allow("s3:GetObject"), boundary=allow("*")) == []
