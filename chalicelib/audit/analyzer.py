@@ -8,12 +8,14 @@ after that principal's unconditional Denies have removed what they cover.
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from chalicelib.audit import escalation
 from chalicelib.audit.by_name import by_name, uncatalogued
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
 from chalicelib.audit.findings import KINDS, SEVERITIES, Finding, Report, lower
@@ -32,6 +34,7 @@ SERVICE_LINKED_PATH = "/aws-service-role/"
 class _Analysis:
     raws: tuple[Raw, ...]
     denied: ActionSet  # what unconditional Denies on every resource remove
+    allowed: ActionSet = EMPTY  # every action an Allow grants on every resource
 
 
 class Analyzer:
@@ -52,7 +55,7 @@ class Analyzer:
 
     def _analyse(self, stmts: list[Statement]) -> _Analysis:
         raws: list[Raw] = []
-        denied = EMPTY
+        denied = allowed = EMPTY
         for s in stmts:
             granted = self._granted(s)
             if s.effect == "Deny":
@@ -65,7 +68,13 @@ class Analyzer:
                 continue
             if s.effect == "Allow" and (granted or uncatalogued(s, self.catalogue)):
                 raws.extend(self._allow(s, granted))
-        return _Analysis(tuple(raws), denied)
+            if (
+                s.effect == "Allow"
+                and not s.malformed
+                and (s.not_resource or covers_all(s.resources))
+            ):
+                allowed |= granted  # on every resource: what an escalation path needs
+        return _Analysis(tuple(raws), denied, allowed)
 
     def _granted(self, s: Statement) -> ActionSet:
         key = tuple(sorted(a.strip().lower() for a in s.actions))
@@ -217,7 +226,8 @@ class Analyzer:
             principal = f"role/{role['RoleName']}"
             held = holdings(role.get("RolePolicyList", []), role.get("AttachedManagedPolicies", []))
             linked = str(role.get("Path", "")).startswith(SERVICE_LINKED_PATH)
-            placed = self._place(principal, held, boundary_of(role))
+            runs_lambda = "lambda.amazonaws.com" in json.dumps(role.get("AssumeRolePolicyDocument"))
+            placed = self._place(principal, held, boundary_of(role), runs_lambda)
             trust_doc = role.get("AssumeRolePolicyDocument")
             if trust_doc:
                 placed += [
@@ -272,7 +282,11 @@ class Analyzer:
         )
 
     def _place(
-        self, principal: str, held: list[tuple[str, Any]], boundary: Any = None
+        self,
+        principal: str,
+        held: list[tuple[str, Any]],
+        boundary: Any = None,
+        lambda_role: bool = False,
     ) -> list[Finding]:
         """The principal's findings after its unconditional Denies and, when it has one, capped
         by its permissions boundary (what the boundary does not allow, it does not have)."""
@@ -281,7 +295,11 @@ class Analyzer:
         for _, a in analyses:
             denied = denied | a.denied
         cap = self.allowed(boundary) if boundary is not None else None
-        out = []
+        admin = any(r.kind == "full_admin" for _, a in analyses for r in a.raws)
+        allowed = [a.allowed for _, a in analyses]
+        out = escalation.findings(
+            principal, allowed, denied, cap, admin, self.catalogue, lambda_role
+        )
         for label, analysis in analyses:
             for r in analysis.raws:
                 removed = r.actions & denied if denied else EMPTY

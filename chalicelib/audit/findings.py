@@ -33,6 +33,7 @@ KINDS = {
         Kind("pass_role_wildcard", "high", "iam:PassRole on every role"),
         Kind("trust_wildcard", "critical", "Anyone may assume the role"),
         Kind("malformed_statement", "low", "A statement AWS would reject, not judged"),
+        Kind("privilege_escalation", "high", "Its allowed actions complete an escalation path"),
     )
 }
 

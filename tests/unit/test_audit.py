@@ -200,7 +200,7 @@ def test_question_mark_is_a_wildcard() -> None:
 
 
 def test_partial_wildcard_expands_against_the_catalogue() -> None:
-    [f] = findings(allow("iam:*Policy"))
+    [f] = [f for f in findings(allow("iam:*Policy")) if f.kind != "privilege_escalation"]
     assert f.kind == "resource_wildcard"
     assert {"iam:PutRolePolicy", "iam:CreatePolicy", "iam:DeleteUserPolicy"} <= set(f.actions)
     assert "iam:GetRole" not in f.actions
@@ -221,7 +221,7 @@ def test_service_get_star_of_reads_only_is_fine() -> None:
 
 
 def test_cross_service_put_star_is_resource_wildcard() -> None:
-    [f] = findings(allow("*:Put*"))
+    [f] = [f for f in findings(allow("*:Put*")) if f.kind != "privilege_escalation"]
     assert f.kind == "resource_wildcard"
     assert {"s3:PutObject", "iam:PutRolePolicy"} <= set(f.actions) or f.actions_total > 50
 
