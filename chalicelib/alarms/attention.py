@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.alarms.storms import StormDesk
+from chalicelib.aws.arns import alarm_name
 from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
 from chalicelib.store.snoozes import Snoozes
 from chalicelib.store.storms import OPEN_PREFIX
@@ -127,7 +128,7 @@ class Attention:
                 return False
             sent = int(record.extra.get("reminders", 0))
             assert record.fired_at is not None
-            name = arn.rsplit(":alarm:", 1)[-1]
+            name = alarm_name(arn)
             here = "<!here> " if self.reminders.loud(name) else ""
             text = (
                 f"{here}:alarm_clock: *{name}* is still in ALARM after "

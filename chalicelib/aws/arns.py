@@ -31,6 +31,11 @@ def queue_url(arn: str) -> str:
     return f"https://sqs.{parts['region']}.amazonaws.com/{parts['account']}/{parts['rest']}"
 
 
+def alarm_name(arn: str) -> str:
+    """`orders-errors` from `arn:aws:cloudwatch:…:alarm:orders-errors` (names may hold colons)."""
+    return arn.rsplit(":alarm:", 1)[-1]
+
+
 def function_name(arn_or_name: str) -> str:
     """`orders` from `arn:aws:lambda:…:function:orders[:live]` (or a bare name)."""
     return arn_or_name.split(":function:", 1)[-1].split(":", 1)[0]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.aws.arns import alarm_name
 from chalicelib.store.actions import Action, ActionLog
 from chalicelib.store.alarm_states import AlarmStates
 from chalicelib.store.audit_runs import AuditRuns
@@ -69,7 +70,7 @@ def read(
         if r.state == "ALARM" and r.message is not None and r.fired_at is not None:
             facts.alarms.append(
                 OpenAlarm(
-                    arn.rsplit(":alarm:", 1)[-1],
+                    alarm_name(arn),
                     arn,
                     r.fired_at,
                     r.extra.get("ack"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.ops.home import HomeFacts
 from chalicelib.slack.blocks import ACKNOWLEDGE, UNDO, Block, button, clip, section
+from chalicelib.store.storms import OPEN_PREFIX
 from chalicelib.units import duration
 
 MAX_VIEW_BLOCKS = 100  # Slack's limit for a Home view
@@ -45,7 +46,7 @@ def view(f: HomeFacts) -> dict[str, Any]:
             f":rotating_light: *Storm in account {s.scope}*: {s.alarms} alarms on {s.functions} "
             f"function(s), {s.open} still firing · for {duration(f.now - s.since)} · {_ack(s.ack)}"
         )
-        blocks.append(_with_ack(line, None if s.ack else f"storm:{s.scope}"))
+        blocks.append(_with_ack(line, None if s.ack else f"{OPEN_PREFIX}{s.scope}"))
     for a in f.alarms[:SHOWN]:
         line = (
             f":red_circle: *{a.name}* · firing for {duration(f.now - a.fired_at)} · {_ack(a.ack)}"

@@ -19,7 +19,7 @@ from chalicelib.slack.blocks import (
     clip,
     section,
 )
-from chalicelib.store.storms import StormEntry, StormRecord
+from chalicelib.store.storms import OPEN_PREFIX, StormEntry, StormRecord
 
 SHOWN_FUNCTIONS = 15
 MAX_SECTIONS = 40  # of alarm names: 300 alarms fit in about ten
@@ -71,7 +71,7 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
     blocks.extend(section(text) for text in _alarm_list(entries))
     blocks = blocks[: MAX_BLOCKS - 1]
     if not storm.ack:
-        ack = button("Acknowledge", ACKNOWLEDGE, f"storm:{storm.scope}", "primary")
+        ack = button("Acknowledge", ACKNOWLEDGE, f"{OPEN_PREFIX}{storm.scope}", "primary")
         blocks.append(actions(ack, block_id=ATTENTION_BLOCK))
     return blocks
 

@@ -55,10 +55,7 @@ class AlarmStates:
 
     def get(self, arn: str) -> AlarmRecord | None:
         doc = keys.get_doc(self.table, keys.alarm_state(arn))
-        if doc is None:
-            return None
-        message = doc.pop("message", None)
-        return AlarmRecord(**doc, message=AlarmMessage(**message) if message else None)
+        return _record(doc) if doc is not None else None
 
     def save(self, record: AlarmRecord) -> None:
         """Write the record; only under `hold`."""
@@ -67,14 +64,8 @@ class AlarmStates:
 
     def get_many(self, arns: list[str]) -> dict[str, AlarmRecord]:
         items = self.table.get_many([keys.alarm_state(a) for a in arns])
-        out = {}
-        for item in items:
-            doc = keys.doc_of(item)
-            message = doc.pop("message", None)
-            out[doc["arn"]] = AlarmRecord(
-                **doc, message=AlarmMessage(**message) if message else None
-            )
-        return out
+        records = (_record(keys.doc_of(item)) for item in items)
+        return {r.arn: r for r in records}
 
     def opened(self, arn: str) -> None:
         """Listed as open (shown firing in its own message): reminders and Home read the list."""
@@ -90,3 +81,8 @@ class AlarmStates:
     def hold(self, arn: str, attempt: str, deadline: float) -> AbstractContextManager[None]:
         """One attempt at a time changes an alarm; wait a little for another, else fail."""
         return held(self.table, keys.alarm_lock(arn), attempt, deadline, self.clock, self.sleep)
+
+
+def _record(doc: dict[str, Any]) -> AlarmRecord:
+    message = doc.pop("message", None)
+    return AlarmRecord(**doc, message=AlarmMessage(**message) if message else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.aws.arns import queue_url
 from chalicelib.aws.cloudwatch import MetricQuery
 from chalicelib.aws.errors import AwsError
 from chalicelib.aws.lambda_ import FunctionConfig
@@ -136,7 +137,9 @@ class Timeout(Setting):
             if ":sqs:" not in mapping.source_arn:
                 continue
             queue = mapping.source_arn.rsplit(":", 1)[-1]
-            visibility = ctx.sqs.visibility_timeout(mapping.source_arn)
+            visibility = ctx.sqs.visibility_timeout(
+                mapping.source_arn, url=queue_url(mapping.source_arn)
+            )
             if visibility is None:
                 notes.append(f"could not read the visibility timeout of `{queue}`")
                 continue
