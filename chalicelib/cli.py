@@ -80,15 +80,17 @@ def _audit(input_file: str | None, only: str | None, *, as_json: bool) -> int:
     from chalicelib.audit import analyzer, report, source, suppressions
 
     if input_file:
-        details = source.read(Path(input_file))
+        details: source.Details = source.File(Path(input_file))
     else:
         from chalicelib.aws.session import Aws
         from chalicelib.config import Settings
 
-        details = Aws(region=Settings.from_env().region).iam().authorization_details()
+        details = Aws(region=Settings.from_env().region).iam().details()
     result = analyzer.audit(details, suppressions=suppressions.load(), only=only)
-    # Compact: the C encoder (an indented dump of a 30,000-role report is Python's slow one).
-    print(json.dumps(result.to_json(), separators=(",", ":")) if as_json else report.text(result))
+    if as_json:
+        report.write_json(result, sys.stdout)
+    else:
+        print(report.text(result))
     return EXIT_OK
 
 

@@ -90,9 +90,10 @@ class Catalogue:
         )
         # Actions that accept only `Resource: "*"`: a wildcard resource on them narrows nothing.
         self.unscoped_mask = self._mask(i for i, a in enumerate(self.ordered) if a in unscoped)
-        self.expand = functools.lru_cache(maxsize=None)(self._expand)
-        # Statements repeat their action lists across policies: expand each list once.
-        self.union = functools.lru_cache(maxsize=65536)(self._union)
+        # Bounded: a mask is up to 2.75 KB however few actions it holds, and a large account
+        # has 100,000 distinct action lists; templated policies repeat theirs close together.
+        self.expand = functools.lru_cache(maxsize=4096)(self._expand)
+        self.union = functools.lru_cache(maxsize=1024)(self._union)
         self.all_but = functools.lru_cache(maxsize=4096)(self._all_but)
 
     @property
@@ -130,10 +131,16 @@ class Catalogue:
 
     def _union(self, patterns: tuple[str, ...]) -> ActionSet:
         """Everything a list of action patterns grants."""
-        out = EMPTY
+        mask, unknown = 0, frozenset[str]()
         for pattern in patterns:
-            out = out | self.expand(pattern)
-        return out
+            bit = self._bit.get(pattern.strip().lower())
+            if bit is not None:  # a plain action name: its bit, nothing cached
+                mask |= 1 << bit
+                continue
+            found = self.expand(pattern)
+            mask |= found.mask
+            unknown = unknown | found.unknown if found.unknown else unknown
+        return ActionSet(mask, unknown)
 
     def _all_but(self, patterns: tuple[str, ...]) -> ActionSet:
         """What `NotAction` with these patterns grants: the whole catalogue minus them."""

@@ -44,7 +44,7 @@ def lower(severity: str) -> str:
     return SEVERITIES[min(i + 1, SEVERITIES.index("low"))] if severity != "info" else "info"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     kind: str
     severity: str

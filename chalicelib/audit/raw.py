@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from chalicelib.audit.catalogue import ActionSet
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Raw:
     """A finding of one statement, before it is placed at a principal."""
 

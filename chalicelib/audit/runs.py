@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def run(iam: IamApi, only: str | None = None) -> Report:
     """Audit the account now: every page of its authorization details, with the suppressions."""
-    return analyzer.audit(iam.authorization_details(), suppressions=suppressions.load(), only=only)
+    return analyzer.audit(iam.details(), suppressions=suppressions.load(), only=only)
 
 
 @dataclass(frozen=True)

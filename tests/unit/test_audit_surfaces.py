@@ -38,22 +38,52 @@ def role(name: str, action: str) -> dict[str, Any]:
     }
 
 
-def test_every_page_of_authorization_details_is_read() -> None:
+def test_policies_and_groups_are_listed_before_the_principals_every_page_read() -> None:
+    """Two listings with Filter, each paged by Marker: the managed policies (and groups) are
+    known before the first principal is judged, and no page is merged into one listing."""
     iam = boto3.client("iam", region_name="us-east-1")
+    admin = {
+        "PolicyName": "admin",
+        "Arn": "arn:aws:iam::123456789012:policy/admin",
+        "DefaultVersionId": "v1",
+        "PolicyVersionList": [
+            {
+                "VersionId": "v1",
+                "IsDefaultVersion": True,
+                "Document": json.dumps(
+                    {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}
+                ),
+            }
+        ],
+    }
+    holder = {
+        **role("holder", "s3:GetObject"),
+        "AttachedManagedPolicies": [{"PolicyName": "admin", "PolicyArn": admin["Arn"]}],
+    }
+    groups = ["LocalManagedPolicy", "AWSManagedPolicy", "Group"]
     with Stubber(iam) as stubber:
         stubber.add_response(
             "get_account_authorization_details",
-            {"RoleDetailList": [role("first", "*")], "IsTruncated": True, "Marker": "m1"},
+            {"Policies": [admin], "IsTruncated": False},
+            {"Filter": groups},
         )
         stubber.add_response(
             "get_account_authorization_details",
-            {"RoleDetailList": [role("second", "iam:PassRole")], "IsTruncated": False},
-            {"Marker": "m1"},
+            {"RoleDetailList": [role("first", "*")], "IsTruncated": True, "Marker": "m1"},
+            {"Filter": ["Role", "User"]},
         )
-        details = IamApi(iam).authorization_details()
+        stubber.add_response(
+            "get_account_authorization_details",
+            {"RoleDetailList": [holder], "IsTruncated": False},
+            {"Filter": ["Role", "User"], "Marker": "m1"},
+        )
+        result = analyzer.audit(IamApi(iam).details())
         stubber.assert_no_pending_responses()
-    result = analyzer.audit(details)
-    assert {f.principal for f in result.findings} == {"role/first", "role/second"}
+    assert {(f.principal, f.kind) for f in result.findings} == {
+        ("role/first", "full_admin"),
+        ("role/holder", "full_admin"),
+    }
+    assert result.principals["roles"] == 2 and result.policies == 1
 
 
 def write(tmp_path: Path, text: str) -> Path:
