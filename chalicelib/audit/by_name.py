@@ -22,18 +22,22 @@ def uncatalogued(s: Statement, catalogue: Catalogue) -> tuple[str, ...]:
     """The statement's action patterns that name nothing in the catalogue."""
     if s.not_action:
         return ()
-    return tuple(a for a in s.actions if a.strip() not in ("*", "*:*") and not catalogue.expand(a))
+    return tuple(
+        a
+        for a in s.actions
+        if not catalogue.knows(a) and a.strip() not in ("*", "*:*") and not catalogue.expand(a)
+    )
 
 
 def by_name(
-    s: Statement,
+    missing: tuple[str, ...],  # the statement's uncatalogued patterns
     granted: ActionSet,
     everything: bool,
     catalogue: Catalogue,
     raw: Callable[[str, str, ActionSet], Raw],
     resources: str,
 ) -> Iterator[Raw]:
-    names = (*uncatalogued(s, catalogue), *sorted(granted.unknown))
+    names = (*missing, *sorted(granted.unknown))
     unknown = list(dict.fromkeys(a.strip().lower() for a in names if ACTION_NAME.match(a.strip())))
     why = f"not in the catalogue {catalogue.label}: judged by name"
     for pattern in unknown:

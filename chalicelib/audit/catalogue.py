@@ -164,19 +164,37 @@ class Catalogue:
     def has_perms(self, actions: ActionSet) -> bool:
         return bool(actions.mask & self.perms_mask)
 
+    def knows(self, name: str) -> bool:
+        """A plain action name the catalogue has."""
+        return name.strip().lower() in self._bit
+
     def contains(self, actions: ActionSet, name: str) -> bool:
         bit = self._bit.get(name.lower())
         return bool(actions.mask >> bit & 1) if bit is not None else name.lower() in actions.unknown
 
     def first(self, actions: ActionSet, n: int) -> tuple[str, ...]:
         """The n riskiest names of a set: its lowest bits, then unknown names."""
-        out: list[str] = []
-        mask = actions.mask
-        while mask and len(out) < n:
-            low = mask & -mask
-            out.append(self.ordered[low.bit_length() - 1])
-            mask ^= low
+        out = [self.ordered[i] for i in positions(actions.mask, n)]
         return tuple(out + sorted(actions.unknown)[: n - len(out)])
+
+
+_ZEROS = re.compile(rb"\x00*")
+_BITS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
+
+
+def positions(mask: int, n: int) -> list[int]:
+    """The lowest n set bits of a mask, lowest first. Byte-wise, skipping zero bytes in C: a
+    22,000-bit mask holding 40 actions costs 40 steps, not 40 big-integer operations."""
+    out: list[int] = []
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    pos, size, skip = 0, len(data), _ZEROS.match
+    while len(out) < n:
+        pos = skip(data, pos).end()  # type: ignore[union-attr]  # `\x00*` always matches
+        if pos >= size:
+            break
+        out += ((pos << 3) + i for i in _BITS[data[pos]])
+        pos += 1
+    return out[:n]
 
 
 @functools.cache

@@ -97,8 +97,9 @@ class Documents:
                 continue
             if s.effect != "Allow":
                 continue
-            if granted or uncatalogued(s, self.catalogue):
-                raws.extend(self._allow(s, granted))
+            missing = uncatalogued(s, self.catalogue)
+            if granted or missing:
+                raws.extend(self._allow(s, granted, missing))
             if s.not_resource or covers_all(s.resources):
                 allowed |= granted  # on every resource: what an escalation path needs
             anywhere |= granted
@@ -109,7 +110,7 @@ class Documents:
         key = tuple(sorted(a.strip().lower() for a in s.actions))
         return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
-    def _allow(self, s: Statement, granted: ActionSet) -> Iterator[Raw]:
+    def _allow(self, s: Statement, granted: ActionSet, missing: tuple[str, ...]) -> Iterator[Raw]:
         everything = s.not_resource or covers_all(s.resources)
         star = any(a.strip() in ("*", "*:*") for a in s.actions) and not s.not_action
         conditioned = bool(s.condition_keys)
@@ -165,7 +166,7 @@ class Documents:
                     "high" if perms else None,
                 )
         if not star:
-            yield from by_name(s, granted, everything, self.catalogue, raw, _resources(s))
+            yield from by_name(missing, granted, everything, self.catalogue, raw, _resources(s))
         passes_any_role = (
             self.catalogue.contains(granted, "iam:PassRole")
             and "iam:passedtoservice" not in s.condition_keys

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
+from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, positions
 from chalicelib.audit.findings import Finding
 from chalicelib.audit.merge import SHOWN_ACTIONS
 
@@ -34,10 +34,24 @@ class Escalations:
             Method(name, tuple(m["actions"]), catalogue.union(tuple(m["actions"])), m.get("url"))
             for name, m in methods.items()
         ]
+        self.methods = [m for m in self.methods if m.needs]
+        self._any = 0  # every action some method needs
+        for m in self.methods:
+            self._any |= m.needs.mask
+        self._bits = [frozenset(positions(m.needs.mask, len(m.needs))) for m in self.methods]
 
     def completed(self, allowed: ActionSet) -> list[Method]:
-        """The methods whose every action `allowed` grants."""
-        return [m for m in self.methods if m.needs and not (m.needs - allowed)]
+        """The methods whose every action `allowed` grants: compared on the few bits any method
+        needs, not on whole 22,000-bit masks."""
+        hit = allowed.mask & self._any
+        if not hit:
+            return []
+        have = frozenset(positions(hit, hit.bit_count()))
+        return [
+            m
+            for m, bits in zip(self.methods, self._bits, strict=True)
+            if bits <= have and m.needs.unknown <= allowed.unknown
+        ]
 
 
 @functools.cache
