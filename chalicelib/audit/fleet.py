@@ -2,9 +2,10 @@
 
 The schedule's invocation fans out: it invokes the audit function once per account (Shepherd's
 own and each configured member) and waits for them in parallel, each within its own Lambda timeout.
-Each audits its account and answers with its findings' keys and what is new and fixed; an account
-that cannot be assumed answers why, and is reported, not fatal. The summary names every account;
-each account's run is stored after the post, so a failed post is retried by the next night.
+Each audits its account, stages its findings' keys in the store, and answers with the staged
+generation and what is new and fixed; an account that cannot be assumed answers why, and is
+reported, not fatal. The summary names every account; each account's run is promoted to latest
+after the post, so a failed post is retried by the next night.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def audit_account(aws: Aws, runs: AuditRuns, account: str) -> dict[str, Any]:
         "new": len(change.new),
         "fixed": len(change.fixed),
         "details": report.thread_texts(change.new, None if previous is None else change.fixed),
-        "keys": [f.key for f in current.findings],
+        # Staged, not sent: 100,000 keys are megabytes, over Lambda's 6 MB response limit.
+        "staged": runs.stage([f.key for f in current.findings]),
         "summary": current.summary(),
     }
 
@@ -114,7 +116,7 @@ def scheduled_fleet(
             slack.post(posted_in, chunk[:3900], thread_ts=ts)
     for answer in done:  # after the post: a failed post is retried by the next run
         change = {"new": answer["new"], "fixed": answer["fixed"]}
-        runs_for(answer["account"]).save(answer["keys"], {**answer["summary"], **change})
+        runs_for(answer["account"]).promote(answer["staged"], {**answer["summary"], **change})
     return FleetPosted(
         len(accounts),
         sum(a["new"] for a in done),

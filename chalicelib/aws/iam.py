@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 POLICIES_AND_GROUPS = ["LocalManagedPolicy", "AWSManagedPolicy", "Group"]
 PRINCIPALS = ["Role", "User"]
+PAGE = 1000  # IAM's largest page: a 30,000-role account in 38 calls, not 380
 
 
 class IamApi:
@@ -38,7 +39,7 @@ class IamApi:
 
     @calls("iam")
     def _page(self, entities: list[str], marker: str | None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"Filter": entities}
+        kwargs: dict[str, Any] = {"Filter": entities, "MaxItems": PAGE}
         if marker:
             kwargs["Marker"] = marker
         return dict(self.client.get_account_authorization_details(**kwargs))

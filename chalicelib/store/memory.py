@@ -6,7 +6,9 @@ import copy
 import threading
 
 from chalicelib.aws.dynamodb import Absent, AllOf, AnyOf, Condition, Equals, Item
-from chalicelib.aws.errors import ConditionFailed
+from chalicelib.aws.errors import ConditionFailed, Invalid
+
+ITEM_LIMIT = 400 * 1024  # DynamoDB's largest item: names and values, as moto enforces it
 
 
 class MemoryTable:
@@ -18,6 +20,10 @@ class MemoryTable:
         self, item: Item, condition: Condition | None = None, *, return_old: bool = False
     ) -> Item | None:
         key = (str(item["pk"]), str(item["sk"]))
+        if _size(item) > ITEM_LIMIT:
+            raise Invalid(
+                "dynamodb", "Item size has exceeded the maximum allowed size", "ValidationException"
+            )
         with self._lock:
             old = self.items.get(key)
             if condition is not None and not _holds(condition, old):
@@ -58,6 +64,13 @@ class MemoryTable:
         if newest_first:
             found.reverse()
         return [copy.deepcopy(item) for _, item in found[:limit]]
+
+
+def _size(item: Item) -> int:
+    return sum(
+        len(k.encode()) + (len(v) if isinstance(v, bytes) else len(str(v).encode()))
+        for k, v in item.items()
+    )
 
 
 def _holds(c: Condition, item: Item | None) -> bool:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import random
+
 import boto3
 import pytest
 
 from chalicelib.aws.dynamodb import Absent, AllOf, AnyOf, Below, Condition, DynamoTable, Equals
-from chalicelib.aws.errors import ConditionFailed
+from chalicelib.aws.errors import ConditionFailed, Invalid
+from chalicelib.store.audit_runs import AuditRuns
 from chalicelib.store.memory import MemoryTable
 from chalicelib.store.table import Table
 
@@ -80,3 +84,44 @@ def test_a_put_returns_the_item_it_replaced_alike(table: Table) -> None:
     old = table.put({"pk": "k", "sk": "-", "v": 2}, Equals("v", 1), return_old=True)
     assert old == {"pk": "k", "sk": "-", "v": 1}
     assert table.put({"pk": "k", "sk": "-", "v": 3}) is None  # not asked: not returned
+
+
+def test_an_item_over_400_kb_is_refused_alike(table: Table) -> None:
+    with pytest.raises(Invalid):
+        table.put({"pk": "k", "sk": "-", "b": b"x" * 410_000})
+    assert table.get("k", "-") is None
+
+
+def test_an_audit_of_100_000_findings_is_kept_in_parts_and_read_whole(table: Table) -> None:
+    """A 10,000-role account has ~100,000 findings: ~1 MB of compressed keys, in parts."""
+    rng = random.Random(5)
+    finding_keys = [
+        f"resource_wildcard|role/svc-{i}|inline|S1|{rng.getrandbits(48):012x}"
+        for i in range(100_000)
+    ]
+    runs = AuditRuns(table, clock=lambda: 1_000.0)
+    runs.save(finding_keys, {"findings": len(finding_keys)})
+    assert runs.latest() == sorted(finding_keys)
+    parts = [i for i in table.query("audit", 50) if str(i["sk"]).startswith("keys#")]
+    assert len(parts) > 1
+
+    later = AuditRuns(table, clock=lambda: 2_000.0)
+    later.save(finding_keys[:10], {"findings": 10})
+    assert later.latest() == sorted(finding_keys[:10])
+    left = [i["sk"] for i in table.query("audit", 50) if str(i["sk"]).startswith("keys#")]
+    assert left == [f"keys#{2_000:017.6f}#000"]  # the superseded generation's parts are gone
+
+
+def test_a_run_staged_but_never_promoted_leaves_the_last_one_whole(table: Table) -> None:
+    runs = AuditRuns(table, clock=lambda: 1_000.0)
+    runs.save(["a", "b"], {"findings": 2})
+    staged = AuditRuns(table, clock=lambda: 2_000.0).stage(["c"])  # killed before the promote
+    assert runs.latest() == ["a", "b"]
+    AuditRuns(table, clock=lambda: 2_001.0).promote(staged, {"findings": 1})
+    AuditRuns(table, clock=lambda: 2_002.0).promote(staged, {"findings": 1})  # a retry
+    assert runs.latest() == ["c"]
+
+
+def test_keys_stored_whole_before_parts_are_still_read(table: Table) -> None:
+    table.put({"pk": "audit", "sk": "latest", "keys": gzip.compress(b'["x"]'), "at": 1.0})
+    assert AuditRuns(table).latest() == ["x"]

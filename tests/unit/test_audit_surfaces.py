@@ -65,17 +65,17 @@ def test_policies_and_groups_are_listed_before_the_principals_every_page_read() 
         stubber.add_response(
             "get_account_authorization_details",
             {"Policies": [admin], "IsTruncated": False},
-            {"Filter": groups},
+            {"Filter": groups, "MaxItems": 1000},
         )
         stubber.add_response(
             "get_account_authorization_details",
             {"RoleDetailList": [role("first", "*")], "IsTruncated": True, "Marker": "m1"},
-            {"Filter": ["Role", "User"]},
+            {"Filter": ["Role", "User"], "MaxItems": 1000},
         )
         stubber.add_response(
             "get_account_authorization_details",
             {"RoleDetailList": [holder], "IsTruncated": False},
-            {"Filter": ["Role", "User"], "Marker": "m1"},
+            {"Filter": ["Role", "User"], "MaxItems": 1000, "Marker": "m1"},
         )
         result = analyzer.audit(IamApi(iam).details())
         stubber.assert_no_pending_responses()
