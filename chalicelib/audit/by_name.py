@@ -15,7 +15,13 @@ from chalicelib.audit.policy import Statement
 from chalicelib.audit.raw import Raw, listed
 
 ACTION_NAME = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")  # what IAM accepts as an action
-READ_NAMES = re.compile(r"^(?:Get|List|Describe|View|Search|Query|BatchGet|Lookup|Read)", re.I)
+# Only for actions the catalogue lacks: what AWS names reads (Test*: events:TestEventPattern,
+# Validate*: cloudformation:ValidateTemplate, Simulate*: iam:SimulatePrincipalPolicy, Verify*:
+# kms:Verify…).
+READ_NAMES = re.compile(
+    r"^(?:Get|List|Describe|View|Search|Query|BatchGet|Lookup|Read|Test|Validate|Verify|Check|Simulate)",
+    re.I,
+)
 
 
 def uncatalogued(s: Statement, catalogue: Catalogue) -> tuple[str, ...]:

@@ -22,6 +22,11 @@ from typing import Any
 
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.json.gz"
 READS = re.compile(r"(?:Get|List|Describe|View|Search|Lookup|BatchGet)", re.IGNORECASE)
+# A read-named action that hands out a way in is no mere read (redshift:GetClusterCredentials,
+# sts:GetFederationToken, elasticmapreduce:GetOnClusterAppUIPresignedURL…).
+HANDS_OUT = re.compile(
+    r"Credential|Token|Password|Secret|Key|Session|Certificate|Access|Login|Url|Signed|Auth", re.I
+)
 RANK = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}  # permissions management, write, tagging, ...
 
 
@@ -87,6 +92,15 @@ class Catalogue:
             i
             for i, a in enumerate(self.ordered)
             if levels[a] == "P" and not READS.match(a.split(":", 1)[1])
+        )
+        # Reads AWS labels Write or Permissions management (iot:ListSubscriptions,
+        # quicksight:DescribeTopicPermissions…): reported, at low.
+        self.read_named_mask = self._mask(
+            i
+            for i, a in enumerate(self.ordered)
+            if levels[a] in "WP"
+            and READS.match(a.split(":", 1)[1])
+            and not HANDS_OUT.search(a.split(":", 1)[1])
         )
         # Actions that accept only `Resource: "*"`: a wildcard resource on them narrows nothing.
         self.unscoped_mask = self._mask(i for i, a in enumerate(self.ordered) if a in unscoped)
@@ -160,6 +174,10 @@ class Catalogue:
     def unscoped(self, actions: ActionSet) -> ActionSet:
         """The actions that accept no resource type: only `Resource: "*"` can grant them."""
         return ActionSet(actions.mask & self.unscoped_mask)
+
+    def only_read_named(self, actions: ActionSet) -> bool:
+        """Every action is a read by name and hands out nothing (see HANDS_OUT)."""
+        return not actions.unknown and not (actions.mask & ~self.read_named_mask)
 
     def has_perms(self, actions: ActionSet) -> bool:
         return bool(actions.mask & self.perms_mask)

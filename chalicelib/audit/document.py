@@ -86,7 +86,7 @@ class Documents:
         raws: list[Raw] = []
         denied = allowed = anywhere = EMPTY
         for s in stmts:
-            granted = self._granted(s)
+            granted = self.granted(s)
             if s.effect == "Deny":
                 if not s.condition_keys and not s.not_resource and covers_all(s.resources):
                     denied |= granted
@@ -106,7 +106,7 @@ class Documents:
         bounds = anywhere - denied if denied else anywhere
         return Analysis(tuple(raws), denied, allowed, allowed if bounds == allowed else bounds)
 
-    def _granted(self, s: Statement) -> ActionSet:
+    def granted(self, s: Statement) -> ActionSet:
         key = tuple(sorted(a.strip().lower() for a in s.actions))
         return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
@@ -179,14 +179,15 @@ class Documents:
         unscoped = self.catalogue.unscoped(risky)
         risky = risky - unscoped if unscoped else risky
         if risky:
-            perms = self.catalogue.has_perms(risky)
+            reads = self.catalogue.only_read_named(risky)
             also = f'; {len(unscoped)} more accept only Resource "*"' if unscoped else ""
+            also += "; all reads by name, which AWS labels Write or Permissions" if reads else ""
             yield raw(
                 "resource_wildcard",
                 f"{len(risky)} write/permissions actions ({listed(s.actions)}) on "
                 f"{'every resource' if s.not_resource else _resources(s)}{also}",
                 risky,
-                "high" if perms else None,
+                "low" if reads else "high" if self.catalogue.has_perms(risky) else None,
             )
         if passes_any_role:
             yield raw(

