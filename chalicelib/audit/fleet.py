@@ -58,9 +58,10 @@ def audit_account(aws: Aws, runs: AuditRuns, account: str) -> dict[str, Any]:
         "account": account,
         "first": previous is None,
         "counts": report.counts(current),
-        "new": len(change.new),
-        "fixed": len(change.fixed),
-        "details": report.thread_texts(change.new, None if previous is None else change.fixed),
+        **change.counts(),
+        "details": report.thread_texts(
+            change.new, None if previous is None else change.fixed, changed=change.changed
+        ),
         # Staged, not sent: 100,000 keys are megabytes, over Lambda's 6 MB response limit.
         "staged": runs.stage([f.key for f in current.findings]),
         "summary": current.summary(),
@@ -101,13 +102,19 @@ def scheduled_fleet(
         if "error" in answer:
             lines.append(f"• *{name}*: could not be audited ({answer['error']})")
             continue
-        what = "first run" if answer["first"] else f"{answer['new']} new, {answer['fixed']} fixed"
+        moved = answer.get("changed", 0)
+        what = (
+            "first run"
+            if answer["first"]
+            else f"{answer['new']} new, {answer['fixed']} fixed"
+            + (f", {moved} changed" if moved else "")
+        )
         lines.append(f"• *{name}*: {what} · {answer['counts']}")
-        if answer["first"] or answer["new"] or answer["fixed"]:
+        if _moved(answer):
             details += [f"*{name}*\n{text}" for text in answer["details"]]
     done = [a for a in answers if "error" not in a]
     unreachable = len(answers) - len(done)
-    changed = any(a["first"] or a["new"] or a["fixed"] for a in done)
+    changed = any(_moved(a) for a in done)
     if changed or unreachable:
         title = f"IAM wildcard audit of {len(accounts)} accounts"
         text = f"{title}\n" + "\n".join(lines)
@@ -115,7 +122,7 @@ def scheduled_fleet(
         for chunk in details:
             slack.post(posted_in, chunk[:3900], thread_ts=ts)
     for answer in done:  # after the post: a failed post is retried by the next run
-        change = {"new": answer["new"], "fixed": answer["fixed"]}
+        change = {k: answer.get(k, 0) for k in ("new", "fixed", "changed")}
         runs_for(answer["account"]).promote(answer["staged"], {**answer["summary"], **change})
     return FleetPosted(
         len(accounts),
@@ -124,6 +131,10 @@ def scheduled_fleet(
         unreachable,
         changed or bool(unreachable),
     )
+
+
+def _moved(answer: dict[str, Any]) -> bool:
+    return bool(answer["first"] or answer["new"] or answer["fixed"] or answer.get("changed"))
 
 
 def _asked(invoke: Callable[[str], dict[str, Any]], account: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from chalicelib.audit.findings import KINDS, Finding, Report
@@ -23,10 +23,14 @@ THREAD_CHUNK = 2800  # a section's text is at most 3,000 characters
 class Change:
     new: list[Finding]
     fixed: list[str]  # keys of findings no longer reported
+    changed: list[Finding] = field(default_factory=list)  # same place, different grant
 
     @property
     def empty(self) -> bool:
-        return not self.new and not self.fixed
+        return not self.new and not self.fixed and not self.changed
+
+    def counts(self) -> dict[str, int]:
+        return {"new": len(self.new), "fixed": len(self.fixed), "changed": len(self.changed)}
 
 
 def diff(previous: Iterable[str] | None, report: Report) -> Change:
@@ -37,9 +41,20 @@ def diff(previous: Iterable[str] | None, report: Report) -> Change:
     legacy = {k for k in before if k.count("|") == 3}
     now = {f.key for f in report.findings}
     here = {f.identity for f in report.findings}
-    new = [f for f in report.findings if f.key not in before and f.identity not in legacy]
-    fixed = sorted(k for k in before - now if k not in legacy or k not in here)
-    return Change(new, fixed)
+    was = {k.rsplit("|", 1)[0] for k in before if k not in legacy}  # where findings were
+    moved = [f for f in report.findings if f.key not in before and f.identity in was]
+    new = [
+        f
+        for f in report.findings
+        if f.key not in before and f.identity not in legacy and f.identity not in was
+    ]
+    gone = before - now
+    fixed = sorted(
+        k
+        for k in gone
+        if (k not in legacy or k not in here) and (k in legacy or k.rsplit("|", 1)[0] not in here)
+    )
+    return Change(new, fixed, moved)
 
 
 def write_json(report: Report, out: IO[str], batch: int = 1000) -> None:
@@ -107,7 +122,11 @@ def summary_blocks(
     kinds = ", ".join(f"{KINDS[k].title.lower()}: {n}" for k, n in s["by_kind"].items()) or "none"
     body = f"*{counts(report)}* · {kinds}"
     if change is not None:
-        body = f"*{len(change.new)} new*, *{len(change.fixed)} fixed* since the last run\n" + body
+        moved = f", *{len(change.changed)} changed*" if change.changed else ""
+        body = (
+            f"*{len(change.new)} new*, *{len(change.fixed)} fixed*{moved} since the last run\n"
+            + body
+        )
     context = (
         f"{s['principals']['roles']} roles · {s['principals']['users']} users · "
         f"{s['principals']['groups']} groups · {s['policies']} managed policies · "
@@ -127,10 +146,14 @@ def summary_blocks(
 
 
 def thread_texts(
-    findings: list[Finding], fixed: list[str] | None = None, limit: int = 20
+    findings: list[Finding],
+    fixed: list[str] | None = None,
+    limit: int = 20,
+    changed: list[Finding] | None = None,
 ) -> list[str]:
     """The details, a few thread messages of at most THREAD_CHUNK characters each."""
     items = [line(f) for f in findings]
+    items += [":arrows_counterclockwise: changed: " + line(f) for f in changed or ()]
     if fixed:
         items += [":white_check_mark: fixed: " + _fixed(key) for key in fixed]
     chunks: list[str] = []

@@ -24,9 +24,15 @@ class Posted:
     new: int
     fixed: int
     posted: bool
+    changed: int = 0
 
     def counts(self) -> dict[str, Any]:
-        return {"new": self.new, "fixed": self.fixed, "posted": self.posted}
+        return {
+            "new": self.new,
+            "fixed": self.fixed,
+            "changed": self.changed,
+            "posted": self.posted,
+        }
 
 
 def scheduled(iam: IamApi, runs: AuditRuns, slack: Any, channel: str) -> Posted:
@@ -39,15 +45,19 @@ def scheduled(iam: IamApi, runs: AuditRuns, slack: Any, channel: str) -> Posted:
         title = "IAM wildcard audit: first run" if first else "IAM wildcard audit: changes"
         blocks = report.summary_blocks(current, title, None if first else change)
         posted_in, ts = slack.post(channel, f"{title}: {report.counts(current)}", blocks)
-        for chunk in report.thread_texts(change.new, None if first else change.fixed):
+        for chunk in report.thread_texts(
+            change.new, None if first else change.fixed, changed=change.changed
+        ):
             slack.post(posted_in, chunk, thread_ts=ts)
     # Stored after posting: a failed post is retried by the next run rather than lost.
-    change_counts = {"new": len(change.new), "fixed": len(change.fixed)}
-    runs.save([f.key for f in current.findings], {**current.summary(), **change_counts})
+    runs.save([f.key for f in current.findings], {**current.summary(), **change.counts()})
     log.info(
-        "audit: %d findings, %d new, %d fixed",
+        "audit: %d findings, %d new, %d fixed, %d changed",
         len(current.findings),
         len(change.new),
         len(change.fixed),
+        len(change.changed),
     )
-    return Posted(len(change.new), len(change.fixed), first or not change.empty)
+    return Posted(
+        len(change.new), len(change.fixed), first or not change.empty, len(change.changed)
+    )

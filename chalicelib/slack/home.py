@@ -98,5 +98,7 @@ def _audit(run: dict[str, Any] | None) -> str:
         return "No scheduled audit has run yet; `/ops audit` runs one now."
     return (
         f"Last run {_when(float(run['at']))}: *{run.get('new', 0)} new*, "
-        f"*{run.get('fixed', 0)} fixed* · {run.get('findings', 0)} findings in all"
+        f"*{run.get('fixed', 0)} fixed*"
+        + (f", *{run['changed']} changed*" if run.get("changed") else "")
+        + f" · {run.get('findings', 0)} findings in all"
     )

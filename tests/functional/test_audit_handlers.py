@@ -26,7 +26,7 @@ TRUST = json.dumps(
 )
 
 
-def grant(iam: object, role: str, action: str, resource: str = "*") -> None:
+def grant(iam: object, role: str, action: str | list[str], resource: str = "*") -> None:
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)  # type: ignore[attr-defined]
     iam.put_role_policy(  # type: ignore[attr-defined]
         RoleName=role,
@@ -81,8 +81,28 @@ def test_schedule_posts_first_run_then_only_new_and_fixed_then_nothing(
 
     before = len(posts(slack))
     third = client.lambda_.invoke("nightly_iam_audit", tick(client)).payload
-    assert third == {"new": 0, "fixed": 0, "posted": False}
+    assert third == {"new": 0, "fixed": 0, "changed": 0, "posted": False}
     assert len(posts(slack)) == before
+
+
+def test_schedule_reports_a_narrowed_statement_as_changed(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    iam = aws.client("iam")
+    grant(iam, "etl", ["s3:PutObject", "s3:DeleteObject"])
+    client.lambda_.invoke("nightly_iam_audit", tick(client))
+    grant_again = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName="etl", PolicyName="app", PolicyDocument=json.dumps(grant_again))
+    before = len(posts(slack))
+    second = client.lambda_.invoke("nightly_iam_audit", tick(client)).payload
+    assert second == {"new": 0, "fixed": 0, "changed": 1, "posted": True}
+    header, *thread = posts(slack)[before:]
+    assert "*0 new*, *0 fixed*, *1 changed*" in header["blocks"][1]["text"]["text"]  # type: ignore[index]
+    assert ":arrows_counterclockwise: changed:" in str(thread[0]["text"])
+    assert "`s3:PutObject`" in str(thread[0]["text"])
 
 
 def test_ops_audit_posts_summary_with_details_in_a_thread(

@@ -190,16 +190,30 @@ def test_a_managed_policy_held_directly_and_through_a_group_is_one_finding() -> 
     assert f.principal == "user/alice" and f.detail.endswith("(granted 2 ways)")
 
 
-def test_a_narrowed_statement_is_new_and_fixed_and_old_keys_carry_over() -> None:
-    from chalicelib.audit.report import diff
+def test_a_narrowed_statement_is_changed_and_old_keys_carry_over() -> None:
+    from chalicelib.audit.report import diff, thread_texts
 
     wide = audit({"RoleDetailList": [role(allow(["s3:PutObject", "s3:DeleteObject"]))]})
     narrow = audit({"RoleDetailList": [role(allow(["s3:PutObject"]))]})
     change = diff([f.key for f in wide.findings], narrow)
-    assert [f.kind for f in change.new] == ["resource_wildcard"]
-    assert change.fixed == [wide.findings[0].key]
+    assert change.new == [] and change.fixed == []
+    assert [(f.kind, f.actions) for f in change.changed] == [
+        ("resource_wildcard", ("s3:PutObject",))
+    ]
+    assert change.counts() == {"new": 0, "fixed": 0, "changed": 1}
+    [text] = thread_texts(change.new, change.fixed, changed=change.changed)
+    assert text.startswith(":arrows_counterclockwise: changed:") and "`s3:PutObject`" in text
     legacy = [f.identity for f in wide.findings]  # keys stored before they named the grant
     assert diff(legacy, narrow).empty
+
+
+def test_a_statement_narrowed_to_nothing_is_fixed_not_changed() -> None:
+    from chalicelib.audit.report import diff
+
+    wide = audit({"RoleDetailList": [role(allow(["s3:PutObject"]))]})
+    gone = audit({"RoleDetailList": [role(allow(["s3:GetObject"]))]})
+    change = diff([f.key for f in wide.findings], gone)
+    assert change.fixed == [wide.findings[0].key] and not change.changed and not change.new
 
 
 @pytest.mark.parametrize(
