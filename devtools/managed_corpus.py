@@ -98,7 +98,7 @@ def harmless(s: Any, docs: Documents) -> str | None:
     risky = cat.risky(granted)
     if not granted and not s.actions:
         return "grants nothing"
-    if not (s.not_resource or covers_all(s.resources)):
+    if not (s.not_resource or covers_all(s.resources, cat)):
         return "its resources are narrower than every resource"
     if not risky and not granted.unknown:
         return "grants only reads, lists and tagging on *"

@@ -6,7 +6,8 @@ core for `api_handler`'s init, 3.5 s on a 512 MB share). `chalice package` ships
 dependencies it installs. This adds `__pycache__/*.pyc` in unchecked-hash mode (valid whatever
 the files' times after unzipping) for the modules each function imports in its init, found by
 importing `app` as that function from the unpacked package. Everything else (what only a first
-invoke, the lazy work or the nightly audit imports) stays source only, to keep the package small.
+invoke, the lazy work or the nightly audit imports) stays source only, to keep the package small;
+what only pip and type checkers read (RECORD, SBOMs, `.pyi` stubs) is left out.
 
 Run by `make package`: `python -m devtools.precompile build/package/deployment.zip`.
 """
@@ -58,13 +59,26 @@ def init_modules(package: Path, function: str) -> set[str]:
     return set(json.loads(out.stdout))
 
 
+def build_only(name: str) -> bool:
+    """What only pip and type checkers read: an installed file list, a bill of materials, stubs.
+    (METADATA and licences stay: importlib.metadata reads the one, the law wants the other.)"""
+    return (
+        name.endswith((".dist-info/RECORD", ".dist-info/INSTALLER", ".pyi", "/py.typed"))
+        or ".dist-info/sboms/" in name
+    )
+
+
 def precompile(zip_path: Path) -> tuple[int, int, int]:
     """(files compiled, size before, size after) of the rewritten zip."""
     before = zip_path.stat().st_size
     with tempfile.TemporaryDirectory() as tmp:
         package = Path(tmp)
         with zipfile.ZipFile(zip_path) as z:
-            infos = [i for i in z.infolist() if "__pycache__/" not in i.filename]
+            infos = [
+                i
+                for i in z.infolist()
+                if "__pycache__/" not in i.filename and not build_only(i.filename)
+            ]
             for info in infos:
                 z.extract(info, package)
                 mode = info.external_attr >> 16

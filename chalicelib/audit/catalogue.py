@@ -27,6 +27,7 @@ READS = re.compile(r"(?:Get|List|Describe|View|Search|Lookup|BatchGet)", re.IGNO
 HANDS_OUT = re.compile(
     r"Credential|Token|Password|Secret|Key|Session|Certificate|Access|Login|Url|Signed|Auth", re.I
 )
+ANY_VALUE = "\x00a/b:c\x00"  # stands for any name, path or id in a probe ARN
 RANK = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}  # permissions management, write, tagging, ...
 
 
@@ -106,6 +107,14 @@ class Catalogue:
         self.unscoped_mask = self._mask(i for i, a in enumerate(self.ordered) if a in unscoped)
         # Bounded: a mask is up to 2.75 KB however few actions it holds, and a large account
         # has 100,000 distinct action lists; templated policies repeat theirs close together.
+        # Each resource type's ARN after the account, its placeholders a value no pattern's
+        # literal can match: a pattern that matches the probe reaches every such resource. A
+        # type without a name (glue's `catalog`, sts's `self`) is one resource: naming it is
+        # as narrow as it gets, so it is no probe.
+        self.arn_types = {
+            service.lower(): tuple(f.replace("*", ANY_VALUE) for f in formats if "*" in f)
+            for service, formats in doc.get("arns", {}).items()
+        }
         self.expand = functools.lru_cache(maxsize=4096)(self._expand)
         self.union = functools.lru_cache(maxsize=1024)(self._union)
         self.all_but = functools.lru_cache(maxsize=4096)(self._all_but)

@@ -88,7 +88,11 @@ class Documents:
         for s in stmts:
             granted = self.granted(s)
             if s.effect == "Deny":
-                if not s.condition_keys and not s.not_resource and covers_all(s.resources):
+                if (
+                    not s.condition_keys
+                    and not s.not_resource
+                    and covers_all(s.resources, self.catalogue)
+                ):
                     denied |= granted
                 continue  # a Deny never produces a finding
             if s.malformed:
@@ -100,7 +104,7 @@ class Documents:
             missing = uncatalogued(s, self.catalogue)
             if granted or missing:
                 raws.extend(self._allow(s, granted, missing))
-            if s.not_resource or covers_all(s.resources):
+            if s.not_resource or covers_all(s.resources, self.catalogue):
                 allowed |= granted  # on every resource: what an escalation path needs
             anywhere |= granted
         bounds = anywhere - denied if denied else anywhere
@@ -111,7 +115,9 @@ class Documents:
         return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
     def _allow(self, s: Statement, granted: ActionSet, missing: tuple[str, ...]) -> Iterator[Raw]:
-        everything = s.not_resource or covers_all(s.resources)
+        reaches = covers_all(s.resources, self.catalogue)
+        everything = s.not_resource or reaches
+        where = "every resource" if reaches else listed(s.resources)
         star = any(a.strip() in ("*", "*:*") for a in s.actions) and not s.not_action
         conditioned = bool(s.condition_keys)
         note = (
@@ -135,13 +141,13 @@ class Documents:
         if star:
             yield raw(
                 "action_wildcard",
-                f"Allow every action on {_resources(s)}",
+                f"Allow every action on {where}",
                 granted,
             )
         if s.not_action:
             yield raw(
                 "not_action",
-                f"Allow everything except {', '.join(s.actions)} on {_resources(s)}: "
+                f"Allow everything except {', '.join(s.actions)} on {where}: "
                 f"{len(granted)} actions",
                 granted,
                 "high" if everything else "medium",
@@ -166,7 +172,7 @@ class Documents:
                     "high" if perms else None,
                 )
         if not star:
-            yield from by_name(missing, granted, everything, self.catalogue, raw, _resources(s))
+            yield from by_name(missing, granted, everything, self.catalogue, raw, where)
         passes_any_role = (
             self.catalogue.contains(granted, "iam:PassRole")
             and "iam:passedtoservice" not in s.condition_keys
@@ -185,7 +191,7 @@ class Documents:
             yield raw(
                 "resource_wildcard",
                 f"{len(risky)} write/permissions actions ({listed(s.actions)}) on "
-                f"{'every resource' if s.not_resource else _resources(s)}{also}",
+                f"{'every resource' if s.not_resource else where}{also}",
                 risky,
                 "low" if reads else "high" if self.catalogue.has_perms(risky) else None,
             )
@@ -196,7 +202,3 @@ class Documents:
                 "hand any role, admin included, to a service they control",
                 self.catalogue.expand("iam:PassRole"),
             )
-
-
-def _resources(s: Statement) -> str:
-    return "every resource" if covers_all(s.resources) else listed(s.resources)

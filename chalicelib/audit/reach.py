@@ -5,17 +5,20 @@ from __future__ import annotations
 import functools
 import re
 
-from chalicelib.audit.catalogue import glob_regex
+from chalicelib.audit.catalogue import Catalogue, glob_regex
 
 EVERY_OF_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[/:]\*$")  # `trail/*`, `function:*`
 
 
 @functools.lru_cache(maxsize=65536)
-def covers_all(resources: tuple[str, ...]) -> bool:
-    """`*`, or an ARN that reaches every resource of its service in every account and region:
-    wildcards after the service (`arn:aws:s3:::*`, `arn:aws:sqs:*:*:*`), or a resource type with a
-    wildcard name (`arn:*:cloudtrail:*:*:trail/*`, `arn:aws:lambda:*:*:function:*`). An S3 ARN has
-    no type: `arn:aws:s3:::bucket/*` is one bucket's objects, `arn:aws:s3:::*/*` every bucket's."""
+def covers_all(resources: tuple[str, ...], catalogue: Catalogue | None = None) -> bool:
+    """`*`, or an ARN that reaches every resource of a type of its service in every account and
+    region: wildcards after the service (`arn:aws:sqs:*:*:*`), or a pattern that matches every
+    ARN of one of the service's resource types as the catalogue knows them
+    (`arn:*:cloudtrail:*:*:trail/*`, `arn:aws:logs:*:*:log-group:*:log-stream:*`,
+    `arn:aws:s3:::*/*`, `arn:aws:apigateway:*::/restapis/*`). `arn:aws:s3:::bucket/*` is one
+    bucket's objects. The shape `type/*`, `type:*` counts too, for what the catalogue lacks or
+    names otherwise (backup's `recovery-point:*`)."""
     for r in resources:
         parts = r.split(":")
         if r == "*":
@@ -23,17 +26,20 @@ def covers_all(resources: tuple[str, ...]) -> bool:
         if len(parts) < 6 or parts[0] != "arn" or not all(p in ("", "*") for p in parts[3:5]):
             continue
         rest = ":".join(parts[5:])
-        if parts[2].lower() == "s3":
-            if rest in ("", "*", "*/*"):
-                return True
-        elif rest in ("", "*") or EVERY_OF_TYPE.match(rest):
+        service = parts[2].lower()
+        if rest in ("", "*"):
+            return True
+        if (rest == "*/*" if service == "s3" else EVERY_OF_TYPE.match(rest)) or (
+            catalogue is not None
+            and any(glob_regex(rest).fullmatch(p) for p in catalogue.arn_types.get(service, ()))
+        ):
             return True
     return False
 
 
 @functools.lru_cache(maxsize=65536)
 def covers_all_roles(resource: str) -> bool:
-    if covers_all((resource,)):
+    if covers_all((resource,)):  # iam's role type is `role/*`: reached by shape
         return True
     parts = resource.split(":")
     if len(parts) < 6 or parts[2].lower() not in ("iam", "*"):

