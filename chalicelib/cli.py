@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInput as exc:
         print(f"shepherd: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `shepherd audit | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:
         print(f"shepherd: failed: {exc}", file=sys.stderr)
         return exc.exit_code if isinstance(exc, ShepherdError) else ShepherdError.exit_code

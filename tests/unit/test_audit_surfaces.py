@@ -4,6 +4,8 @@ and the bot's own policies passing its own audit."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -201,3 +203,21 @@ def test_cli_diagnose_of_an_event_that_is_not_an_alarm_exits_2_and_says_what_it_
     err = capsys.readouterr().err
     assert "no alarm or destination record" in err
     assert "GuardDuty Finding" in err
+
+
+def test_a_reader_that_stops_early_ends_the_audit_quietly(tmp_path: Path) -> None:
+    """`shepherd audit | head`: the pipe closes after a line; exit 0, nothing on stderr."""
+    path = write(
+        tmp_path, json.dumps({"RoleDetailList": [role(f"r{i}", "*") for i in range(2000)]})
+    )
+    shepherd = Path(sys.executable).parent / "shepherd"
+    with subprocess.Popen(
+        [str(shepherd), "audit", "--input", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().startswith(b"IAM wildcard audit: 2000 finding(s)")
+        proc.stdout.close()  # more than a pipe's buffer is still to come
+        assert proc.wait(timeout=60) == 0
+        assert proc.stderr.read() == b""
