@@ -58,6 +58,8 @@ class Analyzer:
         acct = _Account()
         for key, item in details.first():
             if key == "Policies":
+                if _unused_aws_managed(item):
+                    continue  # listed by the AWSManagedPolicy filter, held by nobody
                 acct.managed[item["Arn"]] = _default_version(item)
             else:
                 acct.groups[item["GroupName"]] = item
@@ -234,6 +236,15 @@ def _selected(f: Finding, only: str) -> bool:
     pattern = only if any(c in only for c in "*?") else f"*{only}*"
     return fnmatch.fnmatchcase(f.principal.lower(), pattern.lower()) or fnmatch.fnmatchcase(
         f.policy.lower(), pattern.lower()
+    )
+
+
+def _unused_aws_managed(policy: dict[str, Any]) -> bool:
+    """An AWS managed policy IAM says nothing holds: never judged, so its document is not kept."""
+    return (
+        str(policy.get("Arn", "")).startswith("arn:aws:iam::aws:")
+        and policy.get("AttachmentCount") == 0
+        and not policy.get("PermissionsBoundaryUsageCount")
     )
 
 

@@ -157,3 +157,12 @@ def test_recent_keeps_the_most_recently_used_and_lets_the_oldest_go() -> None:
 
     assert [get("a"), get("b"), get("a"), get("c"), get("a"), get("b")] == list("ABACAB")
     assert made == ["a", "b", "c", "b"]  # "b" was the oldest when "c" came: judged again
+
+
+def test_aws_managed_policies_nothing_holds_are_not_kept() -> None:
+    """The AWSManagedPolicy filter may list every AWS managed policy; only held ones count."""
+    held = {**policy("arn:aws:iam::aws:policy/ReadOnlyAccess", "s3:Get*"), "AttachmentCount": 2}
+    idle = {**policy("arn:aws:iam::aws:policy/AdministratorAccess"), "AttachmentCount": 0}
+    unsaid = policy("arn:aws:iam::aws:policy/PowerUserAccess")  # no count: kept, to be safe
+    report = analyzer.audit({"Policies": [held, idle, unsaid], "RoleDetailList": []})
+    assert report.policies == 2 and report.findings == []
