@@ -1,13 +1,15 @@
 """Build Shepherd's privilege-escalation combinations from cloudsplaining's maintained list.
 
 cloudsplaining (MIT) keeps `PRIVILEGE_ESCALATION_METHODS` (each method: the actions that together
-let a principal raise its own privileges) and maps each to its pathfinding.cloud path. This reads
+let a principal raise its own privileges) and maps each to its pathfinding.cloud path; and
+`ACTIONS_THAT_RETURN_CREDENTIALS` (a read by name that hands out a way in is not lowered). This reads
 both from a cloudsplaining wheel, without installing it or its dependencies, and writes
 `chalicelib/audit/escalations.json`:
 
     {"source": "cloudsplaining", "version": "0.9.1", "license": "MIT",
      "methods": {"PassExistingRoleToNewLambdaThenInvoke":
-                 {"actions": ["iam:passrole", ...], "url": "https://pathfinding.cloud/..."}}}
+                 {"actions": ["iam:passrole", ...], "url": "https://pathfinding.cloud/..."}},
+     "credentials": ["ecr:getauthorizationtoken", ...]}
 
 Run `python -m devtools.build_escalations [VERSION]` (it downloads that wheel with pip).
 """
@@ -54,7 +56,8 @@ def build(version: str = VERSION) -> dict[str, object]:
         source = zipfile.ZipFile(wheel).read(CONSTANTS).decode()
     methods = _literal(source, "PRIVILEGE_ESCALATION_METHODS")
     urls = _literal(source, "PRIVILEGE_ESCALATION_PATHFINDING_PATHS")
-    assert isinstance(methods, dict) and isinstance(urls, dict)
+    credentials = _literal(source, "ACTIONS_THAT_RETURN_CREDENTIALS")
+    assert isinstance(methods, dict) and isinstance(urls, dict) and isinstance(credentials, list)
     return {
         "source": "cloudsplaining",
         "version": version,
@@ -63,6 +66,7 @@ def build(version: str = VERSION) -> dict[str, object]:
             name: {"actions": sorted(a.lower() for a in actions), "url": urls.get(name)}
             for name, actions in sorted(methods.items())
         },
+        "credentials": sorted(a.lower() for a in credentials),
     }
 
 

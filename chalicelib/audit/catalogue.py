@@ -23,10 +23,9 @@ from typing import Any
 CATALOGUE_FILE = Path(__file__).resolve().parent / "catalogue.json.gz"
 READS = re.compile(r"(?:Get|List|Describe|View|Search|Lookup|BatchGet)", re.IGNORECASE)
 # A read-named action that hands out a way in is no mere read (redshift:GetClusterCredentials,
-# sts:GetFederationToken, elasticmapreduce:GetOnClusterAppUIPresignedURL…).
-HANDS_OUT = re.compile(
-    r"Credential|Token|Password|Secret|Key|Session|Certificate|Access|Login|Url|Signed|Auth", re.I
-)
+# sts:GetFederationToken, elasticmapreduce:GetOnClusterAppUIPresignedURL…); with cloudsplaining's
+# list of actions that return credentials (escalation.py), which names miss.
+HANDS_OUT = re.compile(r"Credential|Token|Password|Secret|Presigned", re.I)
 ANY_VALUE = "\x00a/b:c\x00"  # stands for any name, path or id in a probe ARN
 RANK = {"P": 0, "W": 1, "T": 2, "R": 3, "L": 4}  # permissions management, write, tagging, ...
 

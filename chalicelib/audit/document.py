@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from chalicelib.audit import escalation
 from chalicelib.audit.by_name import by_name, uncatalogued
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
 from chalicelib.audit.findings import KINDS, lower
@@ -185,7 +186,9 @@ class Documents:
         unscoped = self.catalogue.unscoped(risky)
         risky = risky - unscoped if unscoped else risky
         if risky:
-            reads = self.catalogue.only_read_named(risky)
+            reads = self.catalogue.only_read_named(risky) and not (
+                risky & escalation.load(self.catalogue).credentials
+            )
             also = f'; {len(unscoped)} more accept only Resource "*"' if unscoped else ""
             also += "; all reads by name, which AWS labels Write or Permissions" if reads else ""
             yield raw(

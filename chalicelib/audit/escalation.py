@@ -35,6 +35,9 @@ class Escalations:
             for name, m in methods.items()
         ]
         self.methods = [m for m in self.methods if m.needs]
+        credentials = doc.get("credentials", [])
+        assert isinstance(credentials, list)
+        self.credentials = catalogue.union(tuple(credentials))  # actions that return credentials
         self._any = 0  # every action some method needs
         for m in self.methods:
             self._any |= m.needs.mask
