@@ -112,6 +112,7 @@ class Documents:
         return Analysis(tuple(raws), denied, allowed, allowed if bounds == allowed else bounds)
 
     def granted(self, s: Statement) -> ActionSet:
+        """Every action the statement names (with NotAction, every other one)."""
         key = tuple(sorted(a.strip().lower() for a in s.actions))
         return self.catalogue.all_but(key) if s.not_action else self.catalogue.union(key)
 
