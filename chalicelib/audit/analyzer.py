@@ -9,6 +9,7 @@ boundary have removed what they cover. Only the findings outlive the principal t
 from __future__ import annotations
 
 import fnmatch
+import gc
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -269,7 +270,15 @@ def audit(
     from chalicelib.audit.catalogue import load
 
     source: Details = InMemory(details) if isinstance(details, dict) else details
+    collecting = gc.isenabled()
+    # The walk makes no reference cycles, only findings that live to the end: with the
+    # collector on, each full collection walks every finding so far (at 30,000 roles, a
+    # quarter of the run). Off for the walk, and back as it was.
+    gc.disable()
     try:
         return Analyzer(catalogue or load()).audit(source, suppressions, today, only)
     except (KeyError, TypeError, AttributeError) as exc:
         raise BadInput(f"malformed authorization details: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if collecting:
+            gc.enable()

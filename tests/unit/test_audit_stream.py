@@ -3,9 +3,11 @@ chunks fall, with the same clear errors, and the policies known before the first
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +168,19 @@ def test_aws_managed_policies_nothing_holds_are_not_kept() -> None:
     unsaid = policy("arn:aws:iam::aws:policy/PowerUserAccess")  # no count: kept, to be safe
     report = analyzer.audit({"Policies": [held, idle, unsaid], "RoleDetailList": []})
     assert report.policies == 2 and report.findings == []
+
+
+def test_the_collector_is_off_for_the_walk_and_back_after_it_even_on_bad_input() -> None:
+    seen: list[bool] = []
+
+    class Watching(source.InMemory):
+        def then(self) -> Any:
+            seen.append(gc.isenabled())
+            return super().then()
+
+    assert gc.isenabled()
+    analyzer.audit(Watching({"RoleDetailList": [role("r")]}))
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(BadInput):
+        analyzer.audit({"RoleDetailList": [{"RolePolicyList": []}]})
+    assert gc.isenabled()
