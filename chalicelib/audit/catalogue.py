@@ -111,7 +111,7 @@ class Catalogue:
         # type without a name (glue's `catalog`, sts's `self`) is one resource: naming it is
         # as narrow as it gets, so it is no probe.
         self.arn_types = {
-            service.lower(): tuple(f.replace("*", ANY_VALUE) for f in formats if "*" in f)
+            service.lower(): tuple(f.lower().replace("*", ANY_VALUE) for f in formats if "*" in f)
             for service, formats in doc.get("arns", {}).items()
         }
         self.expand = functools.lru_cache(maxsize=4096)(self._expand)

@@ -7,6 +7,7 @@ import re
 
 from chalicelib.audit.catalogue import Catalogue, glob_regex
 
+LITERAL = re.compile(r"[^*?]*")  # what a pattern says before its first wildcard
 EVERY_OF_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[/:]\*$")  # `trail/*`, `function:*`
 
 
@@ -30,11 +31,19 @@ def covers_all(resources: tuple[str, ...], catalogue: Catalogue | None = None) -
         if rest in ("", "*"):
             return True
         if (rest == "*/*" if service == "s3" else EVERY_OF_TYPE.match(rest)) or (
-            catalogue is not None
-            and any(glob_regex(rest).fullmatch(p) for p in catalogue.arn_types.get(service, ()))
+            catalogue is not None and _reaches_a_type(rest, catalogue.arn_types.get(service, ()))
         ):
             return True
     return False
+
+
+def _reaches_a_type(rest: str, probes: tuple[str, ...]) -> bool:
+    """The pattern matches a probe (in any case, as globs are judged here). Only probes that start
+    with the pattern's literal prefix can: most patterns (`my-bucket/*`, `table/orders`) have
+    none, and no regex is compiled for them."""
+    literal = LITERAL.match(rest).group().lower()  # type: ignore[union-attr]  # always matches
+    candidates = [p for p in probes if p.startswith(literal)]
+    return bool(candidates) and any(glob_regex(rest).fullmatch(p) for p in candidates)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -233,6 +233,7 @@ def test_a_statement_narrowed_to_nothing_is_fixed_not_changed() -> None:
         ("arn:aws:logs:*:*:log-group:*:log-stream:*", True),  # every log stream
         ("arn:aws:logs:*:*:log-group:/aws/lambda/*:log-stream:*", False),  # Lambda's only
         ("arn:aws:apigateway:*::/restapis/*", True),  # every REST API and all under it
+        ("arn:aws:apigateway:*::/RestApis/*", True),  # judged in any case, as action names are
         ("arn:aws:dynamodb:*:*:table/*/index/*", True),  # every index of every table
         ("arn:aws:dynamodb:*:*:table/orders*", False),
         ("arn:aws:s3:*:*:accesspoint/*/object/*", True),  # every object through any access point
