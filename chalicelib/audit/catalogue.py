@@ -104,8 +104,6 @@ class Catalogue:
         )
         # Actions that accept only `Resource: "*"`: a wildcard resource on them narrows nothing.
         self.unscoped_mask = self._mask(i for i, a in enumerate(self.ordered) if a in unscoped)
-        # Bounded: a mask is up to 2.75 KB however few actions it holds, and a large account
-        # has 100,000 distinct action lists; templated policies repeat theirs close together.
         # Each resource type's ARN after the account, its placeholders a value no pattern's
         # literal can match: a pattern that matches the probe reaches every such resource. A
         # type without a name (glue's `catalog`, sts's `self`) is one resource: naming it is
@@ -114,6 +112,8 @@ class Catalogue:
             service.lower(): tuple(f.lower().replace("*", ANY_VALUE) for f in formats if "*" in f)
             for service, formats in doc.get("arns", {}).items()
         }
+        # Bounded: a mask is up to 2.75 KB however few actions it holds, and a large account
+        # has 100,000 distinct action lists; templated policies repeat theirs close together.
         self.expand = functools.lru_cache(maxsize=4096)(self._expand)
         self.union = functools.lru_cache(maxsize=1024)(self._union)
         self.all_but = functools.lru_cache(maxsize=4096)(self._all_but)
