@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from chalicelib.audit import stream
 from chalicelib.errors import BadInput
 
-FIRST = frozenset({"Policies", "GroupDetailList"})
-THEN = frozenset({"RoleDetailList", "UserDetailList"})
+FIRST = ("Policies", "GroupDetailList")  # the lists each pass reads, in this order
+THEN = ("RoleDetailList", "UserDetailList")
 
 
 class Details(Protocol):
@@ -34,10 +34,10 @@ class InMemory:
         self.details = details
 
     def first(self) -> Iterator[tuple[str, Any]]:
-        return self._lists(("Policies", "GroupDetailList"))
+        return self._lists(FIRST)
 
     def then(self) -> Iterator[tuple[str, Any]]:
-        return self._lists(("RoleDetailList", "UserDetailList"))
+        return self._lists(THEN)
 
     def _lists(self, keys: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
         for key in keys:
@@ -53,12 +53,12 @@ class File:
 
     def first(self) -> Iterator[tuple[str, Any]]:
         seen: set[str] = set()
-        yield from stream.items(self.path, FIRST, seen)
+        yield from stream.items(self.path, frozenset(FIRST), seen)
         if not seen & set(stream.LISTS):
             raise BadInput(stream.SHAPE)
 
     def then(self) -> Iterator[tuple[str, Any]]:
-        return stream.items(self.path, THEN)
+        return stream.items(self.path, frozenset(THEN))
 
 
 def check_shape(details: Any) -> None:
