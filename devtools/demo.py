@@ -2,16 +2,15 @@
 
 1. a moto server on 127.0.0.1 (the AWS account), 2. `shepherd local-setup`, 3. a demo fleet with
 real failures seeded in it, 4. the Slack stand-in printing what the bot posts, 5. the demo alarms
-replayed through the real handlers, 6. `chalice local` serving /slack/events, 7. a prompt where
+replayed through the real handlers, 6. `chalice local` (no reloader, devtools/local_server.py) serving /slack/events, 7. a prompt where
 `/ops …` typed in is signed and sent to it as Slack would, with the buttons numbered to click.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,11 +19,14 @@ from typing import Any
 from devtools.aws_gaps import AwsGapsServer
 from devtools.console import HELP, Console
 from devtools.fleet.accounts import STAGING, accounts_file, as_account, member_session
+from devtools.local_server import LocalServer, port_is_free
 from devtools.moto_config import lambda_without_docker
 
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_PORT = int(os.environ.get("SHEPHERD_LOCAL_PORT", "8000"))
 SIGNING_SECRET = "local-signing-secret"
+# What the run writes (the graphs Slack would show, the accounts file): build/demo by default.
+DEMO_DIR = Path(os.environ.get("SHEPHERD_DEMO_DIR") or ROOT / "build" / "demo")
 CONSOLE: Console | None = None
 
 
@@ -62,6 +64,26 @@ def _print_home(user: str, view: dict[str, Any]) -> None:
 
 
 def main() -> int:
+    if not port_is_free(CHALICE_PORT):
+        print(
+            f"Port {CHALICE_PORT} is in use (another `make run`?). Stop it, or choose another "
+            "port: SHEPHERD_LOCAL_PORT=8001 make run",
+            file=sys.stderr,
+        )
+        return 1
+    # A terminal closed or `kill` stops the demo as Ctrl-C does: through every cleanup below.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
+    with contextlib.ExitStack() as running:
+        try:
+            return _run(running)
+        except KeyboardInterrupt:
+            print("\nStopping Shepherd's local run…", file=sys.stderr, flush=True)
+            return 0
+
+
+def _run(running: contextlib.ExitStack) -> int:
+    """Everything the demo starts is entered on `running`, so that any exit stops all of it."""
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -72,17 +94,20 @@ def main() -> int:
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
+    running.callback(moto.stop)
     host, port = moto.get_host_and_port()
     # Replays invoke demo functions: answer them without Docker, as Lambda accepts an async invoke.
     lambda_without_docker(f"http://{host}:{port}")
     # In front of moto: the few calls it lacks (account settings, provisioned concurrency,
     # message-move tasks), so that every /ops command works on the demo fleet.
-    aws_front = AwsGapsServer(f"http://{host}:{port}").__enter__()
-    files = ROOT / "build" / "demo" / "files"
+    aws_front = running.enter_context(AwsGapsServer(f"http://{host}:{port}"))
     fake = FakeSlack(
-        on_message=_print_message, on_file=_print_file, on_home=_print_home, files_dir=str(files)
+        on_message=_print_message,
+        on_file=_print_file,
+        on_home=_print_home,
+        files_dir=str(DEMO_DIR / "files"),
     )
-    slack = FakeSlackServer(fake).__enter__()
+    slack = running.enter_context(FakeSlackServer(fake))
     global CONSOLE
     endpoint = f"http://127.0.0.1:{CHALICE_PORT}/slack/events"
     # Numbers the buttons of every message from the first alarm on, so any can be clicked.
@@ -103,7 +128,7 @@ def main() -> int:
         # within it (a deployed function has 60 s, and redraws every 3 s).
         "SHEPHERD_STORM_REDRAW": "1",
         # A second account, `staging`, assumed as a member account is (devtools/fleet/accounts.py).
-        "SHEPHERD_ACCOUNTS_FILE": str(accounts_file(ROOT / "build" / "demo" / "accounts.json")),
+        "SHEPHERD_ACCOUNTS_FILE": str(accounts_file(DEMO_DIR / "accounts.json")),
     }
     os.environ.update(env)
     print(
@@ -153,43 +178,21 @@ def main() -> int:
     _print_message("chat.postMessage", summary)
 
     if os.environ.get("SHEPHERD_DEMO_ONCE"):
-        moto.stop()
         return 0
-    local = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "chalice"),
-            "local",
-            "--stage",
-            "dev",
-            "--port",
-            str(CHALICE_PORT),
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
+    local = running.enter_context(LocalServer(CHALICE_PORT, {**os.environ, **env}))
+    if not local.wait_until_serving():
+        print("chalice local did not start; see its output above", file=sys.stderr)
+        return 1
+    print(
+        f"\nchalice local serves {endpoint}; you are operator ULOCALOPS in #ops-alarms.\n"
+        f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
+        "click Confirm · click Acknowledge · click Snooze 1 h · /ops timeout orders-processor 30 · "
+        "/ops redrive invoice-mailer-failed · /ops audit · /ops history · home · "
+        f"/ops status {in_staging.function} --account staging\n",
+        flush=True,
     )
-    try:
-        if not _wait_for_port(CHALICE_PORT, local):
-            print("chalice local did not start; see its output above", file=sys.stderr)
-            return 1
-        print(
-            f"\nchalice local serves {endpoint}; you are operator ULOCALOPS in #ops-alarms.\n"
-            f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
-            "click Confirm · click Acknowledge · click Snooze 1 h · /ops timeout orders-processor 30 · "
-            "/ops redrive invoice-mailer-failed · /ops audit · /ops history · home · "
-            f"/ops status {in_staging.function} --account staging\n",
-            flush=True,
-        )
-        _prompt(CONSOLE)
-        return 0
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        local.send_signal(signal.SIGINT)
-        try:
-            local.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            local.kill()
-        moto.stop()
+    _prompt(CONSOLE)
+    return 0
 
 
 def _prompt(console: Console) -> None:
@@ -205,16 +208,6 @@ def _prompt(console: Console) -> None:
         problem = console.line(line)
         if problem:
             print(problem, flush=True)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.1)
-    return False
 
 
 if __name__ == "__main__":

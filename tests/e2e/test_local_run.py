@@ -3,16 +3,16 @@ signed as Slack signs it, against the moto server and the demo fleet."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from devtools.local_server import port_is_free
+from tests.e2e.processes import demo, demo_env, run_marker, survivors, wait_for_no_survivors
+
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 SESSION = """\
 /ops status invoice-mailer
@@ -47,21 +47,68 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Run:
+    transcript: str
+    code: int
+    marker: tuple[str, str]
+
+
 @pytest.fixture(scope="module")
-def transcript() -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_", "SHEPHERD_"))}
-    env["SHEPHERD_LOCAL_PORT"] = str(free_port())
-    done = subprocess.run(
-        [sys.executable, "-m", "devtools.demo"],
-        input=SESSION,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+def port() -> int:
+    """One port for every run of this module: a second run on it proves the first let it go."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def session(port: int, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The scripted session, typed in and ended with end of input, as `make run < file` does."""
+    where = tmp_path_factory.mktemp("demo")
+    marker = run_marker()
+    with demo(demo_env(port, where, marker), where / "output.txt") as running:
+        running.send(SESSION, close=True)
+        code = running.wait(stall=90, limit=300)
+        return Run(running.text(), code, marker)
+
+
+@pytest.fixture(scope="module")
+def transcript(session: Run) -> str:
+    assert session.code == 0, session.transcript[-3000:]
+    return session.transcript
+
+
+def test_nothing_of_the_demo_outlives_the_end_of_input(session: Run, port: int) -> None:
+    assert session.code == 0, session.transcript[-3000:]
+    assert wait_for_no_survivors(session.marker) == []
+    assert port_is_free(port)
+
+
+def test_ctrl_c_at_the_prompt_stops_the_server_too_and_frees_the_port(
+    session: Run, port: int, tmp_path: Path
+) -> None:
+    """A second run on the port the first used, stopped as a terminal stops it."""
+    marker = run_marker()
+    with demo(demo_env(port, tmp_path, marker), tmp_path / "output.txt") as running:
+        running.wait_for_output("chalice local serves", timeout=240)
+        assert any("devtools.local_server" in p for p in survivors(marker))
+        running.interrupt()
+        assert running.wait(stall=30, limit=30) == 0, running.tail()
+    assert wait_for_no_survivors(marker) == []
+    assert port_is_free(port)
+
+
+def test_a_busy_port_is_named_before_anything_starts(tmp_path: Path) -> None:
+    marker = run_marker()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        with demo(demo_env(busy, tmp_path, marker), tmp_path / "output.txt") as running:
+            running.send("", close=True)
+            assert running.wait(stall=30, limit=60) == 1
+            assert f"Port {busy} is in use" in running.text()
+            assert "Demo fleet seeded" not in running.text()
+    assert wait_for_no_survivors(marker) == []
 
 
 def test_demo_alarms_are_diagnosed_before_the_prompt(transcript: str) -> None:
