@@ -2,7 +2,7 @@
 
     {"accounts": [{"id": "210987654321", "name": "staging",
                    "role": "arn:aws:iam::210987654321:role/shepherd-member",
-                   "external_id": "optional", "regions": ["us-east-1", "eu-west-1"],
+                   "external_id": "3f9c2a7e5b1d4c8f0a6e", "regions": ["us-east-1", "eu-west-1"],
                    "channel": "#staging-alarms", "operators": ["S0STAGING"], "viewers": []}]}
 
 With no file (or no accounts in it) Shepherd works in its own account only, as before. A
@@ -24,6 +24,7 @@ ACCOUNTS_FILE = Path(__file__).resolve().parents[1] / "policies" / "accounts.jso
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{16,1224}$")  # as the member template allows
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Shepherd's policies allow AssumeRole into this role name only (deploy/member-account.yaml).
 MEMBER_ROLE = "shepherd-member"
@@ -96,12 +97,17 @@ def _account(raw: dict[str, Any]) -> Account:
     bad = [r for r in regions if not REGION.match(r)]
     if bad:
         raise ValueError(f"`{bad[0]}` is not a region")
-    external = raw.get("external_id")
+    external = str(raw.get("external_id") or "")
+    if not EXTERNAL_ID.match(external):
+        raise ValueError(
+            f"account `{name}` needs an `external_id` of 16 to 1224 characters (letters, digits "
+            "and +=,.@:/-), the one its member role requires (deploy/member-account.yaml)"
+        )
     return Account(
         id=account_id,
         name=name,
         role=role,
-        external_id=str(external) if external is not None else None,
+        external_id=external,
         regions=regions,
         channel=str(raw["channel"]) if raw.get("channel") else None,
         operators=tuple(_strings(raw.get("operators", []))),

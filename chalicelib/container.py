@@ -206,7 +206,32 @@ class Container:
         deps, s = self.alarm_deps, self.settings
         reminders = Reminders(s.remind_after_min * 60, s.remind_max, s.remind_here)
         channel: Any = deps.channel
-        return Attention(deps.states, deps.storms, channel, self.snoozes, reminders)
+        return Attention(
+            deps.states,
+            deps.storms,
+            channel,
+            self.snoozes,
+            reminders,
+            may_acknowledge=self.may_acknowledge,
+        )
+
+    def may_acknowledge(
+        self, user: str, account: str, where: tuple[str, str] | None
+    ) -> tuple[bool, str]:
+        """Acknowledge is for the account's viewers (its viewer channels and people, which are
+        its operators when no list is given) and its operators."""
+        from chalicelib.ops.viewers import Where
+
+        member = self.settings.accounts.get(account) if account else None
+        viewers = self.viewers.for_account(member) if member else self.viewers
+        seen = viewers.check(user, Where(*where) if where else None)
+        if seen.allowed:
+            return True, seen.why
+        operators = self.operators
+        if member is not None and member.operators:
+            operators = operators.with_baseline(member.operators, f"the operators of {member.name}")
+        acting = operators.check(user)
+        return acting.allowed, acting.why if acting.allowed else seen.why
 
     # --- /ops -----------------------------------------------------------------------------
 

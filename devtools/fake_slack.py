@@ -373,4 +373,6 @@ def as_text(blocks: list[dict[str, Any]], fallback: str = "") -> str:
 def _slack_dates(text: str) -> str:
     import re
 
-    return re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
+    shown = re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", text)
+    # As Slack shows escaped text: the entities Shepherd sends for &, < and > read as themselves.
+    return shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

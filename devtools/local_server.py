@@ -38,6 +38,16 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def wait_until_free(port: int, timeout: float = 5.0) -> bool:
+    """True once the port is free: a process that has exited may hold it a moment longer."""
+    deadline = time.monotonic() + timeout
+    while not port_is_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 class LocalServer:
     """`chalice local --no-autoreload` in a process group of its own, stopped whole on exit."""
 
@@ -103,6 +113,7 @@ class LocalServer:
                 break
         process.wait()
         os.close(self._lifeline)
+        wait_until_free(self.port)
 
     def __exit__(
         self,

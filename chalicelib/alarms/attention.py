@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from chalicelib import markup
 from chalicelib.alarms.storms import StormDesk
 from chalicelib.aws.arns import alarm_name
 from chalicelib.store.alarm_states import AlarmMessage, AlarmRecord, AlarmStates
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 STORM = OPEN_PREFIX  # an Acknowledge value naming a storm summary: `storm:<account>`
 HOLD_S = 20.0  # how long an ack or a reminder may hold an alarm
+
+
+# Whether a user may acknowledge in an account, clicked where (channel id, name): (allowed, why).
+MayAcknowledge = Callable[[str, str, tuple[str, str] | None], tuple[bool, str]]
 
 
 class AttentionChannel(Protocol):
@@ -66,12 +71,24 @@ class Attention:
         snoozes: Snoozes,
         reminders: Reminders = Reminders(),
         clock: Callable[[], float] = time.time,
+        may_acknowledge: MayAcknowledge | None = None,
     ) -> None:
         self.states, self.storms, self.channel = states, storms, channel
         self.snoozes, self.reminders, self.clock = snoozes, reminders, clock
+        self.may_acknowledge = may_acknowledge
 
-    def acknowledge(self, value: str, user: str) -> str:
-        """Acknowledge an alarm (by ARN) or a storm (`storm:<account>`); what to tell `user`."""
+    def acknowledge(self, value: str, user: str, where: tuple[str, str] | None = None) -> str:
+        """Acknowledge an alarm (by ARN) or a storm (`storm:<account>`); what to tell `user`.
+        `where`: the channel (id, name) the button was clicked in; None on the Home tab."""
+        account = value[len(STORM) :] if value.startswith(STORM) else _account_of(value)
+        if self.may_acknowledge is not None:
+            allowed, why = self.may_acknowledge(user, account, where)
+            if not allowed:
+                log.warning("acknowledge of %s by %s refused: %s", value, user, why)
+                return (
+                    f"{why}: acknowledging is for the operators and viewers of the alarm's "
+                    "account; nothing changed."
+                )
         attempt, deadline = f"ack-{user}-{time.time_ns()}", self.clock() + HOLD_S
         if value.startswith(STORM):
             try:
@@ -129,9 +146,9 @@ class Attention:
             sent = int(record.extra.get("reminders", 0))
             assert record.fired_at is not None
             name = alarm_name(arn)
-            here = "<!here> " if self.reminders.loud(name) else ""
+            here = f"{markup.here()} " if self.reminders.loud(name) else ""
             text = (
-                f"{here}:alarm_clock: *{name}* is still in ALARM after "
+                f"{here}:alarm_clock: *{markup.prose(name, 255)}* is still in ALARM after "
                 f"{duration(self.clock() - record.fired_at)} and nobody has acknowledged it "
                 f"(reminder {sent + 1} of {self.reminders.most})."
             )
@@ -141,7 +158,13 @@ class Attention:
         return True
 
 
+def _account_of(alarm_arn: str) -> str:
+    """The account of `arn:aws:cloudwatch:<region>:<account>:alarm:<name>` ('' if none)."""
+    parts = alarm_arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
 def _told(earlier: dict[str, object] | None, what: str) -> str:
     if earlier is None:
         return f"Acknowledged {what}: you are on it."
-    return f"Already acknowledged by <@{earlier['user']}>; nothing changed."
+    return f"Already acknowledged by {markup.user(str(earlier['user']))}; nothing changed."

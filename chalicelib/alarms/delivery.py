@@ -19,6 +19,7 @@ the post waits for the longer of the two, not their sum.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -71,6 +72,7 @@ class AlarmChannel(Protocol):
         flaps: int = 0,
     ) -> AlarmMessage: ...
     def refire(self, message: AlarmMessage, alarm: Alarm, flaps: int, first_at: float) -> bool: ...
+    def post_unconfigured(self, signal: Signal, key: str, look_first: bool) -> AlarmMessage: ...
 
 
 @dataclass
@@ -85,10 +87,19 @@ class AlarmDeps:
 
 @dataclass(frozen=True)
 class Attempt:
-    """This invocation: Lambda's request id and when Lambda will stop it (epoch seconds)."""
+    """This invocation: Lambda's request id, when Lambda will stop it (epoch seconds), and the
+    owner its claims and holds name."""
 
     id: str
     deadline: float
+    # Lambda runs one request id more than once: its async queue may hand an event to two
+    # execution environments at once, and its retries keep the id. A claim must name this run.
+    nonce: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @property
+    def owner(self) -> str:
+        """Who this invocation's claims name: its request id, told apart from other runs of it."""
+        return f"{self.id}/{self.nonce}"
 
     @classmethod
     def of(cls, context: Any) -> Attempt:
@@ -141,6 +152,8 @@ def on_event(event: Any, deps: AlarmDeps, attempt: Attempt) -> Outcome:
 def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     """Show one signal; False if it was handled before. Raises so that Lambda retries."""
     key = signal.dedupe_key
+    if not deps.aws.knows(signal.account):
+        return _unconfigured(signal, deps, attempt)
     firing = not isinstance(signal, Alarm) or signal.state == "ALARM"
     early = Early(lambda: diagnose(gather(signal, deps.aws)), begin=firing)
     snooze = (  # read beside the claim and the diagnosis, not after them
@@ -148,7 +161,7 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
         if firing and isinstance(signal, Alarm) and deps.snoozes is not None
         else None
     )
-    claim = deps.deliveries.claim(key, attempt.id, attempt.deadline)
+    claim = deps.deliveries.claim(key, attempt.owner, attempt.deadline)
     if claim is Claim.DONE:
         log.info("duplicate delivery of %s", key)
         return False
@@ -157,15 +170,38 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     retried = claim is Claim.TAKEN_OVER  # an earlier attempt may have posted before it died
     try:
         if isinstance(signal, Alarm):
-            with deps.states.hold(signal.arn, attempt.id, attempt.deadline):
+            with deps.states.hold(signal.arn, attempt.owner, attempt.deadline):
                 _apply(signal, deps, key, retried, attempt, early, snooze)
         else:
             deps.channel.post(early.get(), key, retried)
     except BaseException:
         try:
-            deps.deliveries.release(key, attempt.id)
+            deps.deliveries.release(key, attempt.owner)
         except Exception:
             log.warning("could not release %s: it is retried when its lease lapses", key)
+        raise
+    deps.deliveries.complete(key)
+    return True
+
+
+def _unconfigured(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
+    """A signal from an account that is neither Shepherd's own nor configured: told as such, with
+    no evidence and no buttons (its names mean nothing in Shepherd's account, and nothing there
+    may be read or changed for it). Only a failure is told; its recovery is logged."""
+    key = signal.dedupe_key
+    if isinstance(signal, Alarm) and signal.state != "ALARM":
+        log.warning("%s from unconfigured account %s: not shown", key, signal.account)
+        return False
+    claim = deps.deliveries.claim(key, attempt.owner, attempt.deadline)
+    if claim is Claim.DONE:
+        return False
+    if claim is Claim.BUSY:
+        raise UpstreamFailure("shepherd", f"another attempt is handling {key}", "DeliveryBusy")
+    log.warning("%s from unconfigured account %s: told without evidence", key, signal.account)
+    try:
+        deps.channel.post_unconfigured(signal, key, claim is Claim.TAKEN_OVER)
+    except BaseException:
+        deps.deliveries.release(key, attempt.owner)
         raise
     deps.deliveries.complete(key)
     return True
@@ -220,7 +256,7 @@ def _apply(
         deps.states.save(AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, extra=held))
         return
     # A new episode: posted, or told in the account's storm (then its message is the storm's).
-    message = deps.storms.show(early.get(), key, retried, attempt.id, attempt.deadline)
+    message = deps.storms.show(early.get(), key, retried, attempt.owner, attempt.deadline)
     extra = {} if message else {"storm": alarm.account or "-"}
     deps.states.save(
         AlarmRecord(alarm.arn, alarm.state, at, fired_at=at, message=message, extra=extra)
@@ -239,7 +275,7 @@ def _recover(
 ) -> None:
     at = ok.time.timestamp()
     if record is not None and record.extra.get("storm") and record.state != "OK":
-        deps.storms.resolve(ok, attempt.id, attempt.deadline)
+        deps.storms.resolve(ok, attempt.owner, attempt.deadline)
         record.state, record.changed_at = "OK", at
         deps.states.save(record)
         return

@@ -15,10 +15,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib import markup
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm
 from chalicelib.store.alarm_states import AlarmMessage
-from chalicelib.store.storms import StormEntry, StormRecord, Storms
+from chalicelib.store.storms import MAX_REPLIES, StormEntry, StormRecord, Storms
 
 SHARED = 0.5  # a cause behind at least this share of a storm's alarms is named at its top
 OPERATION = re.compile(r"when calling the (\w+) operation")
@@ -108,7 +109,7 @@ def shared_cause(entries: list[StormEntry]) -> str | None:
         if deps:
             dependency, n = deps.most_common(1)[0]
             if n / count >= SHARED:
-                return f"One dependency throttles them: `{dependency}` in {share}"
+                return f"One dependency throttles them: {markup.code(dependency)} in {share}"
         return f"Downstream throttling: {share}"
     if kind == "recent_deploy":
         return f"A deploy: {share} began failing right after their alias moved to a new version"
@@ -138,19 +139,21 @@ class StormDesk:
             recent = [
                 e for e in storm.entries if entry.fired_at - e.fired_at <= self.rules.window_s
             ]
-            if not any(e.arn == entry.arn and e.fired_at == entry.fired_at for e in storm.entries):
-                storm.entries.append(entry)  # (a retry of this delivery is not counted twice)
+            self.storms.add(storm, entry)  # (a retry of this delivery is not counted twice)
             if storm.summary is None and len(recent) + 1 < self.rules.threshold:
                 message = self.channel.post(diagnosis, key, retried)
                 self.storms.save(storm)
                 return message
             if storm.summary is None:
+                drawn = self.storms.full(storm)
                 storm.summary = self.channel.post_summary(
-                    storm, shared_cause(storm.entries), f"storm|{scope}|{entry.fired_at}"
+                    drawn, shared_cause(drawn.entries), f"storm|{scope}|{entry.fired_at}"
                 )
                 storm.updated_at = self.clock()
                 self.storms.opened(scope)
-            first_of_function = _needs_reply(storm.replies.get(entry.function), self.clock())
+            first_of_function = _needs_reply(storm.replies.get(entry.function), self.clock()) and (
+                entry.function in storm.replies or len(storm.replies) < MAX_REPLIES
+            )
             if first_of_function:  # this attempt posts it; the function's other alarms do not
                 pending = f"{PENDING}{self.clock()}"
                 storm.replies[entry.function] = AlarmMessage(storm.summary.channel, pending, [])
@@ -175,9 +178,7 @@ class StormDesk:
             storm = self.storms.get(scope)
             if storm is None:
                 return
-            for e in storm.entries:
-                if e.arn == alarm.arn:
-                    e.resolved = True
+            self.storms.resolve(storm, alarm.arn)
             self._redraw(storm)
             self.storms.save(storm)
         if storm.dirty:
@@ -195,7 +196,8 @@ class StormDesk:
             if storm.ack:
                 return storm.ack
             storm.ack = {"user": user, "at": self.clock()}
-            self.channel.update_summary(storm, shared_cause(storm.entries))
+            drawn = self.storms.full(storm)
+            self.channel.update_summary(drawn, shared_cause(drawn.entries))
             storm.updated_at, storm.dirty = self.clock(), False
             self.storms.save(storm)
         return None
@@ -206,7 +208,8 @@ class StormDesk:
         if self.clock() - storm.updated_at < self.rules.redraw_s:
             storm.dirty = True
             return
-        self.channel.update_summary(storm, shared_cause(storm.entries))
+        drawn = self.storms.full(storm)
+        self.channel.update_summary(drawn, shared_cause(drawn.entries))
         storm.updated_at, storm.dirty = self.clock(), False
 
     def _flush_later(self, scope: str, attempt: str, deadline: float) -> None:

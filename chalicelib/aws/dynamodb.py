@@ -145,15 +145,24 @@ class DynamoTable:
 
     @calls("dynamodb")
     def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:
-        """Up to `limit` items of one partition, by sort key."""
-        response = self.client.query(
-            TableName=self.name,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": pk}},
-            ScanIndexForward=not newest_first,
-            Limit=limit,
-        )
-        return [{k: _value(v) for k, v in i.items()} for i in response.get("Items", [])]
+        """Up to `limit` items of one partition, by sort key (past DynamoDB's 1 MB pages)."""
+        found: list[Item] = []
+        start: dict[str, Any] | None = None
+        while len(found) < limit:
+            page: Any = {"ExclusiveStartKey": start} if start else {}
+            response = self.client.query(
+                TableName=self.name,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                ScanIndexForward=not newest_first,
+                Limit=limit - len(found),
+                **page,
+            )
+            found.extend({k: _value(v) for k, v in i.items()} for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        return found
 
 
 @calls("dynamodb")

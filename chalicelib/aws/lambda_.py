@@ -79,7 +79,9 @@ class LambdaApi:
 
     @calls("lambda")
     def function(self, name: str) -> FunctionConfig:
-        return _function_config(self.client.get_function(FunctionName=name)["Configuration"], name)
+        # GetFunctionConfiguration, not GetFunction: the same fields without a code download URL,
+        # so no policy needs to grant lambda:GetFunction.
+        return _function_config(self.client.get_function_configuration(FunctionName=name), name)
 
     @calls("lambda")
     def configure(

@@ -95,6 +95,19 @@ class Aws:
         acting._clients.update({k: c for k, c in self._clients.items() if k[0] == HOME})
         return acting
 
+    def home_account(self) -> str:
+        """Shepherd's own account id (STS GetCallerIdentity, once per container)."""
+        return self.shared(
+            ("home-account",),
+            float("inf"),
+            lambda: str(self.client("sts").get_caller_identity()["Account"]),
+        )
+
+    def knows(self, account: str | None) -> bool:
+        """Whether `account` is Shepherd's own or a configured member: anything else is never
+        read as Shepherd's own (a signal that names no account is its own)."""
+        return not account or account in self.members or account == self.home_account()
+
     def key(self, account: str | None) -> str:
         """The account to call for a resource of `account`: a configured member's id, else
         Shepherd's own (HOME): an account that is not configured is never assumed."""

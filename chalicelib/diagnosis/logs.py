@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from chalicelib.diagnosis.secret_patterns import PATTERNS, SecretPattern
 
 TIMEOUT = re.compile(r"Task timed out after (?P<seconds>[\d.]+) seconds")
 OOM = re.compile(
@@ -95,76 +98,44 @@ def error_signatures(messages: list[str]) -> list[Signature]:
     ]
 
 
-_SECRETS = [
-    (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"), "[REDACTED:aws-key-id]"),
-    (
-        re.compile(
-            r"(?i)(aws_secret_access_key|secret_?key|secret)([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{20,}"
-        ),
-        r"\1\2[REDACTED]",
-    ),
-    (
-        re.compile(
-            r"(?i)(aws_session_token|x-amz-security-token)([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9/+=]{20,}"
-        ),
-        r"\1\2[REDACTED]",
-    ),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), "[REDACTED:slack-token]"),
-    (re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}"), "[REDACTED:jwt]"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}"), r"\1 [REDACTED]"),
-    (
-        re.compile(
-            r"(?i)(password|passwd|pwd|api_?key|token|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"
-        ),
-        r"\1\2[REDACTED]",
-    ),
-    (re.compile(r"(?i)(://[^:/\s]+:)[^@/\s]+@"), r"\1[REDACTED]@"),
-    (
-        re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
-        ),
-        "[REDACTED:private-key]",
-    ),
-    (re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"), "[REDACTED:stripe-key]"),
-    (re.compile(r"\bgh[pousr]_[0-9A-Za-z]{36,}"), "[REDACTED:github-token]"),
-    (re.compile(r"\bgithub_pat_[0-9A-Za-z_]{40,}"), "[REDACTED:github-token]"),
-    (
-        re.compile(r"(?i)(client_secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+"),
-        r"\1\2[REDACTED]",
-    ),
-    # A bare 40-character AWS secret access key: the base64 alphabet, with a / or + in it.
-    (
-        re.compile(
-            r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
-        ),
-        "[REDACTED:aws-secret]",
-    ),
-    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b"), "[REDACTED:email]"),
-    (re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b"), "[REDACTED:ssn]"),
-]
-
-CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+# Every caller shows at most a Slack block's text (3,000 characters) of what redact() returns;
+# a log event or a message body can be 256 KB. Past this, text is cut before it is read.
+REDACT_LIMIT = 20_000
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+def _replacer(p: SecretPattern) -> str | Callable[[re.Match[str]], str]:
+    label = f"[REDACTED:{p.kind}]" if p.kind else "[REDACTED]"
+    check = p.check
+    keeps_context = p.keeps_context
+    if check is None and not keeps_context:
+        return label
+
+    def replace(match: re.Match[str]) -> str:
+        whole = match.group()
+        if check is not None and not check(whole):
+            return whole
+        if not keeps_context or match.start("secret") < 0:
+            return label
+        start, end = (i - match.start() for i in match.span("secret"))
+        return whole[:start] + label + whole[end:]
+
+    return replace
 
 
-def _card(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return "[REDACTED:card]" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group()
+_REDACTIONS = [(p, _replacer(p)) for p in PATTERNS]
 
 
 def redact(text: str) -> str:
-    """Remove keys, tokens, passwords and personal data before text leaves for Slack: AWS keys,
-    Slack/GitHub/Stripe tokens, JWTs, private keys, e-mail addresses, US SSNs, and card numbers
-    (those that pass the Luhn check)."""
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
-    return CARD.sub(_card, text)
+    """Remove keys, tokens, passwords and personal data before text leaves for Slack.
+
+    The shapes are in `secret_patterns` (AWS, Slack, GitHub, Stripe and other tokens, JWTs,
+    private keys, credentials in URLs and headers, secret-named fields; e-mail addresses, US SSNs,
+    card numbers that pass the Luhn check). Text past REDACT_LIMIT is dropped.
+    """
+    if len(text) > REDACT_LIMIT:
+        text = text[:REDACT_LIMIT] + "…"
+    lower = text.lower()  # hints hold for the text as given: a label starts no later match
+    for p, replacement in _REDACTIONS:
+        if not p.hints or any(hint in lower for hint in p.hints):
+            text = p.regex.sub(replacement, text)
+    return text

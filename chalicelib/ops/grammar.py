@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from chalicelib import markup
 from chalicelib.accounts import NAME as ACCOUNT_NAME
 from chalicelib.accounts import REGION
 from chalicelib.aws.limits import MEMORY_MB, TIMEOUT_S
@@ -73,7 +74,7 @@ def parse(text: str) -> Command:
     verb, rest = words[0].lower(), words[1:]
     parser = _PARSERS.get(verb)
     if parser is None:
-        raise UsageError(f"unknown command `{verb}`")
+        raise UsageError(f"unknown command {markup.code(verb)}")
     rest, where = _where(rest)
     return replace(parser(rest), account=where.get("account"), region=where.get("region"))
 
@@ -88,11 +89,11 @@ def _where(words: list[str]) -> tuple[list[str], dict[str, str]]:
             i += 1
             continue
         if i + 1 >= len(words):
-            raise UsageError(f"`{words[i]}` needs a value")
+            raise UsageError(f"{markup.code(words[i])} needs a value")
         value = words[i + 1]
         # A member's name or 12-digit id, and a region, as the accounts file accepts them.
         if not (REGION if key == "region" else ACCOUNT_NAME).match(value):
-            raise UsageError(f"`{value}` is not a valid {key}")
+            raise UsageError(f"{markup.code(value)} is not a valid {key}")
         where[key] = value
         i += 2
     return rest, where
@@ -100,13 +101,15 @@ def _where(words: list[str]) -> tuple[list[str], dict[str, str]]:
 
 def _name(value: str, what: str) -> str:
     if not NAME.match(value):
-        raise UsageError(f"`{value}` is not a valid {what} name")
+        raise UsageError(f"{markup.code(value)} is not a valid {what} name")
     return value
 
 
 def _count(value: str, what: str, low: int = 0, high: int = 100_000) -> int:
     if not value.isdigit() or not low <= int(value) <= high:
-        raise UsageError(f"{what} must be a whole number from {low} to {high}, not `{value}`")
+        raise UsageError(
+            f"{what} must be a whole number from {low} to {high}, not {markup.code(value)}"
+        )
     return int(value)
 
 
@@ -118,9 +121,9 @@ def _options(words: list[str], allowed: set[str]) -> tuple[list[str], dict[str, 
         if word.startswith("--"):
             key = word[2:]
             if key not in allowed:
-                raise UsageError(f"unknown option `{word}`")
+                raise UsageError(f"unknown option {markup.code(word)}")
             if i + 1 >= len(words):
-                raise UsageError(f"`{word}` needs a value")
+                raise UsageError(f"{markup.code(word)} needs a value")
             options[key] = words[i + 1]
             i += 2
         else:
@@ -132,7 +135,7 @@ def _options(words: list[str], allowed: set[str]) -> tuple[list[str], dict[str, 
 def _one_target(verb: str, what: str) -> Callable[[list[str]], Command]:
     def parse_it(rest: list[str]) -> Command:
         if len(rest) != 1:
-            raise UsageError(f"`{verb}` takes one {what}")
+            raise UsageError(f"{markup.code(verb)} takes one {what}")
         return Command(verb, _name(rest[0], what))
 
     return parse_it
@@ -209,7 +212,7 @@ def _alias(rest: list[str]) -> Command:
 def _version(value: str) -> str:
     if not value.isdigit():
         raise UsageError(
-            f"`{value}` is not a published version number (aliases point to published versions)"
+            f"{markup.code(value)} is not a published version number (aliases point to published versions)"
         )
     return value
 
@@ -217,7 +220,7 @@ def _version(value: str) -> str:
 def _setting(verb: str, unit: str, low: int, high: int) -> Callable[[list[str]], Command]:
     def parse_it(rest: list[str]) -> Command:
         if len(rest) != 2:
-            raise UsageError(f"`{verb}` takes a function and a number of {unit}")
+            raise UsageError(f"{markup.code(verb)} takes a function and a number of {unit}")
         value = rest[1].lower().removesuffix(unit.lower())
         return Command(verb, _name(rest[0], "function"), number=_count(value, verb, low, high))
 
@@ -236,7 +239,9 @@ def snooze_seconds(text: str) -> int | None:
         return None
     match = SNOOZE.match(text)
     if not match:
-        raise UsageError(f"`{text}` is not a snooze duration: say `30m`, `1h`, `2d` or `tomorrow`")
+        raise UsageError(
+            f"{markup.code(text)} is not a snooze duration: say `30m`, `1h`, `2d` or `tomorrow`"
+        )
     seconds = int(match["n"]) * SNOOZE_UNITS[match["unit"]]
     if not 60 <= seconds <= MAX_SNOOZE_S:
         raise UsageError("a snooze lasts from 1 minute to 15 days (a mute rule's limits)")

@@ -47,6 +47,22 @@ def reserve_risks(
     return risks
 
 
+# Change kinds that act on a function's configuration: never on Shepherd's own (its policy denies
+# them there too, policies/api_handler.json), or a command could break the bot that undoes it.
+FUNCTION_KINDS = frozenset({"memory", "timeout", "alias", "provisioned", "reserved_concurrency"})
+
+
+def not_changing_shepherd(ctx: OpsContext, kind: str, target: str) -> None:
+    """Refuse any change of a Shepherd function's configuration, whatever its kind."""
+    if kind not in FUNCTION_KINDS or not ctx.is_own(target):
+        return
+    raise Refused(
+        f"*{target}* is one of Shepherd's own functions: Shepherd does not change itself from "
+        "chat (a wrong memory, timeout, alias or concurrency could stop the bot that would undo "
+        "it); change it in the deployment (.chalice/config.json) and deploy"
+    )
+
+
 def not_throttling_shepherd(
     ctx: OpsContext, function: str, current: int | None, target: int | None
 ) -> None:

@@ -82,21 +82,22 @@ def read(
     for pointer in pointers:
         if not pointer.startswith(OPEN_PREFIX):
             continue
-        storm = storms.get(pointer[len(OPEN_PREFIX) :])
-        if storm is None or storm.summary is None or not storm.entries:
+        head = storms.get(pointer[len(OPEN_PREFIX) :])
+        if head is None or head.summary is None or not head.entries:
             continue
+        storm = storms.full(head)  # Home is opened by a person, not per alarm: read them all
         unresolved = sum(not e.resolved for e in storm.entries)
         if unresolved:
             facts.storms.append(
                 OpenStorm(
                     storm.scope,
-                    len(storm.entries),
-                    len({e.function for e in storm.entries}),
+                    storm.count,
+                    storm.functions,
                     unresolved,
                     min(e.fired_at for e in storm.entries),
                     storm.ack,
-                    storm.summary.channel,
-                    storm.summary.ts,
+                    head.summary.channel,
+                    head.summary.ts,
                 )
             )
     recent = [a for a in log.history(None, ACTIONS_READ) if now - a.created <= RECENT_S]

@@ -14,10 +14,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import units
+from chalicelib import markup, units
 from chalicelib.aws.errors import AwsError, code_of
 from chalicelib.errors import Drifted, Refused, ShepherdError, UsageError
-from chalicelib.ops import actions, repair
+from chalicelib.ops import actions, guardrails, repair
 from chalicelib.ops.actions import Proposal
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command, parse
@@ -54,7 +54,9 @@ class Lifecycle:
             kind = actions.for_verb(command.verb)
             # Authorised before anything is read: a refused redrive must not even peek.
             self._authorise(kind.kind, command.target or "", text, user, ctx.account)
+            guardrails.not_changing_shepherd(ctx, kind.kind, command.target or "")
             proposal = kind.plan(command, ctx)
+        guardrails.not_changing_shepherd(ctx, kind.kind, proposal.target)  # (an undo too)
         self._authorise(kind.kind, proposal.target, text, user, ctx.account, proposal)
         judge = self._operators(ctx.account)
         refused = {
@@ -79,7 +81,9 @@ class Lifecycle:
         member = self.ctx.accounts.get(account) if account else None
         if member is None or not member.operators:
             return self.operators
-        return self.operators.with_baseline(member.operators, f"the operators of `{member.name}`")
+        return self.operators.with_baseline(
+            member.operators, f"the operators of {markup.code(member.name)}"
+        )
 
     def _authorise(
         self,
@@ -114,10 +118,10 @@ class Lifecycle:
         found = self.log.get(action_id)
         done = repair.settled(found, self.ctx) if found else None
         if done is None:
-            raise UsageError(f"no action `{action_id}`; see `/ops history`")
+            raise UsageError(f"no action {markup.code(action_id)}; see `/ops history`")
         if done.status != "done":
             raise Refused(
-                f"action `{action_id}` is {done.status}: only a completed action can be undone"
+                f"action {markup.code(action_id)} is {done.status}: only a completed action can be undone"
             )
         return done
 
@@ -125,7 +129,7 @@ class Lifecycle:
         """Run a proposed action, once, for an operator of its target, if its preview still holds."""
         proposed = self.log.get(action_id)
         if proposed is None:
-            return Said(f"Action `{action_id}` is unknown; nothing was done.")
+            return Said(f"Action {markup.code(action_id)} is unknown; nothing was done.")
         verdict = self._operators(proposed.account).check(user, proposed.target)
         if not verdict.allowed:
             self._record_refused("confirm", proposed, user, verdict.why)
@@ -169,6 +173,7 @@ class Lifecycle:
                 f"the preview is {units.duration(age)} old; previews expire after "
                 f"{units.duration(self.ctx.preview_ttl)}"
             )
+        guardrails.not_changing_shepherd(ctx, action.kind, action.target)
         kind.recheck(action, ctx)
 
     def _stale(self, action: Action, why: str, user: str) -> Outcome:
@@ -201,7 +206,7 @@ class Lifecycle:
         current = self.log.get(action_id)
         current = repair.settled(current, self.ctx) if current else None
         state = current.status if current else "unknown"
-        return Said(f"Action `{action_id}` is already {state}; nothing more was done.")
+        return Said(f"Action {markup.code(action_id)} is already {state}; nothing more was done.")
 
     def cancel(self, action_id: str, user: str) -> Said:
         """Drop a proposal: its proposer or an operator of its target only; a refusal is recorded."""
@@ -216,15 +221,17 @@ class Lifecycle:
             or proposed.status != "proposed"
             or self.log.transition(proposed, "cancelled", cancelled_by=user) is None
         ):
-            return Said(f"Action `{action_id}` can no longer be cancelled.")
-        return Said(f"Cancelled `{action_id}`; nothing was changed.")
+            return Said(f"Action {markup.code(action_id)} can no longer be cancelled.")
+        return Said(f"Cancelled {markup.code(action_id)}; nothing was changed.")
 
     def cancel_move(self, action_id: str, user: str) -> Outcome:
         """Stop a running message-move task; what was moved stays moved."""
         action = self.log.get(action_id)
         plan = action.plan if action else None
         if action is None or getattr(plan, "mode", None) != "move" or action.status != "done":
-            return Said(f"`{action_id}` is not a started message move; nothing was changed.")
+            return Said(
+                f"{markup.code(action_id)} is not a started message move; nothing was changed."
+            )
         verdict = self._operators(action.account).check(user, action.target)
         if not verdict.allowed:
             raise Refused(f"{verdict.why}; nothing was changed.")
@@ -232,7 +239,7 @@ class Lifecycle:
             moved = self._in(action).acting(user, action.id).sqs.cancel_move(action.result.task)
         except AwsError as exc:
             raise ShepherdError(
-                f"could not cancel the move of `{action.target}`: {exc.code}"
+                f"could not cancel the move of {markup.code(action.target)}: {exc.code}"
             ) from exc
         self.log.note(action, cancelled_by=user, outcome=f"cancelled after {moved} moved")
         return MoveCancelled(user, action.target, moved)

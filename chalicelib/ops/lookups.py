@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import markup
 from chalicelib.aws.errors import NotFound
 from chalicelib.aws.lambda_ import AliasState, FunctionConfig, LambdaApi
 from chalicelib.aws.sqs import Queue, SqsApi
@@ -12,20 +13,20 @@ def function(lam: LambdaApi, name: str) -> FunctionConfig:
     try:
         return lam.function(name)
     except NotFound as exc:
-        raise UsageError(f"no function `{name}` in this account and region") from exc
+        raise UsageError(f"no function {markup.code(name)} in this account and region") from exc
 
 
 def alias(lam: LambdaApi, function: str, name: str) -> AliasState:
     try:
         return lam.alias(function, name)
     except NotFound as exc:
-        raise UsageError(f"*{function}* has no alias `{name}`") from exc
+        raise UsageError(f"*{function}* has no alias {markup.code(name)}") from exc
 
 
 def queue(sqs: SqsApi, name: str) -> Queue:
     found = sqs.queue(name)
     if found is None:
-        raise UsageError(f"no queue `{name}` in this account and region")
+        raise UsageError(f"no queue {markup.code(name)} in this account and region")
     return found
 
 

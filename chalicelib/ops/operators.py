@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib import markup
 from chalicelib.errors import BadInput
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,8 @@ class Operators:
             return Verdict(True, f"listed in {source}")
         for group in (g for g in allowed if g.startswith("S")):
             if user in self._members(group):
-                return Verdict(True, f"member of <!subteam^{group}> in {source}")
-        return Verdict(False, f"<@{user}> is not an operator per {source}")
+                return Verdict(True, f"member of {markup.group(group)} in {source}")
+        return Verdict(False, f"{markup.user(user)} is not an operator per {source}")
 
     def _members(self, group: str) -> set[str]:
         cached = self._groups.get(group)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib import markup
 from chalicelib.accounts import Account
 from chalicelib.ops.operators import Operators, Verdict
 
@@ -71,4 +72,4 @@ class Viewers:
             if self.listed
             else "the viewer rule (the alarm channel and operators)"
         )
-        return Verdict(False, f"<@{user}> is not a viewer per {rule}")
+        return Verdict(False, f"{markup.user(user)} is not a viewer per {rule}")

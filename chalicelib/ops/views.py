@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chalicelib import markup
 from chalicelib.aws.cloudwatch import MetricQuery
 from chalicelib.aws.errors import AwsError, NotFound
 from chalicelib.aws.sqs import Queue
@@ -62,7 +63,9 @@ class Views:
         try:
             reserved = self.ctx.lam.reserved(c.target or "")
         except NotFound as exc:
-            raise UsageError(f"no function `{c.target}` in this account and region") from exc
+            raise UsageError(
+                f"no function {markup.code(c.target)} in this account and region"
+            ) from exc
         shown = "none (shares the account's unreserved pool)" if reserved is None else str(reserved)
         return Said(f"*{c.target}* reserved concurrency: {shown}")
 
@@ -86,7 +89,8 @@ class Views:
         lines = [
             f"*{name}* · {config.runtime} · {config.memory_mb} MB · timeout {config.timeout_s} s",
             f"Reserved concurrency: {'none' if reserved is None else reserved}",
-            "Aliases: " + (", ".join(f"`{a}` → v{v}" for a, v in aliases.items()) or "none"),
+            "Aliases: "
+            + (", ".join(f"{markup.code(a)} → v{v}" for a, v in aliases.items()) or "none"),
         ]
         try:
             provisioned = lam.all_provisioned(name)
@@ -94,11 +98,12 @@ class Views:
             lines.append(f"Provisioned concurrency: could not check ({exc.code})")
         else:
             shown = ", ".join(
-                f"`{p.qualifier}` {p.allocated}/{p.requested} {p.status}" for p in provisioned
+                f"{markup.code(p.qualifier)} {p.allocated}/{p.requested} {p.status}"
+                for p in provisioned
             )
             lines.append(f"Provisioned concurrency: {shown or 'none'}")
         if config.dlq_arn:
-            lines.append(f"DLQ: `{config.dlq_arn.rsplit(':', 1)[-1]}`")
+            lines.append(f"DLQ: {markup.code(config.dlq_arn.rsplit(':', 1)[-1])}")
         lines.append(self._last_hour(name))
         return Said("\n".join(lines))
 
@@ -134,7 +139,7 @@ class Views:
         ]
         sources = sqs.dead_letter_sources(queue.url)
         if sources:
-            lines.append("Dead-letter queue of: " + ", ".join(f"`{s}`" for s in sources))
+            lines.append("Dead-letter queue of: " + ", ".join(f"{markup.code(s)}" for s in sources))
         try:
             task = sqs.latest_move(queue.arn)
         except AwsError as exc:
@@ -151,7 +156,9 @@ class Views:
         last = next(iter(self.ctx.log.history(queue.name, limit=1)), None)
         cancel = None
         if last:
-            lines.append(f"Last redrive: `{last.id}` {last.status} · {last.outcome or ''}")
+            lines.append(
+                f"Last redrive: {markup.code(last.id)} {last.status} · {last.outcome or ''}"
+            )
             if task and task.status == "RUNNING" and getattr(last.plan, "mode", None) == "move":
                 cancel = last.id
         return Said("\n".join(lines), cancel_move=cancel)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.rules import Diagnosis
-from chalicelib.events.signals import Alarm
+from chalicelib.events.signals import Alarm, Signal
 from chalicelib.slack import render, storm_blocks
 from chalicelib.slack.poster import SlackPoster
 from chalicelib.store.alarm_states import AlarmMessage
@@ -121,6 +121,12 @@ class SlackAlarmChannel:
         first = datetime.fromtimestamp(first_at, UTC)
         blocks = render.render_refired(message.blocks, alarm.time, flaps, first)
         return self.poster.update(message.channel, message.ts, f"ALARM: {alarm.name}", blocks)
+
+    def post_unconfigured(self, signal: Signal, key: str, look_first: bool) -> AlarmMessage:
+        """A signal from an account Shepherd is not configured for: no evidence, no buttons."""
+        text, blocks = render.unconfigured(signal)
+        channel, ts = self.poster.post(self.channel, text, blocks, key=key, look_first=look_first)
+        return AlarmMessage(channel, ts, blocks)
 
     # --- who is on it ----------------------------------------------------------------------
 

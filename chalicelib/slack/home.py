@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib import markup
 from chalicelib.ops.home import HomeFacts
 from chalicelib.slack.blocks import ACKNOWLEDGE, UNDO, Block, button, clip, section
 from chalicelib.store.storms import OPEN_PREFIX
@@ -15,13 +15,14 @@ SHOWN = 15  # per list
 
 
 def _when(epoch: float) -> str:
-    t = datetime.fromtimestamp(epoch, UTC)
-    return f"<!date^{int(epoch)}^{{date_short_pretty}} {{time}}|{t:%Y-%m-%d %H:%M} UTC>"
+    return markup.when(epoch)
 
 
 def _ack(ack: dict[str, Any] | None) -> str:
     return (
-        f"acknowledged by <@{ack['user']}> {_when(float(ack['at']))}" if ack else "*nobody on it*"
+        f"acknowledged by {markup.user(str(ack['user']))} {_when(float(ack['at']))}"
+        if ack
+        else "*nobody on it*"
     )
 
 
@@ -59,8 +60,8 @@ def view(f: HomeFacts) -> dict[str, Any]:
     for z in f.snoozes[:SHOWN]:
         blocks.append(
             _with_undo(
-                f":zzz: *{z.alarm}* until {_when(z.until)} (in {duration(z.until - f.now)}) · "
-                f"by <@{z.user}> · `{z.action_id}`",
+                f":zzz: *{markup.prose(z.alarm, 255)}* until {_when(z.until)} (in {duration(z.until - f.now)}) · "
+                f"by {markup.user(z.user)} · {markup.code(z.action_id)}",
                 z.action_id,
             )
         )
@@ -70,7 +71,7 @@ def view(f: HomeFacts) -> dict[str, Any]:
     for act in f.actions[:SHOWN]:
         who = act.confirmed_by or act.user
         line = (
-            f"`{act.id}` {_when(act.created)} · <@{who}> · `{act.command}` · *{act.status}*"
+            f"{markup.code(act.id)} {_when(act.created)} · {markup.user(who)} · {markup.code(act.command)} · *{act.status}*"
             f"\n{act.summary}"
         )
         blocks.append(_with_undo(line, act.id if act.id in f.undoable else None))

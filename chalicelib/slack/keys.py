@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from chalicelib.config import SlackSecrets
+from chalicelib.markup import finish_payload
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +60,38 @@ class SlackKeys:
         return changed
 
 
+WITH_TEXT = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.update",
+        "chat.scheduleMessage",
+        "views.publish",
+        "views.open",
+        "views.update",
+        "views.push",
+    }
+)
+
+
 class RotatingWebClient(WebClient):
     """A WebClient whose token is re-read once when Slack refuses it, and the call made again.
 
-    A refused token means Slack did nothing with the call, so making it again is safe."""
+    A refused token means Slack did nothing with the call, so making it again is safe. What it
+    sends is finished for the wire (chalicelib/markup.py) on the way out."""
+
+    finishes_text = True
 
     def __init__(self, keys: SlackKeys, **kwargs: Any) -> None:
         super().__init__(token=keys.current().bot_token, **kwargs)
         self.keys = keys
 
     def api_call(self, api_method: str, **kwargs: Any) -> Any:
+        if api_method in WITH_TEXT:
+            # The wire: outside text made inert here, once, whoever built the message.
+            for part in ("json", "params", "data"):
+                if isinstance(kwargs.get(part), dict):
+                    kwargs[part] = finish_payload(kwargs[part])
         try:
             return super().api_call(api_method, **kwargs)
         except SlackApiError as exc:

@@ -6,6 +6,7 @@ import shlex
 from datetime import datetime
 from typing import Any
 
+from chalicelib import markup
 from chalicelib.diagnosis.evidence import Evidence
 from chalicelib.diagnosis.logs import ERRORISH, redact
 from chalicelib.diagnosis.rules import Diagnosis
@@ -64,22 +65,23 @@ def to_json(d: Diagnosis) -> dict[str, Any]:
             {
                 "kind": c.kind,
                 "confidence": round(c.confidence, 2),
-                "summary": c.summary,
-                "evidence": [*c.evidence, *c.quoted],
-                "action": {"label": c.action.label, "command": c.action.command}
+                "summary": markup.unmarked(c.summary),
+                "evidence": [markup.unmarked(e) for e in (*c.evidence, *c.quoted)],
+                "action": {"label": markup.unmarked(c.action.label), "command": c.action.command}
                 if c.action
                 else None,
             }
             for c in d.causes
         ],
-        "blocks": render(d),
+        "blocks": markup.finish_blocks(render(d)),  # as Slack is sent them
     }
 
 
 def headline(d: Diagnosis) -> str:
     a = alarm_fields(d)
     return (
-        f"{a['state']}: {a['name']} — {d.top.kind.replace('_', ' ')} ({d.evidence.resource.label})"
+        f"{a['state']}: {markup.prose(a['name'], 255)} — {d.top.kind.replace('_', ' ')} "
+        f"({markup.prose(d.evidence.resource.label, 255)})"
     )
 
 
@@ -95,7 +97,10 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
     blocks: list[Block] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": clip(f"{a['state']}: {a['name']}", MAX_HEADER)},
+            "text": {
+                "type": "plain_text",
+                "text": clip(markup.clean(f"{a['state']}: {a['name']}", lines=False), MAX_HEADER),
+            },
         },
         {
             "type": "context",
@@ -103,8 +108,9 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
                 {
                     "type": "mrkdwn",
                     "text": clip(
-                        f"{icon} *{ev.resource.type}* `{ev.resource.label}` · {a['region']} · "
-                        f"account {a['account']} · {_when(ev.signal.time)}",
+                        f"{icon} *{ev.resource.type}* {markup.code(ev.resource.label)} · "
+                        f"{markup.prose(a['region'], 40)} · account {markup.prose(a['account'], 40)} · "
+                        f"{_when(ev.signal.time)}",
                         MAX_TEXT,
                     ),
                 },
@@ -139,7 +145,7 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": clip(f"*Logs*\n```{excerpt}```")},
+                "text": {"type": "mrkdwn", "text": clip(f"*Logs*\n{markup.code_block(excerpt)}")},
             }
         )
     if ev.unchecked:
@@ -157,6 +163,29 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
     if attention:
         blocks.append({"type": "actions", "block_id": ATTENTION_BLOCK, "elements": attention})
     return blocks
+
+
+def unconfigured(signal: Alarm | FailureRecord) -> tuple[str, list[Block]]:
+    """The notice for a signal from an account that is neither Shepherd's own nor configured."""
+    if isinstance(signal, Alarm):
+        what, why = signal.name, signal.reason
+    else:
+        what = f"{signal.function_name} async failure"
+        why = f"{signal.condition} after {signal.attempts} attempt(s)"
+    title = clip(markup.clean(f"ALARM: {what}", lines=False), MAX_HEADER)
+    note = (
+        f":grey_question: From account {markup.code(signal.account, 40)} "
+        f"({markup.prose(signal.region, 40)}), which Shepherd is not configured for: not "
+        "diagnosed, and nothing can be done from here. To have it diagnosed, add the account to "
+        "the accounts file and deploy `deploy/member-account.yaml` there."
+    )
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": clip(markup.prose(why))}},
+    ]
+    text = f"ALARM from unconfigured account {signal.account}: {markup.prose(what, 255)}"
+    return text, blocks
 
 
 SNOOZES = (("Snooze 1 h", "1h"), ("Snooze 4 h", "4h"), ("Snooze until tomorrow 09:00", "tomorrow"))
@@ -192,7 +221,9 @@ def acknowledged(blocks: list[Block], user: str, at: datetime) -> list[Block]:
     out = without_acknowledge(blocks)
     note = {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": f":eyes: Acknowledged by <@{user}> {_when(at)}"}],
+        "elements": [
+            {"type": "mrkdwn", "text": f":eyes: Acknowledged by {markup.user(user)} {_when(at)}"}
+        ],
     }
     out.insert(min(2, len(out)), note)
     return out[:MAX_BLOCKS]
@@ -299,10 +330,14 @@ def metrics_summary(ev: Evidence, d: Diagnosis | None = None) -> list[str]:
         if age is not None:
             fields.append(f"*Iterator age*\n{age / 1000:.0f} s")
         if ev.function and ev.function.alias_version:
-            fields.append(f"*Alias*\n`{ev.function.alias}` → v{ev.function.alias_version}")
+            fields.append(
+                f"*Alias*\n{markup.code(ev.function.alias)} → v{ev.function.alias_version}"
+            )
     q = ev.queue
     if q is not None and q.visible is not None:
-        fields.append(f"*{q.name}*\n{q.visible} visible, {q.in_flight or 0} in flight")
+        fields.append(
+            f"*{markup.prose(q.name, 80)}*\n{q.visible} visible, {q.in_flight or 0} in flight"
+        )
     return fields
 
 
@@ -310,21 +345,22 @@ def log_excerpt(ev: Evidence) -> str:
     interesting = [line.message for line in ev.logs if ERRORISH.search(line.message)]
     picked = interesting[-EXCERPT_LINES:]
     text = "\n".join(redact(m.strip().splitlines()[0] if m.strip() else m)[:300] for m in picked)
-    return clip(text.replace("```", "'''"), MAX_TEXT - 20)
+    return clip(text, MAX_TEXT - 20)  # made a code block that nothing in it can close
 
 
 def _reason(ev: Evidence) -> str:
     s = ev.signal
     if isinstance(s, FailureRecord):
         return (
-            f"Async invocation `{s.request_id}` of `{s.function_arn.split(':function:')[-1]}` "
-            f"failed after {s.attempts} attempt(s): {s.condition}"
+            f"Async invocation {markup.code(s.request_id)} of "
+            f"{markup.code(s.function_arn.split(':function:')[-1])} "
+            f"failed after {s.attempts} attempt(s): {markup.prose(s.condition, 200)}"
         )
-    text = s.reason
+    text = markup.prose(s.reason)
     if s.shape == "composite" and s.rule:
-        text = f"Composite rule: `{s.rule}`\n{text}"
+        text = f"Composite rule: {markup.code(s.rule, 1000)}\n{text}"
     if s.description:
-        text = f"_{s.description}_\n{text}"
+        text = f"_{markup.prose(s.description, 1024)}_\n{text}"
     return text
 
 
@@ -350,4 +386,4 @@ def _buttons(d: Diagnosis) -> list[Block]:
 
 
 def _when(t: datetime) -> str:
-    return f"<!date^{int(t.timestamp())}^{{date_short_pretty}} {{time}}|{t.strftime('%Y-%m-%d %H:%M UTC')}>"
+    return markup.when(t)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib import markup
 from chalicelib.errors import ShepherdError
 from chalicelib.ops.outcomes import (
     Audited,
@@ -86,10 +87,12 @@ def reply(outcome: Outcome) -> Reply:
         case Done():
             return _done(outcome)
         case Failed(action, code, message):
-            return Reply(f":x: `{action.id}` failed: {code}: {message}. {_what_else(action)}")
+            return Reply(
+                f":x: {markup.code(action.id)} failed: {code}: {message}. {_what_else(action)}"
+            )
         case MoveCancelled(user, queue, moved):
             return Reply(
-                f":octagonal_sign: <@{user}> cancelled the move of `{queue}` "
+                f":octagonal_sign: {markup.user(user)} cancelled the move of {markup.code(queue)} "
                 f"after {moved} message(s); the rest stay in the DLQ."
             )
     raise TypeError(f"no reply for {outcome!r}")
@@ -98,7 +101,10 @@ def reply(outcome: Outcome) -> Reply:
 def _history(h: History) -> Reply:
     if not h.actions:
         return Reply("No actions recorded" + (f" for {h.target}." if h.target else "."))
-    lines = [f"`{a.id}` {a.status} · <@{a.user}> · `{a.command}` · {a.summary}" for a in h.actions]
+    lines = [
+        f"{markup.code(a.id)} {a.status} · {markup.user(a.user)} · {markup.code(a.command)} · {a.summary}"
+        for a in h.actions
+    ]
     return Reply("*Recent actions*\n" + "\n".join(lines))
 
 
@@ -106,7 +112,7 @@ def _preview(p: Preview) -> Reply:
     a = p.action
     risks = "".join(f"\n:warning: {r}" for r in a.risks)
     details = "".join(f"\n{line}" for line in p.details)
-    text = f"*Preview* `{a.id}` · `{a.command}`\n{a.summary}{details}{risks}"
+    text = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}{details}{risks}"
     confirm = button("Confirm", CONFIRM, a.id, "danger" if a.risks else "primary")
     return Reply(text, [section(text), actions(confirm, button("Cancel", CANCEL, a.id))])
 
@@ -121,7 +127,7 @@ def _what_else(a: Action) -> str:
 
 
 def _stale(s: Stale) -> Reply:
-    head = f":hourglass: `{s.action.id}` was not run: {s.why}. Nothing was changed."
+    head = f":hourglass: {markup.code(s.action.id)} was not run: {s.why}. Nothing was changed."
     if s.fresh is None:
         return Reply(f"{head}\nA fresh preview could not be made: {s.fresh_refused}")
     fresh = _preview(s.fresh)
@@ -131,7 +137,7 @@ def _stale(s: Stale) -> Reply:
 def _done(d: Done) -> Reply:
     a = d.action
     icon = ":warning:" if d.partial else ":white_check_mark:"
-    text = f"{icon} <@{a.confirmed_by}> ran `{a.command}` (`{a.id}`): {d.text}"
+    text = f"{icon} {markup.user(a.confirmed_by)} ran {markup.code(a.command)} ({markup.code(a.id)}): {d.text}"
     if d.unrecorded:
         text += (
             "\n:warning: The change was made, but the action log could not be written; its "

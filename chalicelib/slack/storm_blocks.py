@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from chalicelib import markup
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.slack import render
 from chalicelib.slack.blocks import (
@@ -19,7 +20,7 @@ from chalicelib.slack.blocks import (
     clip,
     section,
 )
-from chalicelib.store.storms import OPEN_PREFIX, StormEntry, StormRecord
+from chalicelib.store.storms import MAX_REPLIES, OPEN_PREFIX, StormEntry, StormRecord
 
 SHOWN_FUNCTIONS = 15
 MAX_SECTIONS = 40  # of alarm names: 300 alarms fit in about ten
@@ -27,12 +28,11 @@ MAX_SECTIONS = 40  # of alarm names: 300 alarms fit in about ten
 
 def _when(epoch: float) -> str:
     t = datetime.fromtimestamp(epoch, UTC)
-    return f"<!date^{int(epoch)}^{{time}}|{t:%H:%M:%S} UTC>"
+    return markup.date(epoch, "{time}", f"{t:%H:%M:%S} UTC")
 
 
 def title(storm: StormRecord) -> str:
-    functions = len({e.function for e in storm.entries})
-    return f"ALARM STORM: {len(storm.entries)} alarms on {functions} function(s)"
+    return f"ALARM STORM: {storm.count} alarms on {storm.functions} function(s)"
 
 
 def summary(storm: StormRecord, shared: str | None) -> list[Block]:
@@ -47,13 +47,14 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
                 {
                     "type": "mrkdwn",
                     "text": f":rotating_light: account {storm.scope} · since {_when(first)}, "
-                    f"last {_when(storm.last_fired)} · {resolved} of {len(entries)} back to OK",
+                    f"last {_when(storm.last_fired)} · {resolved} of {len(entries)} back to OK"
+                    + (f" (of the newest {len(entries)})" if storm.count > len(entries) else ""),
                 }
             ],
         },
     ]
     if storm.ack:
-        who = f":eyes: Acknowledged by <@{storm.ack['user']}> {_when(float(storm.ack['at']))}"
+        who = f":eyes: Acknowledged by {markup.user(str(storm.ack['user']))} {_when(float(storm.ack['at']))}"
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": who}]})
     if shared:
         blocks.append(section(f"*Shared cause:* {shared}"))
@@ -65,10 +66,18 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
         )
     )
     functions = Counter(e.function for e in entries)
-    shown = " · ".join(f"`{f}` {n}" for f, n in functions.most_common(SHOWN_FUNCTIONS))
+    shown = " · ".join(f"{markup.code(f)} {n}" for f, n in functions.most_common(SHOWN_FUNCTIONS))
     more = len(functions) - SHOWN_FUNCTIONS
     blocks.append(section("*By function:* " + shown + (f" · and {more} more" if more > 0 else "")))
     blocks.extend(section(text) for text in _alarm_list(entries))
+    unreplied = storm.functions - len(storm.replies)
+    if unreplied > 0 and len(storm.replies) >= MAX_REPLIES:
+        blocks.append(
+            section(
+                f"_{unreplied} function(s) beyond the first {MAX_REPLIES} have no diagnosis reply "
+                "in the thread: `/ops diagnose <function>` gives one._"
+            )
+        )
     blocks = blocks[: MAX_BLOCKS - 1]
     if not storm.ack:
         ack = button("Acknowledge", ACKNOWLEDGE, f"{OPEN_PREFIX}{storm.scope}", "primary")
@@ -80,7 +89,7 @@ def _alarm_list(entries: list[StormEntry]) -> list[str]:
     """Every alarm, newest first, in as many sections as it takes (each within Slack's limit)."""
     sections, current = [], "*Alarms, newest first* (a diagnosis per function in the thread):"
     for e in sorted(entries, key=lambda e: e.fired_at, reverse=True):
-        line = f"\n• {_when(e.fired_at)} `{e.function}` {e.name} — {e.kind.replace('_', ' ')}"
+        line = f"\n• {_when(e.fired_at)} {markup.code(e.function)} {markup.prose(e.name, 255)} — {e.kind.replace('_', ' ')}"
         line += " · OK" if e.resolved else ""
         if len(current) + len(line) > MAX_TEXT - 20:
             sections.append(current)

@@ -1,10 +1,13 @@
-"""Each delivery processed once, by one attempt at a time.
+"""Each delivery processed once, by one run of the handler at a time.
 
-A claim names the attempt (Lambda's request id) and is leased until that attempt's deadline: a
-retry that finds another attempt's live claim is told `BUSY` and fails, so Lambda retries it
-later, instead of taking it for done; a lapsed claim (the attempt was killed at its timeout) is
-taken over. A claim write whose answer was lost is resolved by the condition itself (the same
-attempt may always re-claim) and by reading the item back.
+A claim names its owner, one run (`Attempt.owner`: Lambda's request id and a nonce of the run),
+and is leased until that run's deadline. Not the request id alone: Lambda may hand one request
+id to two execution environments at once, and retries it under the same id. A run that finds
+another's live claim is told `BUSY` and fails, so Lambda retries it later, instead of taking it
+for done; a lapsed claim (its run was killed at its timeout) is taken over. A claim write whose
+answer was lost is resolved by the condition itself (the same owner may always re-claim) and by
+reading the item back. A claim naming a bare request id (written before owners had a nonce) is
+another run's like any other: busy while live, taken over once lapsed.
 """
 
 from __future__ import annotations
@@ -36,16 +39,16 @@ class Deliveries:
         self.table = table
         self.clock = clock
 
-    def claim(self, key: str, attempt: str, deadline: float) -> Claim:
-        """Claim `key` for `attempt` until `deadline` (epoch seconds) plus a margin."""
-        return lease(self.table, keys.delivery(key), attempt, deadline, self.clock)
+    def claim(self, key: str, owner: str, deadline: float) -> Claim:
+        """Claim `key` for `owner` (one run) until `deadline` (epoch seconds) plus a margin."""
+        return lease(self.table, keys.delivery(key), owner, deadline, self.clock)
 
     def complete(self, key: str) -> None:
         self.table.update(*keys.delivery(key), {"status": "done"})
 
-    def release(self, key: str, attempt: str) -> None:
+    def release(self, key: str, owner: str) -> None:
         """Give the claim back so that the retried delivery is processed (only our own claim)."""
-        release(self.table, keys.delivery(key), attempt)
+        release(self.table, keys.delivery(key), owner)
 
 
 def lease(

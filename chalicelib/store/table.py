@@ -12,6 +12,8 @@ One DynamoDB table, string keys `pk`/`sk`, TTL on `expires_at`:
 | alarm states | `alarm#<alarm ARN>` | `state` |
 | alarm locks | `alarmlock#<alarm ARN>` | `-` |
 | storms | `storm#<account>` | `state` |
+| a storm's alarms | `stormalarm#<account>#<storm id>` | `<time>#<alarm ARN>` |
+| a storm's recovered alarms | `stormok#<account>#<storm id>` | `<alarm ARN>` |
 | storm locks | `stormlock#<account>` | `-` |
 | snoozes | `snooze` | `<alarm ARN>` |
 | open alarms (for reminders and Home) | `open` | `<alarm ARN>` |
@@ -64,6 +66,17 @@ def open_alarm(alarm_arn: str) -> tuple[str, str]:
 
 def storm(scope: str) -> tuple[str, str]:
     return f"storm#{scope}", "state"
+
+
+def storm_alarms(
+    scope: str, storm_id: str, fired_at: float | None = None, arn: str = ""
+) -> tuple[str, str]:
+    """A storm's alarms, an item each: the partition, and one alarm's sort key."""
+    return f"stormalarm#{scope}#{storm_id}", "" if fired_at is None else f"{fired_at:017.6f}#{arn}"
+
+
+def storm_resolved(scope: str, storm_id: str, arn: str = "") -> tuple[str, str]:
+    return f"stormok#{scope}#{storm_id}", arn
 
 
 def storm_lock(scope: str) -> tuple[str, str]:

@@ -33,9 +33,13 @@ def as_account(event: dict[str, Any], account: str = STAGING) -> dict[str, Any]:
     return dict(json.loads(json.dumps(event).replace(ACCOUNT, account)))
 
 
+DEMO_EXTERNAL_ID = "shepherd-demo-external-id"
+
+
 def accounts_file(path: Path, account: str = STAGING, name: str = "staging") -> Path:
     """A policies/accounts.json naming that account."""
     role = f"arn:aws:iam::{account}:role/{MEMBER_ROLE}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"accounts": [{"id": account, "name": name, "role": role}]}))
+    member = {"id": account, "name": name, "role": role, "external_id": DEMO_EXTERNAL_ID}
+    path.write_text(json.dumps({"accounts": [member]}))
     return path

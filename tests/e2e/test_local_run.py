@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.local_server import port_is_free
+from devtools.local_server import wait_until_free
 from tests.e2e.processes import demo, demo_env, run_marker, survivors, wait_for_no_survivors
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +80,7 @@ def transcript(session: Run) -> str:
 def test_nothing_of_the_demo_outlives_the_end_of_input(session: Run, port: int) -> None:
     assert session.code == 0, session.transcript[-3000:]
     assert wait_for_no_survivors(session.marker) == []
-    assert port_is_free(port)
+    assert wait_until_free(port)
 
 
 def test_ctrl_c_at_the_prompt_stops_the_server_too_and_frees_the_port(
@@ -94,7 +94,7 @@ def test_ctrl_c_at_the_prompt_stops_the_server_too_and_frees_the_port(
         running.interrupt()
         assert running.wait(stall=30, limit=30) == 0, running.tail()
     assert wait_for_no_survivors(marker) == []
-    assert port_is_free(port)
+    assert wait_until_free(port)
 
 
 def test_a_busy_port_is_named_before_anything_starts(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.local_server import LocalServer, port_is_free
+from devtools.local_server import LocalServer, wait_until_free
 from tests.e2e.processes import ROOT, run_marker, survivors, wait_for_no_survivors
 from tests.e2e.test_local_run import free_port
 
@@ -36,7 +36,7 @@ def test_an_exception_in_the_owner_stops_the_whole_server_group() -> None:
     with pytest.raises(RuntimeError, match="half-way"):
         fail_half_way()
     assert wait_for_no_survivors(marker) == []
-    assert port_is_free(port)
+    assert wait_until_free(port)
 
 
 def test_the_server_does_not_restart_when_project_files_change(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_a_server_whose_owner_is_killed_exits_by_itself() -> None:
         owner.send_signal(signal.SIGKILL)
         owner.wait()
         assert wait_for_no_survivors(marker, timeout=10) == []
-        assert port_is_free(port)
+        assert wait_until_free(port)
     finally:
         if owner.poll() is None:
             owner.kill()

@@ -72,10 +72,22 @@ class SlackOps:
         self.log = container.action_log
 
     def run(self, text: str, user: str) -> Reply:
-        return reply_to(lambda: self.ops.run(text, user))
+        return shown(reply_to(lambda: self.ops.run(text, user)))
 
     def confirm(self, action_id: str, user: str) -> Reply:
-        return reply_to(lambda: self.ops.confirm(action_id, user))
+        return shown(reply_to(lambda: self.ops.confirm(action_id, user)))
+
+
+def shown(reply: Reply) -> Reply:
+    """A reply as a person reads it in Slack: Shepherd's marks for the wire (chalicelib/markup.py)
+    taken off, so that a test reads `code` and <@U…> as Slack shows them."""
+    import json
+
+    from chalicelib import markup
+
+    blocks = json.loads(markup.unmarked(json.dumps(reply.blocks, ensure_ascii=False)))
+    thread = [markup.unmarked(t) for t in reply.thread] if reply.thread is not None else None
+    return Reply(markup.unmarked(reply.text), blocks, thread)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from devtools.fleet.events import ACCOUNT as HOME
 
 STAGING = "210987654321"
 ROLE = f"arn:aws:iam::{STAGING}:role/shepherd-member"
+XID = "7d1e4b9a2c6f0e3a8b5d"  # the external id the member role requires
 
 
 def write(tmp_path: Path, doc: Any) -> Path:
@@ -34,10 +35,20 @@ def test_no_file_means_shepherd_s_own_account_only(tmp_path: Path) -> None:
 
 
 def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
-    doc = {"accounts": [{"id": STAGING, "name": "staging", "role": ROLE, "regions": ["eu-west-1"]}]}
+    doc = {
+        "accounts": [
+            {
+                "id": STAGING,
+                "name": "staging",
+                "role": ROLE,
+                "regions": ["eu-west-1"],
+                "external_id": XID,
+            }
+        ]
+    }
     accounts = load_accounts(write(tmp_path, doc))
     assert accounts.named("staging") == accounts.named(STAGING)
-    assert accounts.get(STAGING) == Account(STAGING, "staging", ROLE, regions=("eu-west-1",))
+    assert accounts.get(STAGING) == Account(STAGING, "staging", ROLE, XID, regions=("eu-west-1",))
     assert accounts.get(HOME) is None
 
 
@@ -50,7 +61,12 @@ def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
         ({"id": STAGING, "name": "staging", "role": ROLE, "regions": ["mars-1"]}, "not a region"),
         ({"id": STAGING, "name": "staging"}, "role"),
         ({"id": STAGING, "name": "staging", "role": f"arn:aws:iam::{STAGING}:role/admin"}, "only"),
-        ({"id": STAGING, "name": "staging", "role": ROLE, "operators": "U1"}, "lists of strings"),
+        (
+            {"id": STAGING, "name": "staging", "role": ROLE, "operators": "U1", "external_id": XID},
+            "lists of strings",
+        ),
+        ({"id": STAGING, "name": "staging", "role": ROLE}, "needs an `external_id`"),
+        ({"id": STAGING, "name": "staging", "role": ROLE, "external_id": "short"}, "16 to 1224"),
     ],
 )
 def test_a_malformed_account_is_an_error_at_start(tmp_path: Path, raw: Any, why: str) -> None:
@@ -59,7 +75,9 @@ def test_a_malformed_account_is_an_error_at_start(tmp_path: Path, raw: Any, why:
 
 
 def test_an_account_given_twice_is_an_error(tmp_path: Path) -> None:
-    twice = [{"id": STAGING, "name": n, "role": ROLE} for n in ("staging", "stage")]
+    twice = [
+        {"id": STAGING, "name": n, "role": ROLE, "external_id": XID} for n in ("staging", "stage")
+    ]
     with pytest.raises(BadInput, match="given twice"):
         load_accounts(write(tmp_path, {"accounts": twice}))
 
@@ -191,7 +209,12 @@ PROD = "333333333333"
 def accounts_file(tmp_path: Path, *members: tuple[str, str]) -> Path:
     doc = {
         "accounts": [
-            {"id": i, "name": n, "role": f"arn:aws:iam::{i}:role/shepherd-member"}
+            {
+                "id": i,
+                "name": n,
+                "role": f"arn:aws:iam::{i}:role/shepherd-member",
+                "external_id": XID,
+            }
             for i, n in members
         ]
     }
@@ -373,3 +396,65 @@ def test_a_member_account_s_first_region_is_where_its_commands_go_by_default(
     )
     elsewhere = ops.run("alias checkout-api live --account staging --region us-east-1", "U1")
     assert "no function" in elsewhere.text.lower() or "no alias" in elsewhere.text.lower()
+
+
+OUTSIDER = "999988887777"  # in neither the accounts file nor Shepherd's own
+
+
+@pytest.mark.parametrize("scenario_name", ["throttling", "dlq_backlog"])
+def test_an_alarm_from_an_unconfigured_account_is_never_read_as_home(
+    aws: boto3.Session, slack: FakeSlack, scenario_name: str
+) -> None:
+    """The bus policy lets OUTSIDER send (or someone publishes to the topic) while the accounts
+    file names only staging: its alarm on a name that also exists at home must not be diagnosed
+    with home's function, nor get buttons that act at home."""
+    import os
+
+    [scenario] = fleet.seed([scenario_name], aws)  # the same names exist in Shepherd's account
+    read: list[str] = []
+    bot = Container(
+        Settings(
+            slack_api_url=os.environ["SLACK_API_URL"],
+            bot_token="xoxb",
+            signing_secret="s",
+            accounts=Accounts((Account(STAGING, "staging", ROLE),)),
+        ),
+        aws,
+    )
+    for service in ("lambda", "logs", "cloudwatch", "sqs", "sts"):
+        bot.aws.client(service).meta.events.register(
+            f"before-call.{service}", lambda model, **_: read.append(model.name)
+        )
+
+    counts = on_event(as_account(scenario.event, OUTSIDER), bot.alarm_deps, Attempt.of(Context()))
+
+    [post] = [m for m in slack.messages.values() if not m.thread_ts]
+    said = post.text + json.dumps(post.blocks)
+    assert "unconfigured account" in said and OUTSIDER in said
+    assert not [b for b in post.blocks if b["type"] == "actions"]  # no fix, no snooze, no ack
+    assert "Reserved concurrency" not in said and "orders-queue" not in said  # no home evidence
+    assert read == ["GetCallerIdentity"]  # who home is, and nothing else read anywhere
+    assert counts.counts()["posted"] == 1
+    again = on_event(as_account(scenario.event, OUTSIDER), bot.alarm_deps, Attempt.of(Context()))
+    assert again.counts()["duplicates"] == 1 and len(slack.messages) == 1
+
+
+def test_the_recovery_of_an_unconfigured_account_s_alarm_is_only_logged(
+    aws: boto3.Session, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+
+    [scenario] = fleet.seed(["throttling"], aws)
+    bot = Container(
+        Settings(slack_api_url=os.environ["SLACK_API_URL"], bot_token="x", signing_secret="s"),
+        aws,
+    )
+    ok = json.loads(json.dumps(as_account(scenario.event, OUTSIDER)))
+    message = json.loads(ok["Records"][0]["Sns"]["Message"])
+    message.update(NewStateValue="OK", OldStateValue="ALARM")
+    ok["Records"][0]["Sns"]["Message"] = json.dumps(message)
+
+    on_event(ok, bot.alarm_deps, Attempt.of(Context()))
+
+    assert slack.messages == {}
+    assert "unconfigured account 999988887777: not shown" in caplog.text

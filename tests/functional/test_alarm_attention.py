@@ -27,6 +27,8 @@ from tests.functional.test_ops_commands import (
     slash,
 )
 
+ALARM_CHANNEL = {"id": "C0ALARMS", "name": "ops-alarms"}  # where a click in the alarm channel is
+
 
 def buttons(message: Any) -> list[dict[str, Any]]:
     return [e for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
@@ -81,11 +83,40 @@ def test_acknowledge_shows_who_in_the_message_and_a_second_click_is_told(
     assert f"Acknowledged by <@{OPERATOR}>" in text_of(message)  # edited in place
     assert "Acknowledge" not in [b["text"]["text"] for b in buttons(message)]
     assert "Snooze 1 h" in [b["text"]["text"] for b in buttons(message)]
-    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER)
+    click(client, slack_url, ack["action_id"], ack["value"])
     first, second = (a["text"] for a in answers(slack))
     assert first.startswith("Acknowledged") and "reminders stop" in first
     assert second == f"Already acknowledged by <@{OPERATOR}>; nothing changed."
     assert message.edits == 1
+
+
+def test_a_stranger_outside_the_alarm_channel_may_not_acknowledge_from_home(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    """Anyone in the workspace could open Home and acknowledge every open alarm."""
+    _, message, ack = posted(bot_env, aws, slack)
+    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER, on_home=True)
+    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER)  # in channel C1
+    refusals = [
+        c.args["text"]
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == STRANGER
+    ]
+    refusals += [a["text"] for a in answers(slack)]
+    assert len(refusals) == 2
+    assert all("operators and viewers" in r and "nothing changed" in r for r in refusals)
+    assert "Acknowledged by" not in text_of(message) and message.edits == 0
+    record = bot_env.alarm_deps.states.get(ack["value"])
+    assert record is not None and not record.extra.get("ack")  # its reminders go on
+
+
+def test_anyone_in_the_alarm_channel_may_acknowledge_there(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session, bot_env: Container
+) -> None:
+    """The alarm channel is a viewer channel: its members see the alarm and may say they are on it."""
+    _, message, ack = posted(bot_env, aws, slack)
+    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER, channel=ALARM_CHANNEL)
+    assert f"Acknowledged by <@{STRANGER}>" in text_of(message)
 
 
 def test_a_recovery_keeps_the_acknowledgement(
@@ -423,5 +454,7 @@ def test_a_storm_is_acknowledged_on_its_summary(
     click(client, slack_url, ack["action_id"], ack["value"])
     assert f"Acknowledged by <@{OPERATOR}>" in text_of(summary)
     assert "Acknowledge" not in [b["text"]["text"] for b in buttons(summary)]
-    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER)
+    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER, channel=ALARM_CHANNEL)
     assert answers(slack)[-1]["text"] == f"Already acknowledged by <@{OPERATOR}>; nothing changed."
+    click(client, slack_url, ack["action_id"], ack["value"], user=STRANGER)  # elsewhere: refused
+    assert "operators and viewers" in answers(slack)[-1]["text"]

@@ -65,3 +65,77 @@ def test_a_storm_of_120_alarms_with_slack_at_one_post_a_second_loses_none(
     assert len(thread) <= 30  # one diagnosis per function
     said = everything_said(slack)
     assert sorted(n for n in names(events) if n not in said) == []
+
+
+def test_a_storm_of_1000_alarms_on_40_functions_loses_none_and_keeps_to_its_budget(
+    aws: boto3.Session, slack: FakeSlack, bot_env: Container
+) -> None:
+    """One item per alarm: the storm record passed DynamoDB's 400 KB at about the 448th alarm,
+    and every delivery after it failed (and redrew the summary). Eight handlers at a time put
+    1,000 alarms into one storm on the store's twin, which refuses items over 400 KB as DynamoDB
+    does. One real diagnosis, gathered on moto, stands for the 40 functions' (25 alarms each)."""
+    import dataclasses
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import timedelta
+
+    from chalicelib.diagnosis.gather import gather
+    from chalicelib.diagnosis.rules import diagnose
+    from chalicelib.events.ingest import parse_event
+
+    deps = atomic_store(bot_env)
+    desk = deps.storms
+    [first] = [parse_event(e).signals[0] for e in fleet.storm(aws, functions=1, alarms=1)]
+    base = diagnose(gather(first, deps.aws))  # one function's real evidence, for all forty
+    diagnoses = []
+    for i in range(1000):
+        function = f"order-step-{i % 40 + 1:02d}"
+        # Names as teams write them (the review measured ~840 bytes of state per alarm).
+        name = f"prod-{function}-Errors-over-5-percent-of-invocations-for-3-periods-n{i:04d}"
+        signal = dataclasses.replace(
+            first,
+            name=name,
+            arn=first.arn.rsplit(":", 1)[0] + f":{name}",
+            time=first.time + timedelta(milliseconds=60 * i),
+        )
+        resource = dataclasses.replace(base.evidence.resource, name=function)
+        evidence = dataclasses.replace(base.evidence, signal=signal, resource=resource)
+        diagnoses.append(dataclasses.replace(base, evidence=evidence))
+
+    failed: list[str] = []
+    lock = threading.Lock()
+
+    def show(i: int) -> None:
+        d = diagnoses[i]
+        for attempt in range(3):  # Lambda's two retries
+            try:
+                desk.show(
+                    d,
+                    d.evidence.signal.dedupe_key,
+                    attempt > 0,
+                    f"req-{i}-{attempt}",
+                    time.time() + 60,
+                )
+                return
+            except Exception as exc:
+                with lock:
+                    failed.append(f"{i}: {type(exc).__name__}: {exc}")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(show, range(1000)))
+    took = time.monotonic() - started
+
+    assert failed == []  # no delivery failed, so none would reach the bot's DLQ
+    top = slack.channel_messages(CHANNEL)
+    summary = top[-1]
+    assert len(top) == 5  # four alarms before the storm opened, then its summary
+    assert summary.blocks[0]["text"]["text"] == "ALARM STORM: 1000 alarms on 40 function(s)"
+    storm = desk.storms.get(diagnoses[0].evidence.signal.account)
+    assert storm is not None and storm.count == 1000
+    assert len(desk.storms.full(storm).entries) == 1000  # each alarm an item of its own
+    thread = [m for m in slack.messages.values() if m.thread_ts == summary.ts]
+    assert len(thread) == 40  # one diagnosis per function
+    updates = len(slack.calls_to("chat.update"))
+    assert updates <= took / desk.rules.redraw_s + 3  # redrawn at most every 3 s (Tier 3)

@@ -3,11 +3,13 @@ will not discard a newer change, and outcomes told truthfully when the record ca
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 import pytest
 
+from chalicelib import markup
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.store.memory import MemoryTable
@@ -104,7 +106,7 @@ def test_undo_refuses_to_discard_a_newer_change_and_names_it(aws: boto3.Session)
 
     assert "Refused" in reply.text
     assert "is 40 now, not 15" in reply.text
-    assert f"by `{second}` (<@{OTHER}>" in reply.text
+    assert f"by `{second}` (<@{OTHER}>" in markup.unmarked(reply.text)
     assert f"/ops concurrency {FN} reserve 5" in reply.text
     assert reserved(aws) == 40
 
@@ -205,6 +207,52 @@ def test_shepherd_will_not_kill_or_throttle_its_own_functions(
 
     assert "Refused" in reply.text and "one of Shepherd's own functions" in reply.text
     assert reserved(aws, own) == 20
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "timeout {own} 1",
+        "memory {own} 128",
+        "alias {own} live rollback",
+        "alias {own} live to 1",
+        "concurrency {own} provision 5 --alias live",
+        "concurrency {own} reserve 40",
+    ],
+)
+def test_no_change_kind_reaches_shepherd_s_own_functions(aws: boto3.Session, change: str) -> None:
+    """`/ops timeout shepherd-prod-api_handler 1` was offered for Confirm: Shepherd broken by a
+    command. Every kind that changes a function's configuration is refused on its own."""
+    own = "shepherd-prod-api_handler"
+    s = Seeder(aws)
+    s.function(own, reserved=20, timeout=301, memory=1024, publish=True)
+    s.publish(own, (2,))  # version 2
+    lam = aws.client("lambda")
+    lam.create_alias(FunctionName=own, Name="live", FunctionVersion="2")
+    ops, _ = bot(aws, own_prefix="shepherd-prod-")
+
+    reply = ops.run(change.format(own=own), OPERATOR)
+
+    assert "Refused" in reply.text and "one of Shepherd's own functions" in reply.text, reply.text
+    assert "ops_confirm" not in json.dumps(reply.blocks or [])  # nothing offered to confirm
+    config = lam.get_function_configuration(FunctionName=own)
+    assert (config["Timeout"], config["MemorySize"]) == (301, 1024)
+    assert lam.get_alias(FunctionName=own, Name="live")["FunctionVersion"] == "2"
+    assert reserved(aws, own) == 20
+
+
+def test_a_preview_made_before_the_guard_is_refused_at_confirm(aws: boto3.Session) -> None:
+    """A proposal on a function that became Shepherd's (its prefix configured since) is not run."""
+    own = "shepherd-prod-on_alarm"
+    Seeder(aws).function(own, timeout=60)
+    ops, _ = bot(aws)
+    pending = preview(ops, f"timeout {own} 1")
+    guarded, _ = bot(aws, own_prefix="shepherd-prod-")
+
+    reply = guarded.confirm(pending, OPERATOR)
+
+    assert "one of Shepherd's own functions" in reply.text
+    assert aws.client("lambda").get_function_configuration(FunctionName=own)["Timeout"] == 60
 
 
 def test_a_rollback_confirmed_after_someone_moved_the_alias_is_previewed_again(

@@ -109,7 +109,7 @@ def test_on_an_alias_of_a_published_version_the_preview_says_latest_only(
     text = answers(slack)[0]["text"]
     assert "changes `$LATEST` only" in text
     assert "`live` → v3" in text
-    assert "/ops alias invoice-mailer live to <version>" in text
+    assert "/ops alias invoice-mailer live to &lt;version&gt;" in text  # Slack shows <version>
 
 
 def test_the_out_of_memory_diagnosis_offers_more_memory_in_one_click(

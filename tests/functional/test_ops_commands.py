@@ -54,14 +54,15 @@ def click(
     value: str,
     user: str = OPERATOR,
     on_home: bool = False,
+    channel: dict[str, str] | None = None,
 ) -> Any:
-    """A button clicked in a message, or (`on_home`) on the Home tab, whose clicks carry the view
-    and no response_url."""
+    """A button clicked in a message (in `channel`, by default one that is not the alarm
+    channel), or (`on_home`) on the Home tab, whose clicks carry the view and no response_url."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user},
         "team": {"id": "T1"},
-        "channel": {"id": "C1"},
+        "channel": channel or {"id": "C1", "name": "random"},
         "api_app_id": "A1",
         "token": "legacy",
         "trigger_id": "t",
@@ -123,7 +124,7 @@ def test_typo_gets_usage_help_not_a_stack_trace(
     assert slash(client, slack_url, "concurency orders").status_code == 200
     [reply] = answers(slack)
     assert "unknown command `concurency`" in reply["text"]
-    assert "/ops concurrency <function>" in reply["text"]
+    assert "/ops concurrency &lt;function&gt;" in reply["text"]  # Slack shows <function>
 
 
 def test_reserve_previews_without_changing_then_confirm_changes_once(

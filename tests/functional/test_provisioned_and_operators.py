@@ -10,6 +10,7 @@ import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
 
+from chalicelib import markup
 from chalicelib.config import Settings
 from chalicelib.container import Container
 from chalicelib.ops.actions.provision import ProvisionResult
@@ -32,7 +33,7 @@ def stubbed(aws: boto3.Session) -> Iterator[tuple[SlackOps, Stubber]]:
 
 def expect_plan(stubber: Stubber, current: int | None, undo: bool = False) -> None:
     if not undo:  # an undo goes by its record: the function was looked up when it was proposed
-        stubber.add_response("get_function", {"Configuration": CONFIG}, {"FunctionName": FN})
+        stubber.add_response("get_function_configuration", CONFIG, {"FunctionName": FN})
     stubber.add_response(
         "get_alias",
         {"Name": ALIAS, "FunctionVersion": "3", "AliasArn": CONFIG["FunctionArn"] + ":live"},
@@ -131,10 +132,10 @@ def test_provision_that_eats_the_last_100_unreserved_is_refused(
 
 def test_provision_on_a_missing_alias_is_a_usage_error(stubbed: tuple[SlackOps, Stubber]) -> None:
     ops, stubber = stubbed
-    stubber.add_response("get_function", {"Configuration": CONFIG}, {"FunctionName": FN})
+    stubber.add_response("get_function_configuration", CONFIG, {"FunctionName": FN})
     stubber.add_client_error("get_alias", "ResourceNotFoundException", http_status_code=404)
     reply = ops.run(f"concurrency {FN} provision 5 --alias blue", "UOPERATOR")
-    assert "has no alias `blue`" in reply.text
+    assert "has no alias `blue`" in markup.unmarked(reply.text)
     assert "Usage" in reply.text
 
 
@@ -215,7 +216,7 @@ def test_provision_when_lambda_cannot_be_read_says_so_and_changes_nothing(
     stubbed: tuple[SlackOps, Stubber],
 ) -> None:
     ops, stubber = stubbed
-    stubber.add_response("get_function", {"Configuration": CONFIG}, {"FunctionName": FN})
+    stubber.add_response("get_function_configuration", CONFIG, {"FunctionName": FN})
     stubber.add_response(
         "get_alias",
         {"Name": ALIAS, "FunctionVersion": "3"},

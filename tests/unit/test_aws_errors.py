@@ -26,7 +26,7 @@ def test_a_lambda_error_code_becomes_its_type(
 ) -> None:
     client = boto3.client("lambda", region_name="us-east-1")
     with Stubber(client) as stub:
-        stub.add_client_error("get_function", code, http_status_code=status)
+        stub.add_client_error("get_function_configuration", code, http_status_code=status)
         with pytest.raises(expected) as raised:
             LambdaApi(client).function("orders")
     assert raised.value.code == code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib import markup
 from chalicelib.diagnosis.evidence import FunctionFacts, LogLine
 from chalicelib.diagnosis.rules import diagnose
 from tests.unit.evidence_builder import T, aliased, evidence, report
@@ -90,7 +91,7 @@ def test_an_error_not_seen_in_48_hours_is_new_and_ranks_above_code_error() -> No
         "[ERROR] KeyError: 'sku'",
     )
     assert kinds(ev)[:2] == ["new_error", "code_error"]
-    assert "`KeyError`" in cause(ev, "new_error").evidence[1]  # type: ignore[attr-defined]
+    assert "`KeyError`" in markup.unmarked(cause(ev, "new_error").evidence[1])  # type: ignore[attr-defined]
 
 
 def test_a_known_error_is_not_new_and_no_earlier_errors_says_nothing_new() -> None:
@@ -166,7 +167,7 @@ def test_a_disabled_or_failing_mapping_is_an_event_source_failure() -> None:
     )
     ev = evidence(function=f, window={"Invocations": 0}, lookback={"Invocations": 10})
     assert kinds(ev)[:2] == ["event_source_failure", "no_invocations"]
-    lines = cause(ev, "event_source_failure").evidence  # type: ignore[attr-defined]
+    lines = [markup.unmarked(e) for e in cause(ev, "event_source_failure").evidence]  # type: ignore[attr-defined]
     assert f"`orders-in`: {problem}" in lines
     assert "`clicks` is Disabled (User action): nothing is read from it" in lines
 
@@ -208,7 +209,7 @@ def test_short_visibility_no_dlq_and_a_deprecated_runtime_are_misconfiguration()
     ev = evidence(function=f, window={"AsyncEventsReceived": 10, "Invocations": 10})
     top = diagnose(ev).top
     assert top.kind == "misconfiguration"
-    text = " ".join(top.evidence)
+    text = markup.unmarked(" ".join(top.evidence))
     assert "`notices`'s visibility timeout is 20 s, under 6× the 30 s function timeout" in text
     assert "no DLQ and no on-failure destination" in text
     assert "`python3.8` is deprecated since 2024-10-14" in text

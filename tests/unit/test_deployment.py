@@ -57,3 +57,16 @@ def test_every_function_gets_the_powertools_layer_of_the_locked_version() -> Non
         assert MERGED[logical_id(function)]["Properties"]["Layers"] == [layer]
     shipped = (ROOT / "requirements.txt").read_text()
     assert "powertools" not in shipped  # from the layer, not in the deployment package
+
+
+def test_the_deny_on_shepherd_s_own_functions_names_every_deployed_function() -> None:
+    policy = json.loads((ROOT / "policies" / "api_handler.json").read_text())
+    [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    for function in CONFIG["lambda_functions"]:
+        deployed = MERGED[logical_id(function)]["Properties"]["FunctionName"]
+        arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{deployed}"
+        assert fnmatch.fnmatchcase(arn, deny["Resource"])
+        assert fnmatch.fnmatchcase(f"{arn}:live", deny["Resource"])  # its aliases and versions
+    assert not fnmatch.fnmatchcase(
+        "arn:aws:lambda:eu-west-1:123456789012:function:payments-capture", deny["Resource"]
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from chalicelib import markup
 from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.rules import diagnose
 from chalicelib.slack import render
@@ -69,7 +70,7 @@ def test_an_alarm_message_offers_acknowledge_and_three_snoozes() -> None:
     assert labels == ["Acknowledge", "Snooze 1 h", "Snooze 4 h", "Snooze until tomorrow 09:00"]
     assert attention["elements"][1]["value"] == "/ops snooze a 1h"
     acked = render.acknowledged(render.render(d), "U1", datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
-    assert "Acknowledged by <@U1>" in json.dumps(acked)
+    assert "Acknowledged by <@U1>" in json.dumps(markup.finish_blocks(acked))
     assert "Acknowledge" not in [e["text"]["text"] for e in acked[-1]["elements"]]
 
 

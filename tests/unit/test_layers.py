@@ -11,7 +11,7 @@ from chalicelib.ops.grammar import MUTATING
 ROOT = Path(__file__).resolve().parents[2] / "chalicelib"
 # Bottom to top: a part may import only parts listed before it (and itself).
 LAYERS = [
-    {"errors", "units"},
+    {"errors", "units", "markup"},
     {"accounts"},
     {"config"},
     {"aws"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import markup
 from chalicelib.aws.limits import SQS_VISIBILITY_FACTOR
 from chalicelib.diagnosis.causes import Cause, rule
 from chalicelib.diagnosis.evidence import Evidence
@@ -43,7 +44,7 @@ def misconfiguration(ev: Evidence) -> Cause | None:
         if seconds < SQS_VISIBILITY_FACTOR * fn.timeout_s:
             duplicates = duplicates or seconds < fn.timeout_s
             problems.append(
-                f"`{queue}`'s visibility timeout is {seconds} s, under {SQS_VISIBILITY_FACTOR}× "
+                f"{markup.code(queue)}'s visibility timeout is {seconds} s, under {SQS_VISIBILITY_FACTOR}× "
                 f"the {fn.timeout_s} s function timeout: a retried batch becomes visible while it is "
                 "still handled, and is handled twice"
             )
@@ -54,7 +55,7 @@ def misconfiguration(ev: Evidence) -> Cause | None:
         )
     if fn.runtime in DEPRECATED:
         problems.append(
-            f"Runtime `{fn.runtime}` is deprecated since {DEPRECATED[fn.runtime]}: no security "
+            f"Runtime {markup.code(fn.runtime)} is deprecated since {DEPRECATED[fn.runtime]}: no security "
             "patches, and updates to it will be refused"
         )
     if not problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from chalicelib import markup
 from chalicelib.diagnosis.causes import (
     Action,
     Cause,
@@ -39,11 +40,11 @@ def recent_deploy(ev: Evidence) -> Cause | None:
         if current and current.last_modified and recent:
             age = (ev.signal.time - current.last_modified).total_seconds() / 60
             evidence.append(
-                f"Alias `{fn.alias}` points to version {fn.alias_version}, published "
+                f"Alias {markup.code(fn.alias)} points to version {fn.alias_version}, published "
                 f"{age:.0f} min before the alarm"
             )
         else:
-            evidence.append(f"Alias `{fn.alias}` points to version {fn.alias_version}")
+            evidence.append(f"Alias {markup.code(fn.alias)} points to version {fn.alias_version}")
         if new_rate is not None:
             evidence.append(f"Version {fn.alias_version}: error rate {pct(new_rate)}")
         if previous and baseline is not None:
@@ -52,7 +53,7 @@ def recent_deploy(ev: Evidence) -> Cause | None:
         action = None
         if previous:
             action = Action(
-                f"Roll `{fn.alias}` back to version {previous}",
+                f"Roll {markup.code(fn.alias)} back to version {previous}",
                 f"/ops alias {fn.name} {fn.alias} rollback",
             )
         return Cause(

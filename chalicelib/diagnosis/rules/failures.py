@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import markup
 from chalicelib.diagnosis import logs as L
 from chalicelib.diagnosis.causes import (
     Cause,
@@ -25,13 +26,13 @@ def permission_denied(ev: Evidence) -> Cause | None:
     )
     evidence = [f"{len(denied)} × access denied in the logs"]
     if actions:
-        evidence.append("Denied: " + ", ".join(f"`{a}`" for a in actions))
+        evidence.append("Denied: " + ", ".join(f"{markup.code(a)}" for a in actions))
     return Cause(
         "permission_denied",
         0.88,
         "The function's role is not allowed to do what the code asks.",
         tuple(evidence),
-        quoted=(f"e.g. `{quote(denied[0])}`",),
+        quoted=(f"e.g. {markup.code(quote(denied[0]))}",),
     )
 
 
@@ -45,7 +46,7 @@ def downstream_throttling(ev: Evidence) -> Cause | None:
         0.82,
         "A dependency is throttling or unavailable (429/503, rate exceeded).",
         (f"{len(hits)} × throttled by a dependency",),
-        quoted=(f"e.g. `{quote(hits[0])}`",),
+        quoted=(f"e.g. {markup.code(quote(hits[0]))}",),
     )
 
 
@@ -64,10 +65,10 @@ def code_error(ev: Evidence) -> Cause | None:
     if signatures:
         top = signatures[0]
         where = f" at {top.location}" if top.location else ""
-        evidence.append(f"Top error ×{top.count}: `{top.type}`{where}")
-        evidence.extend(f"Also ×{s.count}: `{s.type}`" for s in signatures[1:3])
-        quoted = [f"`{s.type}: {quote(s.message, 120)}`" for s in signatures[:3]]
-        summary = f"Unhandled `{top.type}` in the function's code."
+        evidence.append(f"Top error ×{top.count}: {markup.code(top.type)}{where}")
+        evidence.extend(f"Also ×{s.count}: {markup.code(s.type)}" for s in signatures[1:3])
+        quoted = [f"{markup.code(f'{s.type}: {quote(s.message, 120)}')}" for s in signatures[:3]]
+        summary = f"Unhandled {markup.code(top.type)} in the function's code."
     if isinstance(ev.signal, FailureRecord):
         evidence.append(
             f"Async event dropped to the on-failure destination after {ev.signal.attempts} attempts "
@@ -96,13 +97,13 @@ def new_error(ev: Evidence) -> Cause | None:
     return Cause(
         "new_error",
         0.7,
-        f"A new error: `{top.type}` was not seen in the 48 h before.",
+        f"A new error: {markup.code(top.type)} was not seen in the 48 h before.",
         (
-            f"×{top.count} `{top.type}`{where} in the window",
+            f"×{top.count} {markup.code(top.type)}{where} in the window",
             f"The 48 h before had {sum(s.count for s in before)} error line(s) of other kinds: "
-            + ", ".join(f"`{t}`" for t in types[:4]),
+            + ", ".join(f"{markup.code(t)}" for t in types[:4]),
         ),
-        quoted=(f"`{top.type}: {quote(top.message, 120)}`",),
+        quoted=(f"{markup.code(f'{top.type}: {quote(top.message, 120)}')}",),
     )
 
 

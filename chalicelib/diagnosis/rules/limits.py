@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import markup
 from chalicelib.aws.limits import MEMORY_MB, TIMEOUT_S
 from chalicelib.diagnosis import logs as L
 from chalicelib.diagnosis.causes import (
@@ -44,7 +45,7 @@ def timeout(ev: Evidence) -> Cause | None:
         f"Invocations run into the {fn.timeout_s if fn and fn.timeout_s else '?'} s timeout.",
         tuple(evidence),
         action=longer_timeout(fn.name, fn.timeout_s, peak) if fn and fn.timeout_s else None,
-        quoted=(f"e.g. `{quote(timed_out[0])}`",) if timed_out else (),
+        quoted=(f"e.g. {markup.code(quote(timed_out[0]))}",) if timed_out else (),
     )
 
 
@@ -87,7 +88,7 @@ def out_of_memory(ev: Evidence) -> Cause | None:
         "The function runs out of memory and the runtime is killed.",
         tuple(evidence),
         action=more_memory(ev.function.name, size) if ev.function and size else None,
-        quoted=(f"e.g. `{quote(killed[0])}`",) if killed else (),
+        quoted=(f"e.g. {markup.code(quote(killed[0]))}",) if killed else (),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import markup
 from chalicelib.diagnosis.causes import (
     Action,
     Cause,
@@ -24,20 +25,21 @@ def dlq_backlog(ev: Evidence) -> Cause | None:
     on_queue = ev.resource.type == "queue"
     if on_queue and not q.is_dlq and "dlq" not in q.name.lower() and "dead" not in q.name.lower():
         return None
-    evidence = [f"{q.visible} message(s) waiting in `{q.name}`"]
+    evidence = [f"{q.visible} message(s) waiting in {markup.code(q.name)}"]
     if q.oldest_age_s is not None:
         evidence.append(f"Oldest message {duration(q.oldest_age_s)} old")
     if q.source_queues or q.source_functions:
         evidence.append(
-            "Fed by: " + ", ".join(f"`{s}`" for s in [*q.source_queues, *q.source_functions])
+            "Fed by: "
+            + ", ".join(f"{markup.code(s)}" for s in [*q.source_queues, *q.source_functions])
         )
     return Cause(
         "dlq_backlog",
         0.9 if on_queue else 0.5,
-        f"{q.visible} failed message(s) are parked in the dead-letter queue `{q.name}`.",
+        f"{q.visible} failed message(s) are parked in the dead-letter queue {markup.code(q.name)}.",
         tuple(evidence),
         Action(f"Redrive {q.visible} message(s)", f"/ops redrive {q.name}"),
-        quoted=tuple(f"Sample: `{quote(body, 140)}`" for body in q.samples[:2]),
+        quoted=tuple(f"Sample: {markup.code(quote(body, 140))}" for body in q.samples[:2]),
     )
 
 
@@ -71,7 +73,10 @@ def iterator_age(ev: Evidence) -> Cause | None:
     if fn and fn.event_sources:
         evidence.append(
             "Sources: "
-            + ", ".join(f"`{s['arn'].rsplit(':', 1)[-1]}` ({s['state']})" for s in fn.event_sources)
+            + ", ".join(
+                f"{markup.code(s['arn'].rsplit(':', 1)[-1])} ({s['state']})"
+                for s in fn.event_sources
+            )
         )
     action = None
     if fn is not None:
@@ -135,10 +140,10 @@ def event_source_failure(ev: Evidence) -> Cause | None:
     for s in failing:
         name = source_name(s["arn"])
         if s.get("last_result", "").startswith("PROBLEM"):
-            evidence.append(f"`{name}`: {s['last_result']}")
+            evidence.append(f"{markup.code(name)}: {s['last_result']}")
         if s["state"] == "Disabled":
             reason = f" ({s['reason']})" if s.get("reason") else ""
-            evidence.append(f"`{name}` is Disabled{reason}: nothing is read from it")
+            evidence.append(f"{markup.code(name)} is Disabled{reason}: nothing is read from it")
     return Cause(
         "event_source_failure",
         0.88,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import markup
 from chalicelib.aws.limits import PRICE_PER_GB_SECOND
 from chalicelib.diagnosis.causes import (
     Action,
@@ -36,7 +37,7 @@ def no_invocations(ev: Evidence) -> Cause | None:
         if s["state"] not in ("Enabled", "Enabling", "Updating")
     ]
     evidence.extend(
-        f"Event source `{s['arn'].rsplit(':', 1)[-1]}` is {s['state']}" for s in disabled
+        f"Event source {markup.code(s['arn'].rsplit(':', 1)[-1])} is {s['state']}" for s in disabled
     )
     return Cause(
         "no_invocations",

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from chalicelib import markup
 from chalicelib.errors import Refused
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command
@@ -118,13 +119,13 @@ def changed_since(
         None,
     )
     by = (
-        f"by `{newer.id}` (<@{newer.confirmed_by}>: `{newer.command}`)"
+        f"by {markup.code(newer.id)} ({markup.user(newer.confirmed_by)}: {markup.code(newer.command)})"
         if newer
         else "outside Shepherd (no later action of Shepherd's changed it)"
     )
     return Refused(
-        f"{what} is {now} now, not {left} as `{action.id}` left it: it was changed since, {by}. "
-        f"Undoing would discard that newer change; to set it anyway: `{redo}`"
+        f"{what} is {now} now, not {left} as {markup.code(action.id)} left it: it was changed since, {by}. "
+        f"Undoing would discard that newer change; to set it anyway: {markup.code(redo)}"
     )
 
 

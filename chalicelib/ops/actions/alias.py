@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chalicelib import markup
 from chalicelib.aws.lambda_ import AliasState
 from chalicelib.errors import Drifted, Refused, UsageError
 from chalicelib.ops import lookups
@@ -59,7 +60,7 @@ class AliasMove(Undoable):
             if command.number:
                 weights = {command.version or "": command.number / 100}
             risks.append(
-                f"{command.number}% of `{alias}` traffic goes to version {command.version}"
+                f"{command.number}% of {markup.code(alias)} traffic goes to version {command.version}"
             )
         else:
             version = lookups.published(ctx.lam, function, command.version or "")
@@ -141,7 +142,7 @@ class AliasMove(Undoable):
                 shown(left.version, left.weights),
                 redo,
             )
-        head = f"Undo `{action.id}`: alias *{{}}*"
+        head = f"Undo {markup.code(action.id)}: alias *{{}}*"
         return self._move(p.function, p.alias, now, p.from_version, p.from_weights, [], head)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib import markup
 from chalicelib.aws.errors import AwsError
 from chalicelib.errors import Drifted, Refused, UpstreamFailure, UsageError
 from chalicelib.ops import guardrails, lookups
@@ -135,7 +136,7 @@ class Provision(Undoable):
                 raise changed_since(action, ctx, what, shown(now), shown(left), redo)
 
         return self._to(
-            ctx, p.function, p.alias, p.before, f"Undo `{action.id}`: ", unchanged_since
+            ctx, p.function, p.alias, p.before, f"Undo {markup.code(action.id)}: ", unchanged_since
         )
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from chalicelib import markup
 from chalicelib.aws.arns import split_arn
 from chalicelib.aws.errors import AwsError
 from chalicelib.diagnosis.logs import redact
@@ -79,22 +80,24 @@ class Redrive:
     def plan(self, command: Command, ctx: OpsContext) -> Proposal:
         queue = lookups.queue(ctx.sqs, command.target or "")
         if queue.depth == 0:
-            raise Refused(f"`{queue.name}` is empty: nothing to redrive")
+            raise Refused(f"{markup.code(queue.name)} is empty: nothing to redrive")
         if queue.live:
             raise Refused(
-                f"`{queue.name}` is a live queue: its failures go to "
-                f"`{split_arn(queue.dead_letter_target or '')['rest']}`, and reading it here "
+                f"{markup.code(queue.name)} is a live queue: its failures go to "
+                f"{markup.code(split_arn(queue.dead_letter_target or '')['rest'])}, and reading it here "
                 "would count toward sending its work there; redrive that queue instead"
             )
         rate = int(command.options.get("rate", replay.DEFAULT_RATE))
         bodies, _ = ctx.sqs.peek(queue.url, SCANNED)
-        details = [f"Sample: `{redact(_sample(b))[:200]}`" for b in bodies[:SAMPLES_SHOWN]]
+        details = [
+            f"Sample: {markup.code(redact(_sample(b)), 200)}" for b in bodies[:SAMPLES_SHOWN]
+        ]
         sources = ctx.sqs.dead_letter_sources(queue.url)
         if sources:
             if "max" in command.options:
                 raise UsageError(
                     "`--max` applies to replays into a function; a message-move task moves the "
-                    f"whole of `{queue.name}` back to {_quoted(sources)}"
+                    f"whole of {markup.code(queue.name)} back to {_quoted(sources)}"
                 )
             risks = []
             try:
@@ -104,13 +107,13 @@ class Redrive:
             else:
                 if running and running.status == "RUNNING":
                     raise Refused(
-                        f"a message move out of `{queue.name}` is already running "
+                        f"a message move out of {markup.code(queue.name)} is already running "
                         f"({running.moved} moved); see `/ops status {queue.name}`"
                     )
             plan = RedrivePlan(queue.name, queue.arn, queue.url, "move", queue.depth, sources, rate)
             return Proposal(
                 target=queue.name,
-                summary=f"Move {queue.depth} message(s) from `{queue.name}` back to "
+                summary=f"Move {queue.depth} message(s) from {markup.code(queue.name)} back to "
                 f"{_quoted(sources)} at most {rate}/s (SQS message-move task, cancellable)",
                 plan=plan,
                 risks=risks,
@@ -127,7 +130,7 @@ class Redrive:
         foreign = sorted(f"{account}:{name}" for account, name in refs if account != home)
         if not targets:
             raise Refused(
-                f"cannot tell where the messages in `{queue.name}` came from: no queue "
+                f"cannot tell where the messages in {markup.code(queue.name)} came from: no queue "
                 "dead-letters into it, no function's DLQ is it, and the messages are not Lambda "
                 "destination records of this account's functions"
                 + (f" (they name {_quoted(foreign)})" if foreign else "")
@@ -152,13 +155,16 @@ class Redrive:
         self, plan: RedrivePlan, details: list[str], refused: dict[str, str] | None = None
     ) -> Proposal:
         left = [
-            f"Left in the queue: records for `{f}` (another account, not configured)"
+            f"Left in the queue: records for {markup.code(f)} (another account, not configured)"
             for f in plan.foreign
-        ] + [f"Left in the queue: records for `{f}` ({why})" for f, why in (refused or {}).items()]
+        ] + [
+            f"Left in the queue: records for {markup.code(f)} ({why})"
+            for f, why in (refused or {}).items()
+        ]
         return Proposal(
             target=plan.queue,
             summary=f"Replay {min(plan.max or plan.depth, plan.depth)} of {plan.depth} message(s) "
-            f"from `{plan.queue}` into {_quoted(plan.destination)} at most {plan.rate}/s; each "
+            f"from {markup.code(plan.queue)} into {_quoted(plan.destination)} at most {plan.rate}/s; each "
             "message is deleted only after Lambda accepted its replay",
             plan=plan,
             risks=[IDEMPOTENT],
@@ -182,16 +188,18 @@ class Redrive:
         p: RedrivePlan = action.plan
         queue = ctx.sqs.queue(p.queue)
         if queue is None or queue.arn != p.queue_arn:
-            raise Drifted(f"`{p.queue}` is not the queue the preview read any more")
+            raise Drifted(f"{markup.code(p.queue)} is not the queue the preview read any more")
         if queue.live:
-            raise Drifted(f"`{p.queue}` has a dead-letter queue of its own now (a live queue)")
+            raise Drifted(
+                f"{markup.code(p.queue)} has a dead-letter queue of its own now (a live queue)"
+            )
         if queue.depth + queue.in_flight == 0:
-            raise Drifted(f"`{p.queue}` is empty now: nothing to redrive")
+            raise Drifted(f"{markup.code(p.queue)} is empty now: nothing to redrive")
         if p.mode == "move":
             running = ctx.sqs.latest_move(p.queue_arn)
             if running and running.status == "RUNNING":
                 raise Refused(
-                    f"a message move out of `{p.queue}` is already running ({running.moved} "
+                    f"a message move out of {markup.code(p.queue)} is already running ({running.moved} "
                     f"moved); see `/ops status {p.queue}`"
                 )
 
@@ -256,12 +264,12 @@ class Redrive:
             return NOT_APPLIED
         return (
             f"interrupted after {action.progress or 0} message(s) handled; nothing was lost: "
-            f"what was not replayed is still in `{p.queue}` (run `/ops redrive {p.queue}` to go on)"
+            f"what was not replayed is still in {markup.code(p.queue)} (run `/ops redrive {p.queue}` to go on)"
         )
 
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
         raise Refused(
-            f"a redrive cannot be undone: the messages of `{action.plan.queue}` went back to "
+            f"a redrive cannot be undone: the messages of {markup.code(action.plan.queue)} went back to "
             "their source (a running message move can be cancelled from `/ops status`)"
         )
 
@@ -270,12 +278,12 @@ class Redrive:
         r: RedriveResult = action.result
         if p.mode == "move":
             return (
-                f"moving {p.depth} message(s) from `{p.queue}` back to {_quoted(p.destination)}; "
+                f"moving {p.depth} message(s) from {markup.code(p.queue)} back to {_quoted(p.destination)}; "
                 f"progress in `/ops status {p.queue}`"
             )
         lines = [
             f"replayed {r.replayed} message(s) into {_quoted(p.destination)} and deleted "
-            f"{r.deleted} of them from `{p.queue}`"
+            f"{r.deleted} of them from {markup.code(p.queue)}"
             + (
                 f"; {r.already_replayed} more had been replayed by an earlier run and only "
                 "needed deleting"
@@ -313,10 +321,10 @@ class Redrive:
         if r.stopped_early:
             lines.append("Stopped at the time budget before the end")
         if r.left is None:
-            lines.append(f"Could not read how many are left in `{p.queue}`")
+            lines.append(f"Could not read how many are left in {markup.code(p.queue)}")
         elif r.left:
             lines.append(
-                f"{r.left} message(s) left in `{p.queue}`; nothing was lost: run "
+                f"{r.left} message(s) left in {markup.code(p.queue)}; nothing was lost: run "
                 f"`/ops redrive {p.queue}` again to go on"
             )
         return "\n".join(lines)

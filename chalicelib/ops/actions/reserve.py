@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib import markup
 from chalicelib.errors import Drifted
 from chalicelib.ops import guardrails, lookups
 from chalicelib.ops.actions import NOT_APPLIED, Executed, Proposal, Undoable, changed_since
@@ -90,7 +91,7 @@ class Reserve(Undoable):
                 what = f"reserved concurrency of *{plan.function}*"
                 raise changed_since(action, ctx, what, shown(now), shown(left), redo)
 
-        head = f"Undo `{action.id}`: reserved concurrency of *{{}}*"
+        head = f"Undo {markup.code(action.id)}: reserved concurrency of *{{}}*"
         return self._to(plan.function, plan.before, ctx, head, unchanged_since)
 
 

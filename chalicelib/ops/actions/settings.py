@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chalicelib import markup
 from chalicelib.aws.arns import queue_url
 from chalicelib.aws.cloudwatch import MetricQuery
 from chalicelib.aws.errors import AwsError
@@ -114,7 +115,7 @@ class Setting(Undoable):
             redo = f"/ops {self.kind} {plan.function} {plan.before}"
             what = f"the {self.kind} of *{plan.function}*"
             raise changed_since(action, ctx, what, self.shown(now), self.shown(left), redo)
-        return self._to(config, plan.before, ctx, f"Undo `{action.id}`: {{}} of *{{}}*:")
+        return self._to(config, plan.before, ctx, f"Undo {markup.code(action.id)}: {{}} of *{{}}*:")
 
 
 class Memory(Setting):
@@ -141,18 +142,18 @@ class Timeout(Setting):
                 mapping.source_arn, url=queue_url(mapping.source_arn)
             )
             if visibility is None:
-                notes.append(f"could not read the visibility timeout of `{queue}`")
+                notes.append(f"could not read the visibility timeout of {markup.code(queue)}")
                 continue
             if target > visibility:
                 raise Refused(
                     f"a {target} s timeout is above the {visibility} s visibility timeout of "
-                    f"`{queue}`, which feeds *{config.name}*: its messages would be handled "
+                    f"{markup.code(queue)}, which feeds *{config.name}*: its messages would be handled "
                     f"twice. Raise the queue's visibility timeout first (AWS advises "
                     f"{SQS_VISIBILITY_FACTOR}× the function timeout: {SQS_VISIBILITY_FACTOR * target} s)"
                 )
             if visibility < SQS_VISIBILITY_FACTOR * target:
                 notes.append(
-                    f"`{queue}`'s visibility timeout ({visibility} s) is under "
+                    f"{markup.code(queue)}'s visibility timeout ({visibility} s) is under "
                     f"{SQS_VISIBILITY_FACTOR}× {target} s: retried batches may be handled twice"
                 )
         return notes
@@ -195,7 +196,7 @@ def published_note(config: FunctionConfig, ctx: OpsContext) -> list[str]:
     pinned = {a: v for a, v in aliases.items() if v != "$LATEST"}
     if not pinned:
         return []
-    names = ", ".join(f"`{a}` → v{v}" for a, v in sorted(pinned.items()))
+    names = ", ".join(f"{markup.code(a)} → v{v}" for a, v in sorted(pinned.items()))
     first = sorted(pinned)[0]
     return [
         f"This changes `$LATEST` only. Traffic through {names} keeps the published version's "

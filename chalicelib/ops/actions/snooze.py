@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chalicelib import markup
 from chalicelib.errors import Drifted, UsageError
 from chalicelib.ops.actions import NOT_APPLIED, Executed, Proposal, Undoable, changed_since
 from chalicelib.ops.context import OpsContext
@@ -73,7 +74,7 @@ class Snooze(Undoable):
         alarm = command.target or ""
         arn = ctx.mute_rules.alarm_arn(alarm)
         if arn is None:
-            raise UsageError(f"no alarm `{alarm}` in this account and region")
+            raise UsageError(f"no alarm {markup.code(alarm)} in this account and region")
         now = datetime.now(UTC)
         until = until_for(command.options.get("for", "1h"), now, ctx.timezone).timestamp()
         return self._to(alarm, arn, until, ctx, "Snooze")
@@ -147,7 +148,9 @@ class Snooze(Undoable):
             what = f"the snooze of *{plan.alarm}*"
             raise changed_since(action, ctx, what, shown(now), shown(left), redo)
         back = plan.before if plan.before and plan.before > datetime.now(UTC).timestamp() else None
-        return self._to(plan.alarm, plan.arn, back, ctx, f"Undo `{action.id}`: snooze of")
+        return self._to(
+            plan.alarm, plan.arn, back, ctx, f"Undo {markup.code(action.id)}: snooze of"
+        )
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -25,9 +25,11 @@ def register(app: App, container: Wiring) -> None:
 
     def acknowledge(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         value, user = body["actions"][0]["value"], body["user"]["id"]
+        channel = body.get("channel") or {}
+        where = (str(channel.get("id", "")), str(channel.get("name", ""))) if channel else None
         answer(
             replier(body, respond, client),
-            lambda: Said(container.attention.acknowledge(value, user)),
+            lambda: Said(container.attention.acknowledge(value, user, where)),
         )
         if (body.get("container") or {}).get("type") == "view":  # clicked on the Home tab
             home.publish(container, client, user)

@@ -9,6 +9,8 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from chalicelib.markup import channel as mention
+from chalicelib.markup import finish_payload, for_client
 from chalicelib.ops.outcomes import Outcome
 from chalicelib.slack.replies import Reply, reply_to
 
@@ -29,9 +31,11 @@ def answer(
         except Exception as exc:
             log.exception("/ops could not post its report")
             answered = Reply(f":x: Shepherd failed: {type(exc).__name__}: {exc}")
+    if not isinstance(respond, Respond):  # a direct message (`replier`): finished by the client
+        respond(text=answered.text, blocks=answered.blocks, replace_original=replace)
+        return
     respond(
-        text=answered.text,
-        blocks=answered.blocks,
+        **finish_payload({"text": answered.text, "blocks": answered.blocks}),
         replace_original=replace,
         response_type="ephemeral",
     )
@@ -39,10 +43,14 @@ def answer(
 
 def _post_with_thread(client: WebClient, channel: str, report: Reply) -> Reply:
     """A report for the channel: the summary as a message, the details in its thread."""
-    posted = client.chat_postMessage(channel=channel, text=report.text, blocks=report.blocks)
+    posted = client.chat_postMessage(
+        channel=channel, **for_client(client, {"text": report.text, "blocks": report.blocks})
+    )
     for text in report.thread or []:
-        client.chat_postMessage(channel=channel, text=text, thread_ts=posted["ts"])
-    return Reply(f"{report.text} · details in the thread of the report in <#{channel}>")
+        client.chat_postMessage(
+            channel=channel, thread_ts=posted["ts"], **for_client(client, {"text": text})
+        )
+    return Reply(f"{report.text} · details in the thread of the report in {mention(channel)}")
 
 
 def replier(body: dict[str, Any], respond: Respond, client: WebClient) -> Any:
@@ -53,7 +61,9 @@ def replier(body: dict[str, Any], respond: Respond, client: WebClient) -> Any:
     user = str((body.get("user") or {}).get("id", ""))
 
     def direct(text: str, blocks: Any = None, **_: Any) -> None:
-        client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        client.chat_postMessage(
+            channel=user, **for_client(client, {"text": text, "blocks": blocks})
+        )
 
     return direct
 

@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 
 
 def publish(container: Wiring, client: WebClient, user: str) -> None:
+    from chalicelib.markup import for_client
     from chalicelib.slack import home
 
-    client.views_publish(user_id=user, view=home.view(container.home_facts()))
+    view = for_client(client, {"view": home.view(container.home_facts())})["view"]
+    client.views_publish(user_id=user, view=view)
 
 
 def register(app: App, container: Wiring) -> None:
