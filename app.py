@@ -51,6 +51,7 @@ def _alarm_delivery(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     attempt = Attempt.of(context)
     container().deadline.at = attempt.deadline
+    container().aws.knows_home(getattr(context, "invoked_function_arn", None))
     return on_event(event, container().alarm_deps, attempt).counts()
 
 

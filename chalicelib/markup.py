@@ -19,13 +19,21 @@ Builders work with marked strings; only the wire sees escaped ones, exactly once
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 OWN_OPEN, OWN_CLOSE = "\ue000", "\ue001"  # around a token Shepherd made: left live
 CODE_OPEN, CODE_CLOSE = "\ue002", "\ue003"  # around a code span of outside text
 _MARKS = re.compile("[\ue000-\ue003]")
-_OWN = re.compile(f"{OWN_OPEN}([^{OWN_CLOSE}]*){OWN_CLOSE}")
+# Only the tokens Shepherd makes, in their exact shapes: marks forged around anything else (should
+# an outside string carry them past `strip_marks`) leave it escaped.
+_SHEPHERD_MADE = (
+    r"<@[UW][A-Z0-9]{1,31}>|<!here>|<!subteam\^S[A-Z0-9]{1,31}>|<#[CG][A-Z0-9]{1,31}>"
+    r"|<!date\^\d{1,12}\^[{}a-z_ :]{1,60}\|[^<>|\ue000-\ue003]{0,60}>"
+    r"|<https://[^\s<>|\ue000-\ue003]{1,2000}\|[^<>\ue000-\ue003]{0,400}>"
+)
+_OWN = re.compile(f"{OWN_OPEN}({_SHEPHERD_MADE}){OWN_CLOSE}")
 
 # ANSI/VT escape sequences (CSI, OSC, two-character), then what is left of the control characters,
 # the bidirectional overrides that reorder what a reader sees, and Shepherd's own marks.
@@ -48,6 +56,23 @@ def clean(text: object, limit: int | None = None, lines: bool = True) -> str:
     if limit is not None and len(s) > limit:
         s = s[: limit - 1] + "…"
     return s
+
+
+def strip_marks(text: str) -> str:
+    """Outside text as it enters Shepherd (events, log lines, message bodies, what a user typed):
+    without the characters Shepherd marks its own text with."""
+    return _MARKS.sub("", text)
+
+
+def strip_all(value: object) -> object:
+    """`strip_marks` through a decoded JSON document (an event, a record)."""
+    if isinstance(value, str):
+        return strip_marks(value)
+    if isinstance(value, list):
+        return [strip_all(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_all(k): strip_all(v) for k, v in value.items()}
+    return value
 
 
 def code(text: object, limit: int = CODE_LIMIT) -> str:
@@ -125,7 +150,32 @@ def finish(text: str) -> str:
         out.append(m.group(1))  # made by the functions above, escaped where it needed to be
         at = m.end()
     out.append(_inert(text[at:]))
-    return "".join(out).replace(CODE_OPEN, "`").replace(CODE_CLOSE, "`")
+    # Code marks become backticks; a mark left unpaired (a cut through a token) goes.
+    return _MARKS.sub("", "".join(out).replace(CODE_OPEN, "`").replace(CODE_CLOSE, "`"))
+
+
+def fit(text: str, limit: int) -> str:
+    """`finish(text)` within `limit` characters as sent (escaping lengthens what was clipped
+    before it): cut on the marked text, never inside an entity or a token, with an open code span
+    closed."""
+    sent = finish(text)
+    if len(sent) <= limit:
+        return sent
+    low, high = 0, len(text)
+    while low < high:  # the longest cut whose finished form fits
+        mid = (low + high + 1) // 2
+        if len(finish(_cut(text, mid))) <= limit:
+            low = mid
+        else:
+            high = mid - 1
+    return finish(_cut(text, low))
+
+
+def _cut(text: str, n: int) -> str:
+    head = text[:n]
+    opened = head.count(CODE_OPEN) - head.count(CODE_CLOSE)
+    fences = head.count("```") % 2
+    return head + (CODE_CLOSE if opened > 0 else "") + ("```" if fences else "") + "…"
 
 
 def finish_plain(text: str) -> str:
@@ -134,24 +184,44 @@ def finish_plain(text: str) -> str:
     return clean(unmarked)
 
 
-def finish_blocks(blocks: Any) -> Any:
-    """Every text object of `blocks` (or a view) made ready for the wire; the rest untouched."""
+TEXT_LIMIT, FIELD_LIMIT = 3000, 2000  # Block Kit's limits on a text object, as sent
+LIMITED = {"header": 150, "button": 75, "section": TEXT_LIMIT}  # by the element holding the text
+PLAIN_LIMITS = {"header": 150, "button": 75}
+
+
+def finish_blocks(blocks: Any, limit: int = TEXT_LIMIT) -> Any:
+    """Every text object of `blocks` (or a view) made ready for the wire, within Slack's limits
+    as sent; the rest untouched."""
     if isinstance(blocks, list):
-        return [finish_blocks(b) for b in blocks]
+        return [finish_blocks(b, limit) for b in blocks]
     if not isinstance(blocks, dict):
         return blocks
     kind, body = blocks.get("type"), blocks.get("text")
     if kind == "mrkdwn" and isinstance(body, str):
-        return {**blocks, "text": finish(body), "verbatim": True}
+        return {**blocks, "text": fit(body, limit), "verbatim": True}
     if kind == "plain_text" and isinstance(body, str):
-        return {**blocks, "text": finish_plain(body)}
-    return {k: finish_blocks(v) for k, v in blocks.items()}
+        plain = finish_plain(body)
+        short = PLAIN_LIMITS.get(str(blocks.get("_in", "")), limit)
+        return {**blocks, "text": plain if len(plain) <= short else plain[: short - 1] + "…"}
+    out: dict[str, Any] = {}
+    for key, value in blocks.items():
+        if key == "fields":
+            out[key] = [finish_blocks(f, FIELD_LIMIT) for f in value]
+        elif key == "text" and isinstance(value, dict) and blocks.get("type") in LIMITED:
+            out[key] = finish_blocks({**value, "_in": blocks["type"]}, LIMITED[blocks["type"]])
+            out[key].pop("_in", None)
+        else:
+            out[key] = finish_blocks(value, limit)
+    return out
 
 
 def finish_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """A Web API or response_url payload for the wire: its text, blocks and view."""
+    """A Web API or response_url payload for the wire: its text, blocks and view. A message of
+    text alone is sent as sections too, so that it goes `verbatim` (no bare URL made a link)."""
     out = dict(payload)
     if isinstance(out.get("text"), str):
+        if not out.get("blocks") and "view" not in out:
+            out["blocks"] = as_sections(out["text"])
         out["text"] = finish(out["text"])
     for key in ("blocks", "view", "attachments"):
         if out.get(key) is not None:
@@ -160,6 +230,36 @@ def finish_payload(payload: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(key), str):
             out[key] = finish_plain(out[key]) if key != "initial_comment" else finish(out[key])
     return out
+
+
+def as_sections(text: str, size: int = 2900) -> list[dict[str, Any]]:
+    """Marked text as mrkdwn sections of at most `size` characters, cut between lines."""
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > size:  # a line longer than a section is cut in it
+            pieces.append(line[:size])
+            line = line[size:]
+        pieces.append(line)
+    sections: list[str] = []
+    current: str | None = None
+    for piece in pieces:
+        if current is None:
+            current = piece
+        elif len(current) + 1 + len(piece) <= size:
+            current += "\n" + piece
+        else:
+            sections.append(current)
+            current = piece
+    if current:
+        sections.append(current)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections[:50]]
+
+
+def redacted(text: str, redact: Callable[[str], str]) -> str:
+    """`redact` on the text between Shepherd's marks, never across them (a pattern that ran to the
+    end of a value would swallow the mark that closes a code span)."""
+    parts = re.split("([\ue000-\ue003])", text)
+    return "".join(p if _MARKS.fullmatch(p) else redact(p) for p in parts)
 
 
 def for_client(client: object, payload: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +271,21 @@ def for_client(client: object, payload: dict[str, Any]) -> dict[str, Any]:
 def _as_dict(value: Any) -> Any:
     to_dict = getattr(value, "to_dict", None)
     return to_dict() if callable(to_dict) else value
+
+
+_RAW_OWN = re.compile(_SHEPHERD_MADE)
+
+
+def adopt(value: Any) -> Any:
+    """Blocks stored before Shepherd marked its own tokens (alarm messages still open when it was
+    deployed): their mentions and dates marked as its own, so an update keeps them live."""
+    if isinstance(value, str):
+        return _RAW_OWN.sub(lambda m: _own(m.group(0)), value)
+    if isinstance(value, list):
+        return [adopt(v) for v in value]
+    if isinstance(value, dict):
+        return {k: adopt(v) for k, v in value.items()}
+    return value
 
 
 def unmarked(text: str) -> str:

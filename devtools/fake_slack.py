@@ -108,6 +108,10 @@ class FakeSlack:
                 "team_id": "T0LOCAL",
                 "team": "local",
             }
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update") and (
+            too_long := over_limit(_blocks(args))
+        ):
+            return 200, {"ok": False, "error": "invalid_blocks", "errors": [too_long]}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
             if self._rate_limited(channel):
@@ -256,6 +260,34 @@ class FakeSlack:
     def _notify(self, method: str, message: Message) -> None:
         if self.on_message is not None:
             self.on_message(method, message)
+
+
+LIMITS = {"section": 3000, "header": 150, "button": 75, "context": 3000}
+
+
+def over_limit(blocks: Any, holder: str = "section") -> str | None:
+    """What Slack refuses as `invalid_blocks`: a text object longer than its element allows, as
+    sent (escaped)."""
+    if isinstance(blocks, list):
+        return next((f for b in blocks if (f := over_limit(b, holder))), None)
+    if not isinstance(blocks, dict):
+        return None
+    kind = str(blocks.get("type", ""))
+    if kind in ("mrkdwn", "plain_text"):
+        limit = 2000 if holder == "fields" else LIMITS.get(holder, 3000)
+        text = str(blocks.get("text", ""))
+        return (
+            f"{holder} text of {len(text)} characters (at most {limit})"
+            if len(text) > limit
+            else None
+        )
+    for key, value in blocks.items():
+        found = over_limit(
+            value, "fields" if key == "fields" else kind if kind in LIMITS else holder
+        )
+        if found:
+            return found
+    return None
 
 
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:

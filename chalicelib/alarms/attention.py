@@ -84,7 +84,9 @@ class Attention:
         if self.may_acknowledge is not None:
             allowed, why = self.may_acknowledge(user, account, where)
             if not allowed:
-                log.warning("acknowledge of %s by %s refused: %s", value, user, why)
+                log.warning(
+                    "acknowledge of %s by %s refused: %s", value, user, markup.unmarked(why)
+                )
                 return (
                     f"{why}: acknowledging is for the operators and viewers of the alarm's "
                     "account; nothing changed."

@@ -178,7 +178,7 @@ class StormDesk:
             storm = self.storms.get(scope)
             if storm is None:
                 return
-            self.storms.resolve(storm, alarm.arn)
+            self.storms.resolve(storm, alarm.arn, alarm.time.timestamp())
             self._redraw(storm)
             self.storms.save(storm)
         if storm.dirty:

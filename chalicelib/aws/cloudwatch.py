@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import calls
-from chalicelib.aws.lambda_ import utc
+from chalicelib.aws.times import utc
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

@@ -144,8 +144,11 @@ class DynamoTable:
         self.client.delete_item(TableName=self.name, Key=_key(pk, sk), **kwargs)
 
     @calls("dynamodb")
-    def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:
-        """Up to `limit` items of one partition, by sort key (past DynamoDB's 1 MB pages)."""
+    def query(
+        self, pk: str, limit: int, newest_first: bool = True, *, consistent: bool = False
+    ) -> list[Item]:
+        """Up to `limit` items of one partition, by sort key (past DynamoDB's 1 MB pages);
+        `consistent`: with every write acknowledged before the read (ConsistentRead)."""
         found: list[Item] = []
         start: dict[str, Any] | None = None
         while len(found) < limit:
@@ -155,6 +158,7 @@ class DynamoTable:
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": pk}},
                 ScanIndexForward=not newest_first,
+                ConsistentRead=consistent,
                 Limit=limit - len(found),
                 **page,
             )

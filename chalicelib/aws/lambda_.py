@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import NotFound, calls
+from chalicelib.aws.times import aws_time
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -290,31 +291,6 @@ def _provisioned_config(qualifier: str, c: Any, requested: int = 0) -> Provision
         status=c.get("Status"),
         reason=c.get("StatusReason"),
     )
-
-
-def aws_time(value: Any) -> datetime | None:
-    """Lambda's timestamps ('2026-11-22T10:14:52.257+0000', moto's nanoseconds) as UTC."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return utc(value)
-    text = str(value)
-    try:
-        head, _, tail = text.partition(".")
-        zone = "+00:00"
-        if tail:
-            digits = "".join(ch for ch in tail if ch.isdigit())
-            rest = tail[len(digits) :]
-            if rest and rest != "Z":
-                zone = rest[:3] + ":" + rest[-2:] if ":" not in rest else rest
-            text = f"{head}.{digits[:6]}{zone}"
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return None
-
-
-def utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def _function_config(c: Any, name: str) -> FunctionConfig:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import calls
+from chalicelib.markup import strip_marks
 
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient
@@ -48,7 +49,11 @@ class LogsApi:
             for e in response.get("events", []):
                 when = datetime.fromtimestamp(e["timestamp"] / 1000, UTC)
                 out.append(
-                    LogEvent(when, e.get("message", "").rstrip("\n"), e.get("logStreamName", ""))
+                    LogEvent(
+                        when,
+                        strip_marks(e.get("message", "").rstrip("\n")),
+                        e.get("logStreamName", ""),
+                    )
                 )
             token = response.get("nextToken")
             if not token:

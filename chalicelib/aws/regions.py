@@ -19,8 +19,12 @@ def _codes() -> dict[str, str]:
 
 
 def _key(name: str) -> str:
-    # Notifications still say "EU (Ireland)" where botocore now says "Europe (Ireland)".
-    name = name.strip().lower()
+    # Notifications still say "EU (Ireland)" where botocore now says "Europe (Ireland)", and older
+    # ones "US West - Oregon" or "EU - Ireland" where it says "US West (Oregon)".
+    name = " ".join(name.strip().lower().split())
+    if " - " in name and "(" not in name:
+        area, place = name.split(" - ", 1)
+        name = f"{area} ({place})"
     return "europe" + name[2:] if name.startswith("eu (") else name
 
 

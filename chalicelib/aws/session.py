@@ -95,8 +95,17 @@ class Aws:
         acting._clients.update({k: c for k, c in self._clients.items() if k[0] == HOME})
         return acting
 
+    def knows_home(self, invoked_arn: str | None) -> None:
+        """Shepherd's own account from the ARN Lambda invoked it by: no STS call is needed (a
+        function in a VPC without an STS endpoint could not make one)."""
+        parts = (invoked_arn or "").split(":")
+        if len(parts) > 4 and parts[4].isdigit():
+            with self._lock:
+                self._shared[("home-account",)] = (time.monotonic(), parts[4])
+
     def home_account(self) -> str:
-        """Shepherd's own account id (STS GetCallerIdentity, once per container)."""
+        """Shepherd's own account id: from the invoked ARN, else STS GetCallerIdentity, once per
+        container."""
         return self.shared(
             ("home-account",),
             float("inf"),
@@ -104,9 +113,11 @@ class Aws:
         )
 
     def knows(self, account: str | None) -> bool:
-        """Whether `account` is Shepherd's own or a configured member: anything else is never
-        read as Shepherd's own (a signal that names no account is its own)."""
-        return not account or account in self.members or account == self.home_account()
+        """Whether `account` is Shepherd's own or a configured member: anything else, a signal
+        that names no account included, is never read as Shepherd's own."""
+        if not account:
+            return False
+        return account in self.members or account == self.home_account()
 
     def key(self, account: str | None) -> str:
         """The account to call for a resource of `account`: a configured member's id, else

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws.errors import NotFound, calls
+from chalicelib.markup import strip_marks
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -137,7 +138,7 @@ class SqsApi:
             for m in messages
             if "SentTimestamp" in m.get("Attributes", {})
         ]
-        return [m.get("Body", "") for m in messages], (min(sent) if sent else None)
+        return [strip_marks(m.get("Body", "")) for m in messages], (min(sent) if sent else None)
 
     @calls("sqs")
     def dead_letter_sources(self, url: str) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Literal
 from chalicelib.events.signals import Signal
 
 Point = tuple[datetime, float]
-ResourceType = Literal["function", "queue", "unknown"]
+ResourceType = Literal["function", "queue", "account", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ class QueueFacts:
     consumers: list[str] = field(
         default_factory=list
     )  # functions reading it (event source mappings)
+    # Those mappings as read: {"function", "state", "last_result", "reason"}.
+    consumer_mappings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def is_dlq(self) -> bool:
@@ -105,6 +107,22 @@ class LogLine:
 
 
 @dataclass
+class Upstream:
+    """A function that fills the DLQ under diagnosis, and how: `path` from the DLQ back to it
+    (`orders-dlq` ← `orders-queue` ← `orders-processor`), with what was read of it."""
+
+    path: list[str]
+    function: FunctionFacts
+    visibility_s: int | None = None  # of the source queue between them, if there is one
+    metrics: dict[str, list[Point]] = field(default_factory=dict)
+    logs: list[LogLine] = field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        return " ← ".join(self.path)
+
+
+@dataclass
 class Evidence:
     signal: Signal
     resource: Resource
@@ -115,6 +133,7 @@ class Evidence:
     by_version: dict[str, dict[str, list[Point]]] = field(default_factory=dict)
     logs: list[LogLine] = field(default_factory=list)
     prior_errors: list[LogLine] = field(default_factory=list)  # error lines of the 48 h before
+    upstream: list[Upstream] = field(default_factory=list)  # what fills a DLQ (queue alarms)
     checked: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     member: str = ""  # the configured member account it was read in ("": Shepherd's own)
@@ -147,11 +166,34 @@ class Evidence:
     def has(self, key: str) -> bool:
         return key in self.metrics
 
+    def onset(self, key: str = "Errors") -> datetime | None:
+        """When this incident's errors began: the first point of the run of non-zero `key`
+        points that reaches the alarm (a zero point before the alarm ends an earlier run); with
+        no such metric, the first error line of the window."""
+        series = [p for p in self.metrics.get(key, []) if self.window.lookback_start <= p[0]]
+        began = run_start(series, self.signal.time)
+        if began is not None or series:
+            return began
+        from chalicelib.diagnosis.logs import ERRORISH
+
+        lines = [line.time for line in self.logs if ERRORISH.search(line.message)]
+        return min((t for t in lines if self.window.contains(t)), default=None)
+
     def error_rate(self, version: str | None = None) -> float | None:
         invocations = self.total("Invocations", version=version)
         if invocations <= 0:
             return None
         return self.total("Errors", version=version) / invocations
+
+
+def run_start(series: list[Point], until: datetime) -> datetime | None:
+    """The first point of the run of non-zero points that reaches `until` (None: no such run)."""
+    began: datetime | None = None
+    for t, v in sorted(series):
+        if t > until:
+            break
+        began = (began or t) if v > 0 else None
+    return began
 
 
 def window_for(alarm_time: datetime, period_s: int, evaluation_periods: int) -> Window:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from chalicelib.diagnosis.evidence import (
     Point,
     QueueFacts,
     Resource,
+    Upstream,
     Version,
     window_for,
 )
@@ -46,6 +48,8 @@ LAMBDA_METRICS: dict[str, tuple[str, str]] = {
 ACCOUNT_METRICS: dict[str, tuple[str, str]] = {
     "ClaimedAccountConcurrency": ("ClaimedAccountConcurrency", "Maximum"),
 }
+ACCOUNT_WIDE = ("Invocations", "Throttles", "ConcurrentExecutions")  # of LAMBDA_METRICS, no dims
+INSIGHTS_MEMORY = ("memory_utilization", "Maximum")  # percent of the function's memory
 PRIOR_ERRORS = timedelta(hours=48)  # what `new_error` compares the window's errors with
 PRIOR_PATTERN = "?ERROR ?Error ?Exception"  # error lines only, filtered by CloudWatch Logs
 VERSION_METRICS = ("Invocations", "Errors")
@@ -93,6 +97,8 @@ def gather(signal: Signal, aws: Aws) -> Evidence:
             _gather_function(fan, aws, evidence)
         elif resource.type == "queue":
             _gather_queue(fan, aws, evidence)
+        elif resource.type == "account":
+            _gather_account(fan, aws, evidence)
         return evidence
 
 
@@ -124,9 +130,18 @@ def _child_metrics(alarm: Alarm, aws: Aws) -> list[MetricRef]:
     ]
 
 
+# The dimension that names a function, by namespace: Lambda's own metrics, Lambda Insights'.
+FUNCTION_DIMENSIONS = {"AWS/Lambda": "FunctionName", "LambdaInsights": "function_name"}
+ACCOUNT_LEVEL = {
+    "ClaimedAccountConcurrency",
+    "ConcurrentExecutions",
+    "UnreservedConcurrentExecutions",
+}
+
+
 def _resource_from_metrics(metrics: list[MetricRef], region: str, account: str) -> Resource:
     for m in metrics:
-        function = m.dimensions.get("FunctionName")
+        function = m.dimensions.get(FUNCTION_DIMENSIONS.get(m.namespace, "FunctionName"))
         if function:
             qualifier = m.dimensions.get("Resource")
             if qualifier and ":" in qualifier:
@@ -139,6 +154,12 @@ def _resource_from_metrics(metrics: list[MetricRef], region: str, account: str) 
         queue = m.dimensions.get("QueueName")
         if queue:
             return Resource("queue", queue, queue_arn(region, account, queue), region, account)
+    if any(
+        m.namespace == "AWS/Lambda" and m.name in ACCOUNT_LEVEL and not m.dimensions
+        for m in metrics
+    ):
+        # An account-level Lambda alarm (no dimensions): the account's concurrency in the region.
+        return Resource("account", f"Lambda in {region}", "", region, account)
     return Resource("unknown", "(unknown)", "", region, account)
 
 
@@ -224,6 +245,12 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
             MetricQuery(key, "AWS/Lambda", name, {}, stat)
             for key, (name, stat) in ACCOUNT_METRICS.items()
         ]
+        if _insights(ev):  # the alarm is on Lambda Insights: its memory, in the same request
+            name, stat = INSIGHTS_MEMORY
+            dims = {"function_name": r.name}
+            account_wide.append(
+                MetricQuery("MemoryUtilization", "LambdaInsights", name, dims, stat)
+            )
         ev.metrics.update(
             _metric_data(cw, "AWS/Lambda", base_dims, LAMBDA_METRICS, ev, account_wide)
         )
@@ -293,6 +320,35 @@ def _versions_of_interest(facts: FunctionFacts) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+def _insights(ev: Evidence) -> bool:
+    return isinstance(ev.signal, Alarm) and any(
+        m.namespace == "LambdaInsights" for m in ev.signal.metrics
+    )
+
+
+# --- the account ------------------------------------------------------------------------------
+
+
+def _gather_account(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
+    """An account-level alarm: the account's concurrency, claimed and throttled, and its quota."""
+    r = ev.resource
+    acct = aws.key(r.account)
+    lam = aws.lambda_(r.region, acct)
+    cw = aws.cloudwatch(r.region, acct)
+    facts = FunctionFacts(name=r.name, arn="")  # the account's pool, read as a function's is
+    ev.function = facts
+
+    def account() -> None:
+        pool = lam.account_concurrency()
+        facts.account_concurrency_limit, facts.account_unreserved = pool.limit, pool.unreserved
+
+    def metrics() -> None:
+        wanted = {**ACCOUNT_METRICS, **{k: LAMBDA_METRICS[k] for k in ACCOUNT_WIDE}}
+        ev.metrics.update(_metric_data(cw, "AWS/Lambda", {}, wanted, ev))
+
+    fan.run({"account concurrency": account, "account metrics": metrics})
+
+
 # --- a queue ----------------------------------------------------------------------------------
 
 
@@ -314,6 +370,114 @@ def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         _queue_tasks(aws, queue, with_sources=True)
         | {"queue metrics": metrics, "functions that dead-letter here": feeding_functions}
     )
+    if queue.is_dlq or _recorded_functions(queue.samples):
+        _trace_upstream(fan, aws, ev)
+
+
+MAX_UPSTREAM = 3  # functions traced back from a DLQ
+
+
+def _trace_upstream(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
+    """Who fills the DLQ: its source queues' consumers (one wave), then each feeding function's
+    configuration, error metrics and error lines (the next), to say which one broke and how."""
+    queue = ev.queue
+    assert queue is not None
+    r = ev.resource
+    acct = aws.key(r.account)
+    lam = aws.lambda_(r.region, acct)
+    sqs = aws.sqs(r.region, acct)
+    direct = [*queue.source_functions, *_recorded_functions(queue.samples)]
+    found = [
+        Upstream([queue.name, f], FunctionFacts(name=f, arn="")) for f in dict.fromkeys(direct)
+    ]
+
+    visibility: dict[str, int | None] = {}
+
+    def consumers_of(source: str) -> Callable[[], None]:
+        arn = queue_arn(r.region, r.account, source)
+
+        def read() -> None:
+            for m in lam.event_source_mappings(source_arn=arn):
+                name = m.function_arn.split(":function:", 1)[-1]
+                found.append(Upstream([queue.name, source, name], FunctionFacts(name=name, arn="")))
+
+        return read
+
+    def visibility_of(source: str) -> Callable[[], None]:
+        arn = queue_arn(r.region, r.account, source)
+
+        def read() -> None:
+            visibility[source] = sqs.visibility_timeout(arn, url=queue_url(arn))
+
+        return read
+
+    sources = queue.source_queues[:MAX_UPSTREAM]
+    if sources:  # one wave: each source's consumers and its visibility timeout, side by side
+        fan.run(
+            {f"consumers of {s}": consumers_of(s) for s in sources}
+            | {f"visibility of {s}": visibility_of(s) for s in sources}
+        )
+    for up in found:
+        up.visibility_s = visibility.get(up.path[1]) if len(up.path) > 2 else None
+    ev.upstream = found[:MAX_UPSTREAM]
+    tasks: dict[str, Callable[[], None]] = {}
+    for up in ev.upstream:
+        tasks |= _upstream_tasks(aws, ev, up, acct)
+    if tasks:
+        fan.run(tasks)
+
+
+def _recorded_functions(bodies: list[str]) -> list[str]:
+    """The functions whose on-failure destination this queue is, as its messages say: a
+    destination record names its function (`requestContext.functionArn`). No API lists the
+    functions whose destination a queue is, and these are read already."""
+    names = []
+    for body in bodies:
+        try:
+            record = json.loads(body)
+            arn = str(record["requestContext"]["functionArn"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        name = arn.split(":function:", 1)[-1].split(":", 1)[0]
+        if name and ":function:" in arn:
+            names.append(name)
+    return names
+
+
+def _upstream_tasks(
+    aws: Aws, ev: Evidence, up: Upstream, acct: str
+) -> dict[str, Callable[[], None]]:
+    r = ev.resource
+    name = up.function.name
+    lam = aws.lambda_(r.region, acct)
+    cw = aws.cloudwatch(r.region, acct)
+    logs = aws.logs(r.region, acct)
+
+    def configuration() -> None:
+        config = aws.shared(
+            ("function", acct, r.region, name), SHARED_S, lambda: lam.function(name)
+        )
+        up.function.arn = config.arn or ""
+        up.function.timeout_s = config.timeout_s
+        up.function.last_modified = config.last_modified
+        up.function.runtime = config.runtime
+
+    def metrics() -> None:
+        wanted = {k: LAMBDA_METRICS[k] for k in ("Invocations", "Errors", "DurationMax")}
+        up.metrics.update(_metric_data(cw, "AWS/Lambda", {"FunctionName": name}, wanted, ev))
+
+    def error_lines() -> None:
+        start = ev.window.lookback_start
+        found = logs.events(
+            f"/aws/lambda/{name}", start, ev.window.end, pages=1, pattern=PRIOR_PATTERN
+        )
+        up.logs.extend(LogLine(e.time, e.message, e.stream) for e in found)
+
+    return {
+        f"{name}'s configuration": configuration,
+        f"{name}'s metrics": metrics,
+        f"{name}'s error lines": error_lines,
+    }
 
 
 def _queue_tasks(
@@ -348,7 +512,17 @@ def _queue_tasks(
             mappings = aws.lambda_(
                 region, aws.key(split_arn(queue.arn)["account"])
             ).event_source_mappings(source_arn=queue.arn)
-            queue.consumers.extend(m.function_arn.split(":function:", 1)[-1] for m in mappings)
+            for m in mappings:
+                name = m.function_arn.split(":function:", 1)[-1]
+                queue.consumers.append(name)
+                queue.consumer_mappings.append(
+                    {
+                        "function": name,
+                        "state": m.state,
+                        "last_result": m.last_result,
+                        "reason": m.reason,
+                    }
+                )
 
         tasks |= {"queues that dead-letter here": source_queues, "queue consumers": consumers}
     return tasks

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.aws.arns import split_arn
+from chalicelib.aws.times import aws_time
 from chalicelib.events.models import (
     AlarmNotification,
     DestinationRecord,
@@ -21,17 +22,32 @@ from chalicelib.events.models import (
     SqsRecord,
 )
 from chalicelib.events.signals import Alarm, AlarmShape, FailureRecord, MetricRef, Signal
+from chalicelib.markup import strip_all
 
 log = logging.getLogger(__name__)
 
 _ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 _FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
+_SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 
 
 @dataclass(frozen=True)
 class Skipped:
     where: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the SNS notification around a message says: its topic (whose ARN names the region
+    when the message's own region name is one AWS no longer uses) and when SNS sent it."""
+
+    topic_arn: str | None = None
+    sent_at: str | None = None
+
+
+class NotAFailure(ValueError):
+    """An on-success destination record: the invocation worked; nothing to diagnose."""
 
 
 @dataclass
@@ -43,13 +59,14 @@ class Batch:
 def parse_event(event: Any) -> Batch:
     """Every signal in a Lambda event; malformed parts are logged and skipped, never raised."""
     batch = Batch([], [])
+    event = strip_all(event)  # outside text never carries Shepherd's marks (chalicelib/markup.py)
     if isinstance(event, dict) and isinstance(event.get("Records"), list):
         for i, record in enumerate(event["Records"]):
             _parse_record(record, f"Records[{i}]", batch)
     else:
         _parse_message(event, "event", batch)
     for skip in batch.skipped:
-        log.warning("skipped malformed input at %s: %s", skip.where, skip.reason)
+        log.warning("skipped %s: %s", skip.where, skip.reason)
     return batch
 
 
@@ -57,9 +74,12 @@ def _parse_record(record: Any, where: str, batch: Batch) -> None:
     if not isinstance(record, dict):
         batch.skipped.append(Skipped(where, "record is not an object"))
         return
+    envelope = None
     try:
         if "Sns" in record:
-            body: Any = SnsRecord.model_validate(record).Sns.Message
+            sns = SnsRecord.model_validate(record).Sns
+            body: Any = sns.Message
+            envelope = Envelope(sns.TopicArn, sns.Timestamp)
         elif "body" in record:
             body = SqsRecord.model_validate(record).body
         else:
@@ -69,20 +89,33 @@ def _parse_record(record: Any, where: str, batch: Batch) -> None:
         batch.skipped.append(Skipped(where, _first_error(exc)))
         return
     try:
-        message = json.loads(body)
+        message = strip_all(json.loads(body))  # its own escapes may spell the marks
     except json.JSONDecodeError as exc:
         batch.skipped.append(Skipped(where, f"message body is not JSON ({exc.msg})"))
         return
-    _parse_message(message, where, batch)
+    _parse_message(message, where, batch, envelope)
 
 
-def _parse_message(message: Any, where: str, batch: Batch) -> None:
+def _parse_message(
+    message: Any, where: str, batch: Batch, envelope: Envelope | None = None
+) -> None:
     if not isinstance(message, dict):
         batch.skipped.append(Skipped(where, "message is not a JSON object"))
         return
     try:
-        if "AlarmName" in message and "NewStateValue" in message:
-            batch.signals.append(alarm_from_notification(AlarmNotification.model_validate(message)))
+        if message.get("Type") == "Notification" and isinstance(message.get("Message"), str):
+            # An SNS notification as an HTTP/S subscriber gets it, or as SNS writes it into an
+            # SQS message body (fan-out: topic -> queue -> Shepherd): the message is inside.
+            try:
+                inner = strip_all(json.loads(message["Message"]))
+            except json.JSONDecodeError as exc:
+                batch.skipped.append(Skipped(where, f"SNS message is not JSON ({exc.msg})"))
+                return
+            around = Envelope(message.get("TopicArn"), message.get("Timestamp"))
+            _parse_message(inner, f"{where}.Message", batch, around)
+        elif "AlarmName" in message and "NewStateValue" in message:
+            notification = AlarmNotification.model_validate(message)
+            batch.signals.append(alarm_from_notification(notification, envelope))
         elif message.get("source") == "aws.cloudwatch" and "alarmData" in message:
             action = LambdaAlarmAction.model_validate(message)
             batch.signals.append(alarm_from_eventbridge(_as_eventbridge(action)))
@@ -92,6 +125,8 @@ def _parse_message(message: Any, where: str, batch: Batch) -> None:
         elif message.get("detail-type") == _FAILURE_DETAIL_TYPE:
             record = DestinationRecord.model_validate(message.get("detail"))
             batch.signals.append(failure_from_record(record))
+        elif message.get("detail-type") == _SUCCESS_DETAIL_TYPE:
+            batch.skipped.append(Skipped(where, _success(message.get("detail"))))
         elif "requestContext" in message and "responseContext" in message:
             batch.signals.append(failure_from_record(DestinationRecord.model_validate(message)))
         elif isinstance(message.get("Records"), list):
@@ -103,6 +138,15 @@ def _parse_message(message: Any, where: str, batch: Batch) -> None:
         batch.skipped.append(Skipped(where, _first_error(exc)))
     except ValueError as exc:
         batch.skipped.append(Skipped(where, str(exc)))
+
+
+def _success(detail: Any) -> str:
+    arn = (
+        (detail or {}).get("requestContext", {}).get("functionArn", "?")
+        if isinstance(detail, dict)
+        else "?"
+    )
+    return f"an on-success destination record of {arn}: the invocation succeeded, not a failure"
 
 
 def _not_an_alarm(message: dict[str, Any]) -> str:
@@ -137,17 +181,12 @@ def _first_error(exc: ValidationError) -> str:
 # --- translation into signals -------------------------------------------------------------
 
 
-def parse_time(value: str) -> datetime:
-    """AWS timestamps: '2026-11-22T09:56:12.345+0000', '...Z', or with '+00:00'."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"unreadable timestamp {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def parse_time(value: Any) -> datetime:
+    """An AWS timestamp in any shape AWS uses (chalicelib/aws/times.py); ValueError if none."""
+    parsed = aws_time(value)
+    if parsed is None:
+        raise ValueError(f"unreadable timestamp {value!r}")
+    return parsed
 
 
 _STATS = {
@@ -176,15 +215,12 @@ def _shape(expression: str | None, threshold_id: str | None, composite: bool) ->
     return "metric"
 
 
-def alarm_from_notification(n: AlarmNotification) -> Alarm:
+def alarm_from_notification(n: AlarmNotification, envelope: Envelope | None = None) -> Alarm:
     if n.AlarmArn:
         alarm_arn = n.AlarmArn  # its region is a code; the long-name Region is not
     else:
-        from chalicelib.aws.regions import region_code
-
-        alarm_arn = (
-            f"arn:aws:cloudwatch:{region_code(n.Region)}:{n.AWSAccountId}:alarm:{n.AlarmName}"
-        )
+        region = _region(n.Region, envelope)
+        alarm_arn = f"arn:aws:cloudwatch:{region}:{n.AWSAccountId}:alarm:{n.AlarmName}"
     arn = split_arn(alarm_arn)
     trigger = n.Trigger
     metrics: list[MetricRef] = []
@@ -224,7 +260,7 @@ def alarm_from_notification(n: AlarmNotification) -> Alarm:
         state=n.NewStateValue,
         previous_state=n.OldStateValue,
         reason=n.NewStateReason,
-        time=parse_time(n.StateChangeTime),
+        time=_readable_time(n.StateChangeTime, envelope.sent_at if envelope else None, n.AlarmName),
         region=arn["region"],
         account=n.AWSAccountId or arn["account"],
         shape=_shape(expression, trigger.ThresholdMetricId if trigger else None, composite),
@@ -281,7 +317,7 @@ def alarm_from_eventbridge(e: EventBridgeAlarmEvent) -> Alarm:
         state=d.state.value,
         previous_state=d.previousState.value if d.previousState else None,
         reason=d.state.reason,
-        time=parse_time(d.state.timestamp),
+        time=_readable_time(d.state.timestamp, e.time, d.alarmName),
         region=e.region,
         account=e.account,
         shape=_shape(expression, None, composite),
@@ -296,7 +332,34 @@ def alarm_from_eventbridge(e: EventBridgeAlarmEvent) -> Alarm:
     )
 
 
+def _region(long_name: str, envelope: Envelope | None) -> str:
+    """The region code of a notification without an AlarmArn: from its long name (botocore's
+    names, and the older "US West - Oregon" shape), else from the topic ARN around it."""
+    from chalicelib.aws.regions import region_code
+
+    try:
+        return region_code(long_name)
+    except ValueError:
+        topic = envelope.topic_arn if envelope else None
+        if topic and topic.count(":") >= 5:
+            return split_arn(topic)["region"]
+        raise
+
+
+def _readable_time(value: Any, fallback: Any, name: str) -> datetime:
+    """The state change time; if it is garbled, the time its envelope was sent (else now), so
+    that an alarm whose name, state and region are readable is not lost for one field."""
+    parsed = aws_time(value)
+    if parsed is not None:
+        return parsed
+    instead = aws_time(fallback) or datetime.now(UTC)
+    log.warning("unreadable timestamp %r in %s: using %s", value, name, instead.isoformat())
+    return instead
+
+
 def failure_from_record(r: DestinationRecord) -> FailureRecord:
+    if r.requestContext.condition == "Success":
+        raise NotAFailure(_success(r.model_dump()))
     arn = split_arn(r.requestContext.functionArn)
     parts = arn["rest"].split(":")  # function:NAME[:QUALIFIER]
     if len(parts) < 2 or parts[0] != "function":

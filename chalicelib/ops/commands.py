@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.errors import UsageError
+from chalicelib.markup import strip_marks
 from chalicelib.ops.grammar import USAGE, parse
 from chalicelib.ops.lifecycle import Lifecycle
 from chalicelib.ops.outcomes import Outcome
@@ -18,6 +19,7 @@ class Ops:
     def run(self, text: str, user: str, where: Where | None = None) -> Outcome:
         """Read-only commands answer at once (what they reveal by the viewer rule); a change is
         proposed for confirmation."""
+        text = strip_marks(text)  # what a user typed is outside text too
         try:
             command = parse(text)
             if command.mutating:

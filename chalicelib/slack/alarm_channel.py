@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from chalicelib import markup
 from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm, Signal
@@ -103,10 +104,11 @@ class SlackAlarmChannel:
         flapped = (flaps, datetime.fromtimestamp(fired_at, UTC))
         blocks = render.render_recovered(message.blocks, ok.time, took, flapped)
         text = (
-            f":large_green_circle: *{ok.name}* is back to OK after "
-            f"{duration(took, exact=True)}.\n>{ok.reason}"
+            f":large_green_circle: *{markup.prose(ok.name, 255)}* is back to OK after "
+            f"{duration(took, exact=True)}.\n{markup.prose(ok.reason)}"
         )
-        if self.poster.update(message.channel, message.ts, f"RESOLVED: {ok.name}", blocks):
+        title = f"RESOLVED: {markup.prose(ok.name, 255)}"
+        if self.poster.update(message.channel, message.ts, title, blocks):
             self.poster.post(
                 message.channel, text, thread_ts=message.ts, key=key, look_first=look_first
             )
@@ -120,7 +122,8 @@ class SlackAlarmChannel:
         """Show the episode firing again (flapping) in place; False if the message is gone."""
         first = datetime.fromtimestamp(first_at, UTC)
         blocks = render.render_refired(message.blocks, alarm.time, flaps, first)
-        return self.poster.update(message.channel, message.ts, f"ALARM: {alarm.name}", blocks)
+        title = f"ALARM: {markup.prose(alarm.name, 255)}"
+        return self.poster.update(message.channel, message.ts, title, blocks)
 
     def post_unconfigured(self, signal: Signal, key: str, look_first: bool) -> AlarmMessage:
         """A signal from an account Shepherd is not configured for: no evidence, no buttons."""
@@ -168,7 +171,7 @@ class SlackAlarmChannel:
         """The function's reply in the storm's thread: its first alarm's diagnosis."""
         assert storm.summary is not None
         blocks = storm_blocks.function_reply(storm, function, diagnosis)
-        text = f"{function}: {render.headline(diagnosis)}"
+        text = f"{markup.prose(function, 255)}: {render.headline(diagnosis)}"
         channel, ts = self.poster.post(
             storm.summary.channel,
             text,

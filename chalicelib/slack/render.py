@@ -126,7 +126,7 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
             f"*{i}. {cause.kind.replace('_', ' ').capitalize()}* · {cause.confidence:.0%} — {cause.summary}"
         ]
         shown = [*cause.evidence, *cause.quoted] if reveal else [*cause.evidence]
-        lines.extend(f"• {redact(e)}" for e in shown[:6])
+        lines.extend(f"• {markup.redacted(e, redact)}" for e in shown[:6])
         if cause.quoted and not reveal:
             lines.append(WITHHELD)
         blocks.append(
@@ -184,7 +184,10 @@ def unconfigured(signal: Alarm | FailureRecord) -> tuple[str, list[Block]]:
         {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
         {"type": "section", "text": {"type": "mrkdwn", "text": clip(markup.prose(why))}},
     ]
-    text = f"ALARM from unconfigured account {signal.account}: {markup.prose(what, 255)}"
+    text = (
+        f"ALARM from unconfigured account {markup.prose(signal.account, 40)}: "
+        f"{markup.prose(what, 255)}"
+    )
     return text, blocks
 
 

@@ -100,6 +100,8 @@ def _alarm_list(entries: list[StormEntry]) -> list[str]:
 
 
 def function_reply(storm: StormRecord, function: str, diagnosis: Diagnosis) -> list[Block]:
-    head = section(f"*{function}* in the storm: the diagnosis of its first alarm")
+    head = section(
+        f"*{markup.prose(function, 255)}* in the storm: the diagnosis of its first alarm"
+    )
     # Acknowledged with the storm, on its summary; each alarm can still be snoozed here.
     return [head, *render.without_acknowledge(render.render(diagnosis))][:MAX_BLOCKS]

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import markup
 from chalicelib.store import table as keys
 from chalicelib.store.deliveries import held
 from chalicelib.store.table import Table
@@ -29,6 +30,7 @@ class AlarmMessage:
     channel: str
     ts: str
     blocks: list[dict[str, Any]]
+    marked: bool = True  # its blocks mark Shepherd's own tokens (chalicelib/markup.py)
 
 
 @dataclass
@@ -85,4 +87,6 @@ class AlarmStates:
 
 def _record(doc: dict[str, Any]) -> AlarmRecord:
     message = doc.pop("message", None)
+    if message and not message.get("marked"):  # stored before marking: adopted once, here
+        message = {**message, "blocks": markup.adopt(message["blocks"]), "marked": True}
     return AlarmRecord(**doc, message=AlarmMessage(**message) if message else None)

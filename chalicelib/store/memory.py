@@ -58,7 +58,9 @@ class MemoryTable:
                 )
             self.items.pop((pk, sk), None)
 
-    def query(self, pk: str, limit: int, newest_first: bool = True) -> list[Item]:
+    def query(
+        self, pk: str, limit: int, newest_first: bool = True, *, consistent: bool = False
+    ) -> list[Item]:
         with self._lock:
             found = sorted((sk, item) for (p, sk), item in self.items.items() if p == pk)
         if newest_first:

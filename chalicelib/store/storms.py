@@ -73,8 +73,9 @@ class StormRecord:
 
     def __post_init__(self) -> None:
         self.count = max(self.count, len(self.entries))
-        for e in self.entries:
-            self._name(e.function)
+        if not self.named:  # a record made from entries (a head read back names its own)
+            for e in self.entries:
+                self._name(e.function)
 
     def _name(self, function: str) -> None:
         if function in self.named:
@@ -132,31 +133,33 @@ class Storms:
         try:
             self.table.put(keys.keyed(key, doc=doc, expires_at=expires), Absent())
         except ConditionFailed:
-            if any(e.arn == entry.arn and e.fired_at == entry.fired_at for e in record.entries):
-                return False  # in the head already: a retry after the head was written
-            # Written by an attempt that died before the head: count it now, once.
+            # In already (a retried delivery): its item is what counts it when the summary is
+            # drawn, even if the attempt that wrote it died before the head.
+            return False
         record.entries = [*record.entries, entry][-KEEP_RECENT:]
         record.count += 1
         record._name(entry.function)
         return True
 
-    def resolve(self, record: StormRecord, arn: str) -> None:
-        """An alarm of the storm is back to OK (counted when the summary is drawn)."""
+    def resolve(self, record: StormRecord, arn: str, at: float) -> None:
+        """An alarm of the storm is back to OK at `at`: its firings before then are resolved (one
+        that fires again later is not)."""
         expires = int(self.clock()) + STORM_TTL_S
         key = keys.storm_resolved(record.scope, record.storm_id, arn)
-        self.table.put(keys.keyed(key, expires_at=expires))
+        self.table.put(keys.keyed(key, at=at, expires_at=expires))
         for e in record.entries:
-            if e.arn == arn:
+            if e.arn == arn and e.fired_at <= at:
                 e.resolved = True
 
     def full(self, record: StormRecord) -> StormRecord:
         """The record with its newest MAX_ENTRIES alarms, each marked resolved or not: what the
         summary is drawn from."""
-        items = self.table.query(keys.storm_alarms(record.scope, record.storm_id)[0], MAX_ENTRIES)
-        resolved = {
-            str(i["sk"])
+        alarms = keys.storm_alarms(record.scope, record.storm_id)[0]
+        items = self.table.query(alarms, MAX_ENTRIES, consistent=True)
+        recovered = {
+            str(i["sk"]): float(str(i.get("at", 0) or 0))
             for i in self.table.query(
-                keys.storm_resolved(record.scope, record.storm_id)[0], MAX_ENTRIES
+                keys.storm_resolved(record.scope, record.storm_id)[0], MAX_ENTRIES, consistent=True
             )
         }
         entries = sorted(
@@ -165,9 +168,11 @@ class Storms:
         known = {(e.arn, e.fired_at) for e in entries}
         entries += [e for e in record.entries if (e.arn, e.fired_at) not in known]  # older heads
         for e in entries:
-            e.resolved = e.resolved or e.arn in resolved
+            e.resolved = e.resolved or recovered.get(e.arn, float("-inf")) >= e.fired_at
         entries.sort(key=lambda e: e.fired_at)
-        return dataclasses.replace(record, entries=entries)
+        # The partition counts: a retried alarm is one item, whatever the head says.
+        count = len(items) if len(items) < MAX_ENTRIES else max(record.count, len(items))
+        return dataclasses.replace(record, entries=entries, count=max(count, len(entries)))
 
     def save(self, record: StormRecord) -> None:
         """Write the head (its alarms are written by `add`); only under `hold`."""

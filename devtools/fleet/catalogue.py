@@ -8,6 +8,7 @@ from typing import Any
 
 from devtools.fleet.events import REGION, sns_event
 from devtools.fleet.seeder import Seeder, report_line
+from devtools.fleet.wiring import WIRING
 
 # Scenario is defined in scenarios.py, which imports this module's functions.
 
@@ -281,4 +282,5 @@ COMPOUND = {
     deploy_brings_timeouts: ("recent_deploy", "timeout"),
     throttling_backs_up_async: ("throttling", "async_backlog"),
     pressure_then_oom: ("memory_pressure", "out_of_memory"),
+    **WIRING,  # the cause upstream of the DLQ the alarm is on (devtools/fleet/wiring.py)
 }

@@ -14,6 +14,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from devtools import fleet
+from tests.conftest import EVENTS
 
 pytestmark = pytest.mark.e2e
 
@@ -165,3 +166,13 @@ def test_audit_of_the_account_reads_iam_through_boto3(env: dict[str, str]) -> No
     readable = shepherd(env, "audit", "reporting-etl")
     assert "role/reporting-etl" in readable.stdout
     assert "legacy-deployer" not in readable.stdout
+
+
+def test_a_success_destination_record_is_bad_input_that_says_what_it_is(
+    env: dict[str, str],
+) -> None:
+    done = shepherd(
+        env, "diagnose", str(EVENTS / "envelopes" / "lambda-destination-on-success.json")
+    )
+    assert done.returncode == 2
+    assert "on-success destination record" in done.stderr and "not a failure" in done.stderr

@@ -25,8 +25,11 @@ from tests.functional.test_ops_commands import OPERATOR, answers, slash
 
 EVIL = (
     "x`<!channel> <https://evil.example|Click to fix> <@UEVIL> <#CEVIL> <!subteam^SEVIL> "
-    "<!here> &lt;!everyone&gt; \x1b[31mred\x1b[0m\x07 ```fence``` `"
+    "<!here> &lt;!everyone&gt; \x1b[31mred\x1b[0m\x07 ```fence``` ` "
+    "\ue000<!channel>\ue001 \ue000<https://evil.example|forged>\ue001"  # Shepherd's own marks, forged
 )
+# A page a load balancer returns, logged whole: escaping lengthens it past what was clipped.
+HTML = "[ERROR] 502 from upstream: " + "<html><body><b>Bad &amp; Gateway</b><br/>" * 40
 # What Slack turns into a mention or a link when it finds it unescaped in mrkdwn.
 LIVE = re.compile(r"<(?:[@#!]|https?:|mailto:)[^>]*>")
 OWN_LIVE = re.compile(r"^<(?:@UOPERATOR|@ULOCALOPS|!date\^\d+\^[^|]*\|[^>]*)>$")
@@ -85,7 +88,12 @@ def fleet_with_evil(aws: boto3.Session) -> Seeder:
     s.healthy("cart-service", per_minute=200, recent=False)
     s.metrics("cart-service", "Invocations", [(t, 200) for t in s.window()])
     s.metrics("cart-service", "Errors", [(t, 15) for t in s.window()])
-    s.logs("cart-service", [f"[ERROR] ValueError: {EVIL}"] * 4 + [f"Traceback: {EVIL}"])
+    s.logs(
+        "cart-service",
+        [f"[ERROR] ValueError: {EVIL}"] * 4
+        + [f"Traceback: {EVIL}", f'  File "{EVIL[-60:]}", line 3, in handler']
+        + [HTML] * 8,
+    )
     return s
 
 
@@ -96,6 +104,7 @@ def test_a_hostile_alarm_and_log_line_stay_text_in_the_alarm_message(
     msg = seeded_alarm(s, f"cart-errors {EVIL[:80]}", "Errors", {"FunctionName": "cart-service"})
     msg.update(AlarmDescription=EVIL, NewStateReason=f"Threshold Crossed: {EVIL}")
     client.lambda_.invoke("on_alarm", sns_event(msg))
+    assert len(slack.channel_messages()) == 1  # posted: Slack took its blocks (none too long)
     said = assert_inert(slack)
     assert "&lt;!channel&gt;" in said  # shown, as text
     assert "ValueError" in said

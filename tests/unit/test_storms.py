@@ -56,3 +56,36 @@ def test_a_summary_of_300_alarms_names_every_one_within_slacks_limits() -> None:
     text = json.dumps(blocks)
     assert all(f"fn-{i % 7}-alarm-{i} " in text for i in range(300))
     assert blocks[0]["text"]["text"] == "ALARM STORM: 300 alarms on 7 function(s)"
+
+
+def test_a_storm_alarm_that_fires_again_after_its_recovery_is_not_shown_resolved() -> None:
+    from chalicelib.store.memory import MemoryTable
+    from chalicelib.store.storms import StormRecord, Storms
+
+    storms = Storms(MemoryTable(), clock=lambda: 1_800_000_000.0)
+    storm = StormRecord("123456789012")
+    first, again = entry(1, "timeout"), entry(1, "timeout")
+    again.fired_at = first.fired_at + 600
+    storms.add(storm, first)
+    storms.resolve(storm, first.arn, first.fired_at + 300)
+    storms.add(storm, again)
+    drawn = storms.full(storm)
+    assert [(e.fired_at - first.fired_at, e.resolved) for e in drawn.entries] == [
+        (0.0, True),
+        (600.0, False),
+    ]
+
+
+def test_a_retry_of_an_alarm_counted_long_ago_is_not_counted_again() -> None:
+    """Only the newest alarms are kept in the storm's head: the alarm's own item decides."""
+    from chalicelib.store.memory import MemoryTable
+    from chalicelib.store.storms import KEEP_RECENT, StormRecord, Storms
+
+    storms = Storms(MemoryTable(), clock=lambda: 1_800_000_000.0)
+    storm = StormRecord("123456789012")
+    early = entry(0, "timeout")
+    assert storms.add(storm, early)
+    for i in range(1, KEEP_RECENT + 5):
+        storms.add(storm, entry(i, "timeout"))
+    assert not storms.add(storm, entry(0, "timeout"))  # Lambda retries the first delivery
+    assert storms.full(storm).count == KEEP_RECENT + 5

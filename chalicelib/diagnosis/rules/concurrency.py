@@ -69,6 +69,8 @@ DEFAULT_ACCOUNT_LIMIT = 1000  # Lambda's default quota, when the account's canno
 @rule
 def account_concurrency(ev: Evidence) -> Cause | None:
     claimed = ev.peak("ClaimedAccountConcurrency")
+    if claimed is None and ev.resource.type == "account":
+        claimed = ev.peak("ConcurrentExecutions")  # an older account-level alarm's own metric
     if claimed is None:
         return None
     fn = ev.function
@@ -77,6 +79,7 @@ def account_concurrency(ev: Evidence) -> Cause | None:
     # This function's cause when it draws on the shared pool and is throttled (a function with its
     # own reservation is not limited by what the others claim).
     drawn = ev.total("Throttles") > 0 and (fn is None or fn.reserved_concurrency is None)
+    drawn = drawn or ev.resource.type == "account"  # the alarm is on the pool itself
     if claimed < ACCOUNT_NEAR * of or not drawn:
         return None
     source = "" if limit else " (Lambda's default quota: the account's could not be read)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from chalicelib import markup
 from chalicelib.aws.limits import SQS_VISIBILITY_FACTOR
 from chalicelib.diagnosis.causes import Cause, rule
@@ -27,6 +29,26 @@ DEPRECATED = {
     "go1.x": "2024-01-08",
     "provided": "2024-01-08",
 }
+
+
+# What a message handled twice looks like: an idempotency guard or a conditional write refusing it.
+TWICE = re.compile(
+    r"ConditionalCheckFailed|already (?:been )?(?:processed|exists|handled)|[Dd]uplicate|"
+    r"[Ii]dempoten|IdempotencyAlreadyInProgress",
+)
+
+
+def _handled_twice(ev: Evidence) -> str:
+    """Why the window shows messages handled twice: errors that say so, or runs outliving the
+    visibility timeout. '' when it does not."""
+    said = [line for line in ev.logs if TWICE.search(line.message)]
+    if said:
+        return (
+            f"{len(said)} error line(s) of a message handled twice (e.g. "
+            f"{markup.code(said[0].message.strip().splitlines()[0], 120)}): redelivered while "
+            "still in flight, the second run fails"
+        )
+    return ""
 
 
 @rule
@@ -60,9 +82,13 @@ def misconfiguration(ev: Evidence) -> Cause | None:
         )
     if not problems:
         return None
+    redelivered = duplicates and _handled_twice(ev)
+    if redelivered:
+        problems.append(redelivered)
     return Cause(
         "misconfiguration",
-        0.5 if duplicates else 0.3,
+        # Under ROOT_MIN unless the redeliveries are seen: only then does it explain the errors.
+        0.8 if redelivered else 0.45 if duplicates else 0.3,
         f"The function's setup is risky: {len(problems)} problem(s) found.",
         tuple(problems),
     )

@@ -24,7 +24,8 @@ def recent_deploy(ev: Evidence) -> Cause | None:
     if fn.alias and fn.alias_version:
         current = fn.version_info(fn.alias_version)
         previous = fn.previous_version(fn.alias_version)
-        recent = bool(current and _shortly_before(current.last_modified, ev))
+        went_live = current.last_modified if current else None
+        recent = _shortly_before(went_live, ev) and not _during(went_live, ev)
         new_rate = ev.error_rate(fn.alias_version)
         old_rate = ev.error_rate(previous) if previous else None
         old_rate_lookback = _rate_lookback(ev, previous) if previous else None
@@ -35,7 +36,7 @@ def recent_deploy(ev: Evidence) -> Cause | None:
             and (baseline is None or new_rate >= 3 * baseline + 0.01)
         )
         if not recent and not concentrated:
-            return None
+            return _during_the_incident(ev, went_live, f"Version {fn.alias_version} went live")
         evidence = []
         if current and current.last_modified and recent:
             age = (ev.signal.time - current.last_modified).total_seconds() / 60
@@ -63,6 +64,8 @@ def recent_deploy(ev: Evidence) -> Cause | None:
             tuple(evidence),
             action,
         )
+    if _during(fn.last_modified, ev):
+        return _during_the_incident(ev, fn.last_modified, "The function was changed")
     if _shortly_before(fn.last_modified, ev):
         assert fn.last_modified is not None
         rate = ev.error_rate()
@@ -80,6 +83,36 @@ def recent_deploy(ev: Evidence) -> Cause | None:
             ),
         )
     return None
+
+
+ONSET_SLACK = timedelta(minutes=1)  # a metric point counts its whole minute
+
+
+def _during(when: datetime | None, ev: Evidence) -> bool:
+    """A change made after the errors began (someone acting on the incident): not their cause."""
+    onset = ev.onset()
+    return (
+        when is not None
+        and onset is not None
+        and onset + ONSET_SLACK < when <= ev.signal.time + ONSET_SLACK
+    )
+
+
+def _during_the_incident(ev: Evidence, when: datetime | None, what: str) -> Cause | None:
+    """Shown as what it is, below any cause: a change that came after the errors began."""
+    onset = ev.onset()
+    if when is None or onset is None or not _during(when, ev):
+        return None
+    after = (when - onset).total_seconds() / 60
+    return Cause(
+        "recent_deploy",
+        0.15,
+        f"{what} during the incident, {after:.0f} min after the errors began: not their cause.",
+        (
+            f"Errors began at {onset:%H:%M} UTC; the change came at {when:%H:%M} UTC",
+            "A change made while responding (memory, timeout, a deploy) is listed, not blamed",
+        ),
+    )
 
 
 def _shortly_before(when: datetime | None, ev: Evidence) -> bool:

@@ -97,6 +97,22 @@ PRESSURE = (
 )
 
 
+def _insights_pressure(ev: Evidence) -> Cause | None:
+    """Lambda Insights' memory_utilization (percent), for a function whose logs show no REPORT."""
+    used = ev.peak("MemoryUtilization")
+    if used is None or used < PRESSURE * 100:
+        return None
+    size = ev.function.memory_mb if ev.function else None
+    of = f" of {size} MB" if size else ""
+    return Cause(
+        "memory_pressure",
+        0.8 if used < 97 else 0.88,
+        f"Memory is nearly full: {used:.0f}%{of} used (Lambda Insights).",
+        (f"Lambda Insights memory_utilization peaked at {used:.0f}%{of}",),
+        action=more_memory(ev.function.name, size) if ev.function and size else None,
+    )
+
+
 @rule
 def memory_pressure(ev: Evidence) -> Cause | None:
     """Invocations near their memory limit but not at it: an out-of-memory on its way."""
@@ -107,7 +123,7 @@ def memory_pressure(ev: Evidence) -> Cause | None:
         if PRESSURE * r.memory_size_mb <= r.max_memory_used_mb < 0.97 * r.memory_size_mb
     ]
     if not near:
-        return None
+        return _insights_pressure(ev)
     size = near[0].memory_size_mb
     top = max(r.max_memory_used_mb for r in near)
     killed = matching(ev, L.OOM)

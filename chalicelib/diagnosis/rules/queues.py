@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from chalicelib import markup
+from chalicelib.aws.limits import SQS_VISIBILITY_FACTOR
 from chalicelib.diagnosis.causes import (
     Action,
     Cause,
@@ -10,8 +13,9 @@ from chalicelib.diagnosis.causes import (
     quote,
     rule,
 )
-from chalicelib.diagnosis.evidence import Evidence
+from chalicelib.diagnosis.evidence import Evidence, Upstream, run_start
 from chalicelib.diagnosis.rules.concurrency import raise_concurrency
+from chalicelib.diagnosis.rules.deploys import DEPLOY_RECENCY, ONSET_SLACK
 from chalicelib.units import duration
 
 ITERATOR_AGE_HIGH_MS = 60_000
@@ -128,7 +132,7 @@ def async_backlog(ev: Evidence) -> Cause | None:
 def event_source_failure(ev: Evidence) -> Cause | None:
     fn = ev.function
     if fn is None:
-        return None
+        return _unread_queue(ev)
     failing = [
         s
         for s in fn.event_sources
@@ -151,6 +155,102 @@ def event_source_failure(ev: Evidence) -> Cause | None:
         tuple(evidence),
         action=Action("Status", f"/ops status {fn.name}"),
     )
+
+
+def _unread_queue(ev: Evidence) -> Cause | None:
+    """A source queue whose consumers are disabled or failing: it fills and ages, nothing reads."""
+    q = ev.queue
+    if q is None or not q.consumer_mappings:
+        return None
+    failing = [
+        m
+        for m in q.consumer_mappings
+        if m["state"] == "Disabled" or m.get("last_result", "").startswith("PROBLEM")
+    ]
+    if not failing:
+        return None
+    working = len(q.consumer_mappings) - len(failing)
+    evidence = []
+    for m in failing:
+        what = "is Disabled" if m["state"] == "Disabled" else f"fails: {m['last_result']}"
+        reason = f" ({m['reason']})" if m.get("reason") and m["state"] == "Disabled" else ""
+        evidence.append(f"{markup.code(q.name)} → {markup.code(m['function'])} {what}{reason}")
+    if q.oldest_age_s is not None:
+        evidence.append(f"Oldest message {duration(q.oldest_age_s)} old")
+    first = failing[0]["function"]
+    return Cause(
+        "event_source_failure",
+        0.9 if working == 0 else 0.7,
+        f"Nothing reads {markup.code(q.name)}: "
+        + (
+            "its only consumer's"
+            if len(q.consumer_mappings) == 1
+            else f"{len(failing)} of its consumers'"
+        )
+        + " event source mapping is disabled or failing.",
+        tuple(evidence),
+        action=Action("Status", f"/ops status {first}"),
+    )
+
+
+@rule
+def dlq_filled_by_a_change(ev: Evidence) -> Cause | None:
+    """A DLQ filled by a function that changed shortly before its errors began."""
+    for up in ev.upstream:
+        fn, onset = up.function, run_start(up.metrics.get("Errors", []), ev.signal.time)
+        changed = fn.last_modified
+        if changed is None or onset is None:
+            continue
+        if not onset - DEPLOY_RECENCY <= changed <= onset + ONSET_SLACK:
+            continue
+        before = max(0.0, (onset - changed).total_seconds() / 60)
+        new = _new_signature(up)
+        evidence = [
+            f"{_route(up)}: {markup.code(fn.name)} changed at {changed:%H:%M} UTC, its errors "
+            f"began at {onset:%H:%M} UTC",
+            *([f"Its top error since: {markup.code(new, 160)}"] if new else []),
+        ]
+        return Cause(
+            "recent_deploy",
+            0.85,
+            f"{_route(up)}: {markup.code(fn.name)} was changed {before:.0f} min before its "
+            "errors began; its failures fill the DLQ.",
+            tuple(evidence),
+            Action("Status", f"/ops status {fn.name}{ev.where}"),
+        )
+    return None
+
+
+@rule
+def dlq_filled_by_redelivery(ev: Evidence) -> Cause | None:
+    """A DLQ filled from a source queue whose visibility timeout is under its consumer's timeout:
+    a message comes back while still handled, is received again, and dead-letters."""
+    for up in ev.upstream:
+        fn = up.function
+        if up.visibility_s is None or not fn.timeout_s or up.visibility_s >= fn.timeout_s:
+            continue
+        return Cause(
+            "misconfiguration",
+            0.85,
+            f"{_route(up)}: the visibility timeout ({up.visibility_s} s) is under "
+            f"{markup.code(fn.name)}'s timeout ({fn.timeout_s} s): messages come back while "
+            "still handled, are received again and dead-letter.",
+            (
+                f"{_route(up)}",
+                f"Set {markup.code(up.path[-2])}'s visibility timeout to at least "
+                f"{SQS_VISIBILITY_FACTOR}× the function timeout ({SQS_VISIBILITY_FACTOR * fn.timeout_s} s)",
+            ),
+        )
+    return None
+
+
+def _route(up: Upstream) -> str:
+    return " ← ".join(markup.code(p) for p in up.path)
+
+
+def _new_signature(up: Upstream) -> str:
+    lines = [line.message.strip().splitlines()[0] for line in up.logs if line.message.strip()]
+    return Counter(lines).most_common(1)[0][0] if lines else ""
 
 
 def source_name(arn: str) -> str:
