@@ -71,7 +71,15 @@ def _diagnose(path: Path, *, as_json: bool) -> int:
         reasons = "; ".join(f"{s.where}: {s.reason}" for s in batch.skipped) or "empty"
         raise BadInput(f"{path} holds no alarm or destination record ({reasons})")
     aws = Aws(region=Settings.from_env().region)
-    results = [to_json(diagnose(gather(signal, aws))) for signal in batch.signals]
+    results = []
+    for signal in batch.signals:
+        evidence = gather(signal, aws)
+        if not evidence.checked:  # not a diagnosis: AWS answered nothing (unreachable, denied)
+            from chalicelib.errors import UpstreamFailure
+
+            why = "; ".join(dict.fromkeys(evidence.unchecked)) or "no evidence source answered"
+            raise UpstreamFailure("aws", f"nothing could be read to diagnose it ({why})")
+        results.append(to_json(diagnose(evidence)))
     if as_json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2, default=str))
     else:

@@ -113,7 +113,8 @@ def shared_cause(entries: list[StormEntry]) -> str | None:
         return f"Downstream throttling: {share}"
     if kind == "recent_deploy":
         return f"A deploy: {share} began failing right after their alias moved to a new version"
-    return f"{kind.replace('_', ' ').capitalize()}: {share}"
+    words = " ".join("DLQ" if w == "dlq" else w for w in kind.split("_"))
+    return f"{words[:1].upper()}{words[1:]}: {share}"
 
 
 class StormDesk:

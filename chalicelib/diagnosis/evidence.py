@@ -93,6 +93,9 @@ class QueueFacts:
     )  # functions reading it (event source mappings)
     # Those mappings as read: {"function", "state", "last_result", "reason"}.
     consumer_mappings: list[dict[str, str]] = field(default_factory=list)
+    # For a DLQ: each source queue's consumers and visibility timeout (who fills it, and how).
+    source_consumers: dict[str, list[str]] = field(default_factory=dict)
+    source_visibility: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def is_dlq(self) -> bool:

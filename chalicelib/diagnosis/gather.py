@@ -378,47 +378,23 @@ MAX_UPSTREAM = 3  # functions traced back from a DLQ
 
 
 def _trace_upstream(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
-    """Who fills the DLQ: its source queues' consumers (one wave), then each feeding function's
-    configuration, error metrics and error lines (the next), to say which one broke and how."""
+    """Who fills the DLQ (its source queues' consumers, read with the sources in the first wave;
+    functions whose DLQ it is; functions its records name), then each one's configuration, error
+    metrics and error lines in one more wave, to say which one broke and how."""
     queue = ev.queue
     assert queue is not None
     r = ev.resource
     acct = aws.key(r.account)
-    lam = aws.lambda_(r.region, acct)
-    sqs = aws.sqs(r.region, acct)
     direct = [*queue.source_functions, *_recorded_functions(queue.samples)]
     found = [
         Upstream([queue.name, f], FunctionFacts(name=f, arn="")) for f in dict.fromkeys(direct)
     ]
-
-    visibility: dict[str, int | None] = {}
-
-    def consumers_of(source: str) -> Callable[[], None]:
-        arn = queue_arn(r.region, r.account, source)
-
-        def read() -> None:
-            for m in lam.event_source_mappings(source_arn=arn):
-                name = m.function_arn.split(":function:", 1)[-1]
-                found.append(Upstream([queue.name, source, name], FunctionFacts(name=name, arn="")))
-
-        return read
-
-    def visibility_of(source: str) -> Callable[[], None]:
-        arn = queue_arn(r.region, r.account, source)
-
-        def read() -> None:
-            visibility[source] = sqs.visibility_timeout(arn, url=queue_url(arn))
-
-        return read
-
-    sources = queue.source_queues[:MAX_UPSTREAM]
-    if sources:  # one wave: each source's consumers and its visibility timeout, side by side
-        fan.run(
-            {f"consumers of {s}": consumers_of(s) for s in sources}
-            | {f"visibility of {s}": visibility_of(s) for s in sources}
-        )
-    for up in found:
-        up.visibility_s = visibility.get(up.path[1]) if len(up.path) > 2 else None
+    for source, consumers in queue.source_consumers.items():  # read with the sources (wave 1)
+        visibility = queue.source_visibility.get(source)
+        found += [
+            Upstream([queue.name, source, name], FunctionFacts(name=name, arn=""), visibility)
+            for name in consumers
+        ]
     ev.upstream = found[:MAX_UPSTREAM]
     tasks: dict[str, Callable[[], None]] = {}
     for up in ev.upstream:
@@ -506,7 +482,29 @@ def _queue_tasks(
     if with_sources:
 
         def source_queues() -> None:
+            # The sources, then at once each one's consumers and visibility timeout, side by side
+            # (while the rest of this wave, the sample peek's two calls, is still going).
             queue.source_queues.extend(sqs.dead_letter_sources(url))
+            sources = queue.source_queues[:MAX_UPSTREAM]
+            if not sources:
+                return
+            lam = aws.lambda_(region, aws.key(split_arn(queue.arn)["account"]))
+
+            def consumers_of(source: str) -> None:
+                arn = queue_arn(region, split_arn(queue.arn)["account"], source)
+                queue.source_consumers[source] = [
+                    m.function_arn.split(":function:", 1)[-1]
+                    for m in lam.event_source_mappings(source_arn=arn)
+                ]
+
+            def visibility_of(source: str) -> None:
+                arn = queue_arn(region, split_arn(queue.arn)["account"], source)
+                queue.source_visibility[source] = sqs.visibility_timeout(arn, url=queue_url(arn))
+
+            with ThreadPoolExecutor(2 * len(sources), "dlq-sources") as reads:
+                done = [reads.submit(f, s) for s in sources for f in (consumers_of, visibility_of)]
+            for future in done:
+                future.result()  # a failed read: this source is not traced (said as unchecked)
 
         def consumers() -> None:
             mappings = aws.lambda_(

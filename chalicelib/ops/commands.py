@@ -22,12 +22,12 @@ class Ops:
         text = strip_marks(text)  # what a user typed is outside text too
         try:
             command = parse(text)
-            if command.mutating:
-                return self.lifecycle.propose(command, text, user)
-            return self.views.show(command, user, where)
-        except UsageError as exc:
+        except UsageError as exc:  # typed wrong: the grammar helps (not when a name is unknown)
             exc.usage = USAGE
             raise
+        if command.mutating:
+            return self.lifecycle.propose(command, text, user)
+        return self.views.show(command, user, where)
 
     def confirm(self, action_id: str, user: str) -> Outcome:
         return self.lifecycle.confirm(action_id, user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import shlex
 from collections.abc import Callable
@@ -74,7 +75,9 @@ def parse(text: str) -> Command:
     verb, rest = words[0].lower(), words[1:]
     parser = _PARSERS.get(verb)
     if parser is None:
-        raise UsageError(f"unknown command {markup.code(verb)}")
+        close = difflib.get_close_matches(verb, list(_PARSERS), n=1, cutoff=0.7)
+        hint = f"; did you mean {markup.code(close[0])}?" if close else ""
+        raise UsageError(f"unknown command {markup.code(verb)}{hint}")
     rest, where = _where(rest)
     return replace(parser(rest), account=where.get("account"), region=where.get("region"))
 

@@ -13,7 +13,16 @@ def function(lam: LambdaApi, name: str) -> FunctionConfig:
     try:
         return lam.function(name)
     except NotFound as exc:
-        raise UsageError(f"no function {markup.code(name)} in this account and region") from exc
+        raise UsageError(f"no function {markup.code(name)} {where(lam.client)}") from exc
+
+
+def where(client: object) -> str:
+    """Where a name was looked for, and how to look elsewhere."""
+    region = getattr(getattr(client, "meta", None), "region_name", None) or "this region"
+    return (
+        f"in {region} of this account (another region: `--region <region>`; a member account: "
+        "`--account <name>`)"
+    )
 
 
 def alias(lam: LambdaApi, function: str, name: str) -> AliasState:
@@ -26,7 +35,7 @@ def alias(lam: LambdaApi, function: str, name: str) -> AliasState:
 def queue(sqs: SqsApi, name: str) -> Queue:
     found = sqs.queue(name)
     if found is None:
-        raise UsageError(f"no queue {markup.code(name)} in this account and region")
+        raise UsageError(f"no queue {markup.code(name)} {where(sqs.client)}")
     return found
 
 

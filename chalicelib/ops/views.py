@@ -64,7 +64,7 @@ class Views:
             reserved = self.ctx.lam.reserved(c.target or "")
         except NotFound as exc:
             raise UsageError(
-                f"no function {markup.code(c.target)} in this account and region"
+                f"no function {markup.code(c.target)} {lookups.where(self.ctx.lam.client)}"
             ) from exc
         shown = "none (shares the account's unreserved pool)" if reserved is None else str(reserved)
         return Said(f"*{c.target}* reserved concurrency: {shown}")

@@ -49,9 +49,8 @@ class SlackAlarmChannel:
         try:
             image = drawing.result(timeout=GRAPH_WAIT_S)
             if image:
-                title = (
-                    f"{diagnosis.evidence.resource.label}: {diagnosis.top.kind.replace('_', ' ')}"
-                )
+                label = markup.clean(diagnosis.evidence.resource.label, 120, lines=False)
+                title = f"{label}: {render.kind_words(diagnosis.top.kind)}"  # shown as it is
                 self.poster.upload(channel, ts, image, graphs.filename(diagnosis), title)
         except Exception:
             log.warning("no graph for %s", diagnosis.evidence.resource.label, exc_info=True)

@@ -77,10 +77,21 @@ def to_json(d: Diagnosis) -> dict[str, Any]:
     }
 
 
+def kind_words(kind: str) -> str:
+    """A cause's kind as words (`dlq_backlog` → "DLQ backlog")."""
+    return " ".join("DLQ" if w == "dlq" else w for w in kind.split("_"))
+
+
+def kind_title(kind: str) -> str:
+    """The kind's words with a capital first letter ("DLQ backlog", "Recent deploy")."""
+    words = kind_words(kind)
+    return words[:1].upper() + words[1:]
+
+
 def headline(d: Diagnosis) -> str:
     a = alarm_fields(d)
     return (
-        f"{a['state']}: {markup.prose(a['name'], 255)} — {d.top.kind.replace('_', ' ')} "
+        f"{a['state']}: {markup.prose(a['name'], 255)} — {kind_words(d.top.kind)} "
         f"({markup.prose(d.evidence.resource.label, 255)})"
     )
 
@@ -122,9 +133,7 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(reason)}})
     blocks.append({"type": "divider"})
     for i, cause in enumerate(d.causes[:SHOWN_CAUSES], start=1):
-        lines = [
-            f"*{i}. {cause.kind.replace('_', ' ').capitalize()}* · {cause.confidence:.0%} — {cause.summary}"
-        ]
+        lines = [f"*{i}. {kind_title(cause.kind)}* · {cause.confidence:.0%} — {cause.summary}"]
         shown = [*cause.evidence, *cause.quoted] if reveal else [*cause.evidence]
         lines.extend(f"• {markup.redacted(e, redact)}" for e in shown[:6])
         if cause.quoted and not reveal:

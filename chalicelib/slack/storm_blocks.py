@@ -62,7 +62,7 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
     blocks.append(
         section(
             "*By cause:* "
-            + " · ".join(f"{k.replace('_', ' ')} {n}" for k, n in kinds.most_common())
+            + " · ".join(f"{render.kind_words(k)} {n}" for k, n in kinds.most_common())
         )
     )
     functions = Counter(e.function for e in entries)
@@ -89,7 +89,7 @@ def _alarm_list(entries: list[StormEntry]) -> list[str]:
     """Every alarm, newest first, in as many sections as it takes (each within Slack's limit)."""
     sections, current = [], "*Alarms, newest first* (a diagnosis per function in the thread):"
     for e in sorted(entries, key=lambda e: e.fired_at, reverse=True):
-        line = f"\n• {_when(e.fired_at)} {markup.code(e.function)} {markup.prose(e.name, 255)} — {e.kind.replace('_', ' ')}"
+        line = f"\n• {_when(e.fired_at)} {markup.code(e.function)} {markup.prose(e.name, 255)} — {render.kind_words(e.kind)}"
         line += " · OK" if e.resolved else ""
         if len(current) + len(line) > MAX_TEXT - 20:
             sections.append(current)

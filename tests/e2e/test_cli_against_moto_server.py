@@ -176,3 +176,11 @@ def test_a_success_destination_record_is_bad_input_that_says_what_it_is(
     )
     assert done.returncode == 2
     assert "on-success destination record" in done.stderr and "not a failure" in done.stderr
+
+
+def test_aws_unreachable_is_a_failure_not_a_diagnosis(env: dict[str, str]) -> None:
+    """With nothing read there is nothing to diagnose: exit 1 and why, not `unknown` and 0."""
+    unreachable = {**env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # the discard port: closed
+    done = shepherd(unreachable, "diagnose", str(EVENTS / "sns-lambda-errors-alarm.json"))
+    assert done.returncode == 1, done.stdout
+    assert "nothing could be read" in done.stderr and "EndpointConnectionError" in done.stderr

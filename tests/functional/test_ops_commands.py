@@ -237,13 +237,16 @@ def test_status_shows_last_hour_health_with_errors_as_a_rate(
     assert "errors (" in status  # a rate of invocations, not a bare count
 
 
-def test_concurrency_of_an_unknown_function_is_a_usage_answer(
+def test_an_unknown_function_is_named_without_the_grammar_and_a_typo_gets_a_suggestion(
     client: Client, slack_url: str, slack: FakeSlack
 ) -> None:
+    """Usage help is for a command typed wrong, not for a name that does not exist."""
     slash(client, slack_url, "concurrency ghost")
-    answer = answers(slack)[0]["text"]
-    assert "no function `ghost`" in answer
-    assert "*Usage*" in answer
+    slash(client, slack_url, "memroy ghost 512")
+    unknown, typo = (a["text"] for a in answers(slack))
+    assert "no function `ghost` in us-east-1 of this account" in unknown
+    assert "`--region &lt;region&gt;`" in unknown and "*Usage*" not in unknown  # <region>
+    assert "unknown command `memroy`; did you mean `memory`?" in typo and "*Usage*" in typo
 
 
 def test_the_first_ack_needs_no_slack_round_trip(

@@ -61,3 +61,13 @@ def test_recovered_message_drops_buttons_and_says_how_long() -> None:
     assert not any(b["type"] == "actions" for b in done)
     assert done[0]["text"]["text"].startswith("RESOLVED:")
     assert "12 min 30 s" in done[1]["elements"][0]["text"]
+
+
+def test_kinds_read_as_words_with_their_acronyms() -> None:
+    from chalicelib.slack.render import kind_title, kind_words
+
+    assert kind_title("dlq_backlog") == "DLQ backlog"
+    assert kind_title("recent_deploy") == "Recent deploy"
+    assert kind_words("dlq_backlog") == "DLQ backlog"
+    assert kind_words("dlq_delivery_failure") == "DLQ delivery failure"
+    assert kind_words("recent_deploy") == "recent deploy"

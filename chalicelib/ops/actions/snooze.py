@@ -74,7 +74,11 @@ class Snooze(Undoable):
         alarm = command.target or ""
         arn = ctx.mute_rules.alarm_arn(alarm)
         if arn is None:
-            raise UsageError(f"no alarm {markup.code(alarm)} in this account and region")
+            region = ctx.region or ctx.aws.region
+            raise UsageError(
+                f"no alarm {markup.code(alarm)} in {region} of this account (another region: "
+                "`--region <region>`; a member account: `--account <name>`)"
+            )
         now = datetime.now(UTC)
         until = until_for(command.options.get("for", "1h"), now, ctx.timezone).timestamp()
         return self._to(alarm, arn, until, ctx, "Snooze")
