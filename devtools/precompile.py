@@ -61,11 +61,20 @@ def init_modules(package: Path, function: str) -> set[str]:
 
 def build_only(name: str) -> bool:
     """What only pip and type checkers read: an installed file list, a bill of materials, stubs.
-    (METADATA and licences stay: importlib.metadata reads the one, the law wants the other.)"""
+    (METADATA's headers and licences stay: importlib.metadata reads the one, the law wants the
+    other; METADATA's long description goes, `headers_only`.)"""
     return (
         name.endswith((".dist-info/RECORD", ".dist-info/INSTALLER", ".pyi", "/py.typed"))
         or ".dist-info/sboms/" in name
     )
+
+
+def headers_only(metadata: bytes) -> bytes:
+    """A distribution's METADATA without its long description (the project's README, tens of KB
+    for pydantic): importlib.metadata reads the headers (name, version, requirements), nothing
+    at run time reads the rest."""
+    head, sep, _ = metadata.partition(b"\n\n")
+    return head + (b"\n" if sep else b"")
 
 
 def precompile(zip_path: Path) -> tuple[int, int, int]:
@@ -97,7 +106,10 @@ def precompile(zip_path: Path) -> tuple[int, int, int]:
         rewritten = zip_path.with_suffix(".tmp")
         with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
             for info in infos:
-                out.writestr(info, (package / info.filename).read_bytes())
+                data = (package / info.filename).read_bytes()
+                if info.filename.endswith(".dist-info/METADATA"):
+                    data = headers_only(data)
+                out.writestr(info, data)
             for pyc in compiled:
                 info = zipfile.ZipInfo(str(pyc), date_time=(2026, 1, 1, 0, 0, 0))
                 info.external_attr = 0o644 << 16

@@ -38,6 +38,7 @@ class Alarm:
     evaluation_periods: int = 1
     children: tuple[str, ...] = ()  # composite: ARNs of the child alarms that triggered it
     rule: str | None = None
+    requested: bool = False  # `/ops diagnose`: asked for by a person, not fired by CloudWatch
 
     @property
     def dedupe_key(self) -> str:

@@ -169,7 +169,9 @@ class Views:
         from chalicelib.events.ondemand import on_demand_alarm
 
         lookups.function(self.ctx.lam, c.target or "")
-        alarm = on_demand_alarm(c.target or "", self.ctx.aws.region)
+        # Where the command points (`--region`, `--account`), not Shepherd's own region.
+        account = self.ctx.account or self.ctx.aws.home_account()
+        alarm = on_demand_alarm(c.target or "", self.ctx.region or self.ctx.aws.region, account)
         return Diagnosed(diagnose(gather(alarm, self.ctx.aws)), reveal=self._may_see(asker).allowed)
 
     def audit(self, c: Command, asker: Asker) -> Audited:

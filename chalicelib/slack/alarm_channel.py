@@ -87,6 +87,11 @@ class SlackAlarmChannel:
             key=key,
             look_first=look_first,
         )
+        # Its recovery in the thread, as when the OK comes after: one episode, told the same way
+        # whichever of the two notifications arrived first.
+        self.poster.post(
+            channel, _recovered(ok, took), thread_ts=ts, key=f"{key}|recovered", look_first=True
+        )
         return AlarmMessage(channel, ts, blocks)
 
     def recover(
@@ -102,10 +107,7 @@ class SlackAlarmChannel:
         took = max(0.0, ok.time.timestamp() - fired_at)
         flapped = (flaps, datetime.fromtimestamp(fired_at, UTC))
         blocks = render.render_recovered(message.blocks, ok.time, took, flapped)
-        text = (
-            f":large_green_circle: *{markup.prose(ok.name, 255)}* is back to OK after "
-            f"{duration(took, exact=True)}.\n{markup.prose(ok.reason)}"
-        )
+        text = _recovered(ok, took)
         title = f"RESOLVED: {markup.prose(ok.name, 255)}"
         if self.poster.update(message.channel, message.ts, title, blocks):
             self.poster.post(
@@ -180,3 +182,11 @@ class SlackAlarmChannel:
             look_first=look_first,
         )
         return AlarmMessage(channel, ts, [])
+
+
+def _recovered(ok: Alarm, took: float) -> str:
+    """The recovery as said in the alarm's thread."""
+    return (
+        f":large_green_circle: *{markup.prose(ok.name, 255)}* is back to OK after "
+        f"{duration(took, exact=True)}.\n{markup.prose(ok.reason)}"
+    )

@@ -90,6 +90,10 @@ def kind_title(kind: str) -> str:
 
 def headline(d: Diagnosis) -> str:
     a = alarm_fields(d)
+    s = d.evidence.signal
+    if isinstance(s, Alarm) and s.requested:
+        label = markup.prose(d.evidence.resource.label, 255)
+        return f"Diagnosis: {label} — {kind_words(d.top.kind)}"
     return (
         f"{a['state']}: {markup.prose(a['name'], 255)} — {kind_words(d.top.kind)} "
         f"({markup.prose(d.evidence.resource.label, 255)})"
@@ -105,12 +109,23 @@ def render(d: Diagnosis, reveal: bool = True) -> list[Block]:
     ev = d.evidence
     a = alarm_fields(d)
     icon = STATE_ICON.get(a["state"], ":red_circle:")
+    asked = isinstance(ev.signal, Alarm) and ev.signal.requested
+    if asked:  # `/ops diagnose`: no alarm fired, so no alarm state, Acknowledge or Snooze
+        icon = ":mag:"
     blocks: list[Block] = [
         {
             "type": "header",
             "text": {
                 "type": "plain_text",
-                "text": clip(markup.clean(f"{a['state']}: {a['name']}", lines=False), MAX_HEADER),
+                "text": clip(
+                    markup.clean(
+                        f"Diagnosis: {ev.resource.label}"
+                        if asked
+                        else f"{a['state']}: {a['name']}",
+                        lines=False,
+                    ),
+                    MAX_HEADER,
+                ),
             },
         },
         {
@@ -206,7 +221,7 @@ SNOOZES = (("Snooze 1 h", "1h"), ("Snooze 4 h", "4h"), ("Snooze until tomorrow 0
 def attention_buttons(d: Diagnosis) -> list[Block]:
     """Acknowledge and the snoozes, on an alarm's message (a snooze is an `/ops` change)."""
     s = d.evidence.signal
-    if not isinstance(s, Alarm):
+    if not isinstance(s, Alarm) or s.requested:
         return []
     buttons = [button("Acknowledge", ACKNOWLEDGE, s.arn[:2000])]
     for label, length in SNOOZES:

@@ -102,7 +102,9 @@ def _history(h: History) -> Reply:
     if not h.actions:
         return Reply("No actions recorded" + (f" for {h.target}." if h.target else "."))
     lines = [
-        f"{markup.code(a.id)} {a.status} · {markup.user(a.user)} · {markup.code(a.command)} · {a.summary}"
+        f"{markup.when(a.at.get(a.status, a.created))} · {markup.code(a.id)} {a.status} · "
+        f"{markup.user(a.confirmed_by or a.user)} · {markup.code(a.command)} · {a.summary}"
+        + (f" · {a.outcome}" if a.status in ("refused", "failed", "stale") and a.outcome else "")
         for a in h.actions
     ]
     return Reply("*Recent actions*\n" + "\n".join(lines))

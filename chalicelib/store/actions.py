@@ -26,7 +26,7 @@ Status = Literal["proposed", "executing", "done", "failed", "cancelled", "refuse
 FINAL: tuple[Status, ...] = ("done", "failed", "refused", "stale")
 # In the history from the moment it runs: an action whose final write failed still shows (and is
 # repaired when read, chalicelib/ops/repair.py); its final entry overwrites this one.
-INDEXED: tuple[Status, ...] = ("executing", *FINAL)
+INDEXED: tuple[Status, ...] = ("executing", "cancelled", *FINAL)  # what `history` lists
 log = logging.getLogger(__name__)
 
 

@@ -190,6 +190,8 @@ def test_an_ok_before_its_alarm_shows_the_alarm_already_resolved(
     [shown] = slack.channel_messages(CHANNEL)
     assert shown.blocks[0]["text"]["text"].startswith("RESOLVED:")
     assert "after 5 min 0 s" in json.dumps(shown.blocks)
+    [told] = replies(slack)  # its recovery in the thread, as when the OK comes second
+    assert "is back to OK after 5 min 0 s" in told.text
 
 
 def test_an_alarm_and_its_ok_in_flight_together_end_resolved(

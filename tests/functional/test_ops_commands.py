@@ -283,3 +283,37 @@ def test_diagnose_shows_log_lines_to_viewers_only(
 
     slash(client, slack_url, "diagnose invoice-mailer", user=OPERATOR)
     assert "Maximum sending rate" in json.dumps(answers(slack)[1])
+
+
+def test_diagnose_looks_where_the_command_points_and_offers_no_alarm_buttons(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    """`/ops diagnose` in another region looked in Shepherd's own; and, no alarm having fired, it
+    offered Acknowledge and Snooze for an alarm that does not exist."""
+    from devtools.fleet.seeder import Seeder
+
+    s = Seeder(aws)
+    s.function("checkout-api", region="eu-west-1")
+    s.healthy("checkout-api", region="eu-west-1")
+    slash(client, slack_url, "diagnose checkout-api --region eu-west-1", channel="ops-alarms")
+    [reply] = answers(slack)
+    said = json.dumps(reply)
+    assert "ResourceNotFound" not in said and "could not check function configuration" not in said
+    assert "Diagnosis: checkout-api" in said and "ALARM:" not in said
+    assert "eu-west-1" in said and "account 123456789012" in said
+    labels = [
+        e["text"]["text"] for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert "Acknowledge" not in labels and not any(label.startswith("Snooze") for label in labels)
+
+
+def test_history_lists_cancelled_changes_with_when_each_happened(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    fleet.seed(["throttling"], aws)
+    slash(client, slack_url, "concurrency payments-capture reserve 15")
+    click(client, slack_url, "ops_cancel", action_id(answers(slack)[0], "ops_cancel"))
+    slash(client, slack_url, "history payments-capture")
+    listed = answers(slack)[-1]["text"]
+    assert " cancelled · <@UOPERATOR> · `/ops concurrency payments-capture reserve 15`" in listed
+    assert "<!date^" in listed  # when, in each reader's time zone

@@ -70,3 +70,14 @@ def test_the_deny_on_shepherd_s_own_functions_names_every_deployed_function() ->
     assert not fnmatch.fnmatchcase(
         "arn:aws:lambda:eu-west-1:123456789012:function:payments-capture", deny["Resource"]
     )
+
+
+def test_the_package_keeps_metadata_headers_and_drops_long_descriptions() -> None:
+    """importlib.metadata reads the headers (versions, requirements); the README body is weight."""
+    from devtools.precompile import headers_only
+
+    metadata = (
+        b"Metadata-Version: 2.4\nName: pydantic\nVersion: 2.14.3\n\n# Pydantic\n" + b"x" * 5000
+    )
+    assert headers_only(metadata) == b"Metadata-Version: 2.4\nName: pydantic\nVersion: 2.14.3\n"
+    assert headers_only(b"Name: a\nVersion: 1") == b"Name: a\nVersion: 1"
