@@ -38,7 +38,8 @@ _OWN = re.compile(f"{OWN_OPEN}({_SHEPHERD_MADE}){OWN_CLOSE}")
 # ANSI/VT escape sequences (CSI, OSC, two-character), then what is left of the control characters,
 # the bidirectional overrides that reorder what a reader sees, and Shepherd's own marks.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ue000-\ue003]")
+_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_CONTROLS}\ue000-\ue003]")  # outside text: Shepherd's marks go too
 _ID = re.compile(r"^[A-Z0-9]{2,32}$")
 BACKTICK = "ˋ"  # U+02CB: looks like a backtick, closes no code span
 
@@ -134,7 +135,7 @@ def _escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_WIRE_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_WIRE_CONTROL = re.compile(f"[{_CONTROLS}]")  # marked text: the marks are read after
 
 
 def _inert(s: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib import markup
+from chalicelib.diagnosis.causes import kind_title
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm
 from chalicelib.store.alarm_states import AlarmMessage
@@ -113,8 +114,7 @@ def shared_cause(entries: list[StormEntry]) -> str | None:
         return f"Downstream throttling: {share}"
     if kind == "recent_deploy":
         return f"A deploy: {share} began failing right after their alias moved to a new version"
-    words = " ".join("DLQ" if w == "dlq" else w for w in kind.split("_"))
-    return f"{words[:1].upper()}{words[1:]}: {share}"
+    return f"{kind_title(kind)}: {share}"
 
 
 class StormDesk:

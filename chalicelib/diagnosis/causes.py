@@ -65,6 +65,17 @@ def alarm_metric(ev: Evidence) -> set[str]:
     return ev.signal.metric_names if isinstance(ev.signal, Alarm) else set()
 
 
+def kind_words(kind: str) -> str:
+    """A cause's kind as words (`dlq_backlog` → "DLQ backlog")."""
+    return " ".join("DLQ" if w == "dlq" else w for w in kind.split("_"))
+
+
+def kind_title(kind: str) -> str:
+    """The kind's words with a capital first letter ("DLQ backlog", "Recent deploy")."""
+    words = kind_words(kind)
+    return words[:1].upper() + words[1:]
+
+
 def pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 

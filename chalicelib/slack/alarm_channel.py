@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from chalicelib import markup
 from chalicelib.diagnosis import graphs
+from chalicelib.diagnosis.causes import kind_words
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm, Signal
 from chalicelib.slack import render, storm_blocks
@@ -50,7 +51,7 @@ class SlackAlarmChannel:
             image = drawing.result(timeout=GRAPH_WAIT_S)
             if image:
                 label = markup.clean(diagnosis.evidence.resource.label, 120, lines=False)
-                title = f"{label}: {render.kind_words(diagnosis.top.kind)}"  # shown as it is
+                title = f"{label}: {kind_words(diagnosis.top.kind)}"  # shown as it is
                 self.poster.upload(channel, ts, image, graphs.filename(diagnosis), title)
         except Exception:
             log.warning("no graph for %s", diagnosis.evidence.resource.label, exc_info=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import markup
+from chalicelib.diagnosis.causes import kind_title, kind_words
 from chalicelib.diagnosis.evidence import Evidence
 from chalicelib.diagnosis.logs import ERRORISH, redact
 from chalicelib.diagnosis.rules import Diagnosis
@@ -75,17 +76,6 @@ def to_json(d: Diagnosis) -> dict[str, Any]:
         ],
         "blocks": markup.finish_blocks(render(d)),  # as Slack is sent them
     }
-
-
-def kind_words(kind: str) -> str:
-    """A cause's kind as words (`dlq_backlog` → "DLQ backlog")."""
-    return " ".join("DLQ" if w == "dlq" else w for w in kind.split("_"))
-
-
-def kind_title(kind: str) -> str:
-    """The kind's words with a capital first letter ("DLQ backlog", "Recent deploy")."""
-    words = kind_words(kind)
-    return words[:1].upper() + words[1:]
 
 
 def headline(d: Diagnosis) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from chalicelib import markup
+from chalicelib.diagnosis.causes import kind_words
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.slack import render
 from chalicelib.slack.blocks import (
@@ -60,10 +61,7 @@ def summary(storm: StormRecord, shared: str | None) -> list[Block]:
         blocks.append(section(f"*Shared cause:* {shared}"))
     kinds = Counter(e.kind for e in entries)
     blocks.append(
-        section(
-            "*By cause:* "
-            + " · ".join(f"{render.kind_words(k)} {n}" for k, n in kinds.most_common())
-        )
+        section("*By cause:* " + " · ".join(f"{kind_words(k)} {n}" for k, n in kinds.most_common()))
     )
     functions = Counter(e.function for e in entries)
     shown = " · ".join(f"{markup.code(f)} {n}" for f, n in functions.most_common(SHOWN_FUNCTIONS))
@@ -89,7 +87,7 @@ def _alarm_list(entries: list[StormEntry]) -> list[str]:
     """Every alarm, newest first, in as many sections as it takes (each within Slack's limit)."""
     sections, current = [], "*Alarms, newest first* (a diagnosis per function in the thread):"
     for e in sorted(entries, key=lambda e: e.fired_at, reverse=True):
-        line = f"\n• {_when(e.fired_at)} {markup.code(e.function)} {markup.prose(e.name, 255)} — {render.kind_words(e.kind)}"
+        line = f"\n• {_when(e.fired_at)} {markup.code(e.function)} {markup.prose(e.name, 255)} — {kind_words(e.kind)}"
         line += " · OK" if e.resolved else ""
         if len(current) + len(line) > MAX_TEXT - 20:
             sections.append(current)

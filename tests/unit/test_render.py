@@ -64,7 +64,7 @@ def test_recovered_message_drops_buttons_and_says_how_long() -> None:
 
 
 def test_kinds_read_as_words_with_their_acronyms() -> None:
-    from chalicelib.slack.render import kind_title, kind_words
+    from chalicelib.diagnosis.causes import kind_title, kind_words
 
     assert kind_title("dlq_backlog") == "DLQ backlog"
     assert kind_title("recent_deploy") == "Recent deploy"
