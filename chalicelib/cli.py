@@ -1,4 +1,5 @@
-"""`shepherd`: diagnose an event file, audit IAM, set up local resources (PRODUCT.md §7)."""
+"""`shepherd`: diagnose an event file, audit IAM, set up local resources (PRODUCT.md §7); deploy,
+store the Slack secrets and check a deployment (deploy/, operator tooling)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "local-setup", help="create the bot's own resources in the configured AWS endpoint"
     )
+    d = sub.add_parser("deploy", help="deploy the packaged Shepherd (make package) as a stack")
+    d.add_argument("--stage", default="prod")
+    d.add_argument("--package", default="build/package", help="what `make package` wrote")
+    d.add_argument("--operators", help="Slack user/group ids who may make changes (U…,S…)")
+    d.add_argument("--channel", help="the alarm channel (#name or C… id)")
+    d.add_argument(
+        "--member-accounts",
+        help="comma-separated account ids whose alarms the event bus takes "
+        "(default: policies/accounts.json's)",
+    )
+    d.add_argument(
+        "--bucket", help="the deployment bucket (default shepherd-deploy-<acct>-<region>)"
+    )
+    s = sub.add_parser("secrets", help="store the Slack bot token and signing secret in SSM")
+    s.add_argument("action", choices=["set"])
+    s.add_argument("--stage", default="prod")
+    doc = sub.add_parser("doctor", help="check a deployed Shepherd, one line per check")
+    doc.add_argument("--stage", default="prod")
+    doc.add_argument(
+        "--test-alarm",
+        action="store_true",
+        help="send a synthetic alarm through the deployed topic and wait for its message",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "diagnose":
             return _diagnose(Path(args.event_file), as_json=args.json)
         if args.command == "audit":
             return _audit(args.input, args.filter, as_json=args.json)
+        if args.command in ("deploy", "secrets", "doctor"):
+            return _operate(args)
         return _local_setup()
     except BadInput as exc:
         print(f"shepherd: {exc}", file=sys.stderr)
@@ -115,6 +141,31 @@ def _text(result: dict[str, Any]) -> str:
         if c["action"]:
             lines.append(f"       → {c['action']['label']}: {c['action']['command']}")
     return "\n".join(lines)
+
+
+def _operate(args: argparse.Namespace) -> int:
+    from deploy import commands
+    from deploy.stack import Request
+
+    slack_api_url = os.environ.get("SLACK_API_URL")
+    if args.command == "deploy":
+        members = (
+            None
+            if args.member_accounts is None
+            else tuple(m.strip() for m in args.member_accounts.split(",") if m.strip())
+        )
+        request = Request(
+            stage=args.stage,
+            package=Path(args.package),
+            operators=args.operators,
+            channel=args.channel,
+            members=members,
+            bucket=args.bucket,
+        )
+        return commands.deploy(request)
+    if args.command == "secrets":
+        return commands.set_secrets(args.stage, slack_api_url=slack_api_url)
+    return commands.doctor(args.stage, test_alarm=args.test_alarm, slack_api_url=slack_api_url)
 
 
 def _local_setup() -> int:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.store.snoozes import Snoozes
     from chalicelib.store.table import Table
 
+log = logging.getLogger(__name__)
 NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt")
 
 
@@ -240,6 +241,12 @@ class Container:
         from chalicelib.ops.operators import Operators, load_rules, slack_group_members
 
         rules = load_rules()
+        if not self.settings.operators:
+            log.warning(
+                "SHEPHERD_OPERATORS is empty: every change is refused except where "
+                "policies/operators.json names operators; set them at deploy "
+                "(make deploy OPERATORS=U…,S…)"
+            )
         groups = None
         if any(o.startswith("S") for o in self.settings.operators) or rules:
             groups = slack_group_members(self.slack_client)

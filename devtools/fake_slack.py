@@ -17,6 +17,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 CHANNEL_IDS = {"#ops-alarms": "C0OPSALARM"}
+# What an install of slack-app-manifest.yml grants (Slack answers them in auth.test's
+# X-OAuth-Scopes header).
+MANIFEST_SCOPES = (
+    "commands,chat:write,chat:write.public,usergroups:read,channels:history,groups:history,"
+    "channels:read,groups:read,files:write,im:write"
+)
 
 
 @dataclass
@@ -77,6 +83,8 @@ class FakeSlack:
     on_home: Callable[[str, dict[str, Any]], None] | None = None
     base_url: str = ""  # set by the server: where upload URLs point
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    scopes: str = MANIFEST_SCOPES  # what the token was granted
+    outside: set[str] = field(default_factory=set)  # channel ids the bot is not a member of
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -150,8 +158,15 @@ class FakeSlack:
         if method in ("conversations.history", "conversations.replies"):
             return 200, {"ok": True, "messages": self._history(method, args), "has_more": False}
         if method == "conversations.list":
-            channels = [{"id": i, "name": n.lstrip("#")} for n, i in CHANNEL_IDS.items()]
+            channels = [self._channel(n, i) for n, i in CHANNEL_IDS.items()]
             return 200, {"ok": True, "channels": channels, "response_metadata": {}}
+        if method == "conversations.info":
+            found = [
+                self._channel(n, i) for n, i in CHANNEL_IDS.items() if i == args.get("channel")
+            ]
+            if not found:
+                return 200, {"ok": False, "error": "channel_not_found"}
+            return 200, {"ok": True, "channel": found[0]}
         if method == "chat.delete":
             channel = CHANNEL_IDS.get(str(args.get("channel")), str(args.get("channel")))
             with self._lock:
@@ -180,6 +195,14 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "no_such_subteam"}
             return 200, {"ok": True, "users": list(self.groups[group])}
         return 200, {"ok": False, "error": "unknown_method"}
+
+    def _channel(self, name: str, channel_id: str) -> dict[str, Any]:
+        return {
+            "id": channel_id,
+            "name": name.lstrip("#"),
+            "is_private": False,
+            "is_member": channel_id not in self.outside,
+        }
 
     def received(self, file_id: str, content: bytes) -> bool:
         """The upload itself (POST to the upload URL)."""
@@ -321,11 +344,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.fake.should_drop(method):
             self.close_connection = True  # done, but the caller never hears of it
             return
-        self._send(status, answer)
+        scopes = self.server.fake.scopes if method == "auth.test" and answer.get("ok") else None
+        self._send(status, answer, scopes)
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(self, status: int, body: dict[str, Any], scopes: str | None = None) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
+        if scopes is not None:
+            self.send_header("X-OAuth-Scopes", scopes)
         if status == 429:
             self.send_header("Retry-After", str(body.get("retry_after", 1)))
         self.send_header("Content-Type", "application/json; charset=utf-8")

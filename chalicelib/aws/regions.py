@@ -34,3 +34,24 @@ def region_code(long_name: str) -> str:
     if code is None:
         raise ValueError(f"unknown region name {long_name!r}")
     return code
+
+
+def region_name(code: str) -> str:
+    """ "US East (N. Virginia)" from `us-east-1`, as a CloudWatch notification names it."""
+    for name_key, found in _codes().items():
+        if found == code:
+            return _names()[name_key]
+    raise ValueError(f"unknown region {code!r}")
+
+
+@functools.cache
+def _names() -> dict[str, str]:
+    from botocore.loaders import Loader
+
+    endpoints = Loader().load_data("endpoints")
+    return {
+        _key(region["description"]): region["description"]
+        for partition in endpoints["partitions"]
+        for region in partition["regions"].values()
+        if region.get("description")
+    }

@@ -106,6 +106,12 @@ class Operators:
         for group in (g for g in allowed if g.startswith("S")):
             if user in self._members(group):
                 return Verdict(True, f"member of {markup.group(group)} in {source}")
+        if not allowed:
+            return Verdict(
+                False,
+                f"no operators are configured ({source} is empty), so no one may make changes: "
+                "name them at deploy (`make deploy OPERATORS=U…,S…`)",
+            )
         return Verdict(False, f"{markup.user(user)} is not an operator per {source}")
 
     def _members(self, group: str) -> set[str]:
