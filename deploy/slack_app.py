@@ -19,14 +19,12 @@ SIGNING_SECRET = re.compile(r"^[0-9a-f]{32}$")
 
 
 def manifest(request_url: str, source: Path = MANIFEST) -> str:
-    """The app manifest with every request URL set to the deployed one."""
-    text = source.read_text(encoding="utf-8")
-    lines = [
-        line
-        for line in text.splitlines()
-        if not line.startswith("# Replace API_URL") and not line.startswith("# the app, and store")
-    ]
-    return "\n".join(lines).replace(PLACEHOLDER, request_url) + "\n"
+    """The app manifest with every request URL set to the deployed one (its header, which says
+    how to fill it in, replaced by where it points)."""
+    lines = source.read_text(encoding="utf-8").splitlines()
+    body = [line for line in lines if not line.startswith("#")]
+    header = f"# Shepherd's Slack app, for {request_url} (written by `make deploy`)."
+    return "\n".join([header, *body]).replace(PLACEHOLDER, request_url) + "\n"
 
 
 def scopes(source: Path = MANIFEST) -> list[str]:

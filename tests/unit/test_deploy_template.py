@@ -143,11 +143,12 @@ def test_the_printed_manifest_points_every_request_url_at_the_deployment() -> No
     url = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/slack/events"
     text = slack_app.manifest(url)
     assert "API_URL" not in text
-    assert text.count(url) == 3  # slash command, events, interactivity
     import yaml
 
     doc = yaml.safe_load(text)
     assert doc["settings"]["interactivity"]["request_url"] == url
+    assert doc["settings"]["event_subscriptions"]["request_url"] == url
+    assert [c["url"] for c in doc["features"]["slash_commands"]] == [url]
 
 
 def test_the_stand_in_grants_what_the_manifest_asks_for() -> None:

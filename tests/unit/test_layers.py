@@ -20,6 +20,7 @@ LAYERS = [
     {"ops", "alarms"},
     {"slack"},
     {"cli", "container"},
+    {"probe"},
 ]
 
 

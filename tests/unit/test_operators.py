@@ -19,6 +19,13 @@ def test_listed_user_is_an_operator_and_others_are_not() -> None:
     assert "SHEPHERD_OPERATORS" in verdict.why
 
 
+def test_with_no_operators_the_refusal_says_none_are_configured_and_where_to_set_them() -> None:
+    verdict = Operators(()).check("U1", "orders")
+    assert not verdict.allowed
+    assert "no operators are configured (SHEPHERD_OPERATORS is empty)" in verdict.why
+    assert "make deploy OPERATORS=" in verdict.why
+
+
 def test_member_of_a_listed_user_group_is_an_operator() -> None:
     operators = Operators(
         ("S0ONCALL",), group_members=lambda g: {"U7"} if g == "S0ONCALL" else set()
@@ -74,3 +81,20 @@ def test_malformed_rules_file_is_an_error_not_an_open_door(tmp_path: Path) -> No
 
 def test_shipped_rules_file_is_valid() -> None:
     load_rules()
+
+
+def test_a_shepherd_with_no_operators_says_so_in_its_log(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from chalicelib.config import Settings
+    from chalicelib.container import Container
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    settings = Settings.from_env({"SHEPHERD_OPERATORS": "", "SLACK_BOT_TOKEN": "xoxb-test"})
+    container = Container(settings, boto3.Session(region_name="us-east-1"))
+    with caplog.at_level("WARNING"):
+        container.operators.check("U1", "orders")
+    [record] = [r for r in caplog.records if "SHEPHERD_OPERATORS is empty" in r.getMessage()]
+    assert record.levelname == "WARNING"
