@@ -27,6 +27,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy import slack_app
+from deploy.clients import Clients
 from deploy.stack import stack_name
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -75,7 +76,7 @@ class Deployment:
         return self.outputs.get("EndpointURL", "").rstrip("/") + "/slack/events"
 
 
-class Doctor:
+class Doctor(Clients):
     def __init__(
         self,
         session: boto3.Session,
@@ -86,20 +87,15 @@ class Doctor:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.session, self.stage = session, stage
+        super().__init__(session, clients)
+        self.stage = stage
         self.slack_api_url = slack_api_url
-        self._clients = dict(clients or {})
         self.sleep, self.clock = sleep, clock
         self.deployment: Deployment | None = None
         self.functions: dict[str, dict[str, Any]] = {}  # deployed name → configuration
         self.slack: Any = None
         self.signing_secret: str | None = None
         self.rule_enabled = False
-
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service)  # type: ignore[call-overload]
-        return self._clients[service]
 
     def checks(self) -> Iterator[Check]:
         """Every check, in the order a failure in one explains the next."""
@@ -571,16 +567,6 @@ class Doctor:
                 "TreatMissingData": "notBreaching",
             },
         }
-
-    # -- context ------------------------------------------------------------------------------
-
-    @property
-    def region(self) -> str:
-        return str(self.client("cloudformation").meta.region_name)
-
-    @property
-    def account(self) -> str:
-        return str(self.client("sts").get_caller_identity()["Account"])
 
 
 def _skipped(name: str, why: str) -> Check:

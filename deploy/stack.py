@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.errors import BadInput, ShepherdError
 from deploy import quota
+from deploy.clients import Clients
 from deploy.template import Template
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -65,7 +66,7 @@ class Deployed:
         return self.outputs.get("EndpointURL", "").rstrip("/") + "/slack/events"
 
 
-class Deployer:
+class Deployer(Clients):
     def __init__(
         self,
         session: boto3.Session,
@@ -73,24 +74,15 @@ class Deployer:
         sleep: Callable[[float], None] = time.sleep,
         clients: Mapping[str, Any] | None = None,
     ) -> None:
-        self.session, self.out, self.sleep = session, out, sleep
-        self._clients = dict(clients or {})
-
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service)  # type: ignore[call-overload]
-        return self._clients[service]
-
-    @property
-    def region(self) -> str:
-        return str(self.client("cloudformation").meta.region_name)
+        super().__init__(session, clients)
+        self.out, self.sleep = out, sleep
 
     def deploy(self, request: Request) -> Deployed:
         template = Template.load(request.package / "sam.json")
         code = request.package / "deployment.zip"
         name = stack_name(request.stage)
         _same_stage(template, request.stage)
-        account = self.client("sts").get_caller_identity()["Account"]
+        account = self.account
         self.out(f"Deploying Shepherd (stack {name}) to account {account}, {self.region}")
         existing = self._existing(name)
         parameters = self._parameters(template, request, existing)

@@ -103,8 +103,14 @@ class World:
             Name="/shepherd/slack-bot-token", Value="xoxb-test-token", Type="SecureString"
         )
         self.store_signing_secret(SIGNING_SECRET)
-        aws.client("cloudwatch").put_metric_alarm(
-            AlarmName="orders-errors",
+        self.alarm("orders-errors")
+        self.parameters = {"Operators": "UOPERATOR", "Channel": "#ops-alarms"}
+        self.status = "UPDATE_COMPLETE"
+        self.probe_override: dict[str, Any] | None = None
+
+    def alarm(self, name: str, actions: tuple[str, ...] = ()) -> None:
+        self.aws.client("cloudwatch").put_metric_alarm(
+            AlarmName=name,
             MetricName="Errors",
             Namespace="AWS/Lambda",
             Statistic="Sum",
@@ -112,10 +118,8 @@ class World:
             EvaluationPeriods=1,
             Threshold=1,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=list(actions),
         )
-        self.parameters = {"Operators": "UOPERATOR", "Channel": "#ops-alarms"}
-        self.status = "UPDATE_COMPLETE"
-        self.probe_override: dict[str, Any] | None = None
 
     def store_signing_secret(self, secret: str) -> None:
         self.aws.client("ssm").put_parameter(
@@ -336,17 +340,7 @@ def test_with_the_rule_disabled_an_alarm_notifying_the_topic_is_heard(
     world: World, slack_url: str
 ) -> None:
     world.aws.client("events").disable_rule(Name=RULE)
-    world.aws.client("cloudwatch").put_metric_alarm(
-        AlarmName="orders-errors",
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[world.topic],
-    )
+    world.alarm("orders-errors", actions=(world.topic,))
     assert run(world, slack_url)["alarms"].status == OK
 
 
