@@ -19,7 +19,9 @@ from typing import Any
 from chalicelib.audit import escalation
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
 from chalicelib.audit.document import Analysis, Documents
+from chalicelib.audit.escalation import Holdings, Judged, Principal, Reach
 from chalicelib.audit.findings import KINDS, SEVERITIES, Finding, Report
+from chalicelib.audit.graph import Graph, Role, Source
 from chalicelib.audit.merge import SHOWN_ACTIONS, merged
 from chalicelib.audit.raw import Raw
 from chalicelib.audit.source import Details, InMemory
@@ -42,6 +44,8 @@ class _Account:
     members: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
+    graph: Graph = field(default_factory=Graph)
+    account: str = "000000000000"  # from its policies' ARNs, for principals given without one
 
 
 class Analyzer:
@@ -62,6 +66,8 @@ class Analyzer:
                 if _unused_aws_managed(item):
                     continue  # listed by the AWSManagedPolicy filter, held by nobody
                 acct.managed[item["Arn"]] = _default_version(item)
+                if not item["Arn"].startswith("arn:aws:iam::aws:"):
+                    acct.account = item["Arn"].split(":")[4] or acct.account
             else:
                 acct.groups[item["GroupName"]] = item
         for key, item in details.then():
@@ -78,10 +84,11 @@ class Analyzer:
                 held = self._holdings(
                     acct, group.get("GroupPolicyList", []), group.get("AttachedManagedPolicies", [])
                 )
-                acct.findings += self._place(f"group/{name}", held)
+                acct.findings += self._place(f"group/{name}", held)[0]
+        acct.findings += acct.graph.findings()
         for arn in list(acct.managed):
             if arn not in acct.attached | acct.bounding and not arn.startswith("arn:aws:iam::aws:"):
-                loose = self._place("(unattached)", [(arn, self._managed(acct, arn))])
+                loose = self._place("(unattached)", [(arn, self._managed(acct, arn))])[0]
                 acct.findings += [replace(f, severity="low") for f in loose]
         findings = merged(acct.findings)
         if only:
@@ -114,7 +121,18 @@ class Analyzer:
         runs_lambda = "lambda.amazonaws.com" in (
             trust_doc if isinstance(trust_doc, str) else repr(trust_doc)
         )
-        placed = self._place(principal, held, self._boundary(acct, role), runs_lambda)
+        arn = role.get("Arn") or (
+            f"arn:aws:iam::{acct.account}:role{role.get('Path') or '/'}{role['RoleName']}"
+        )
+        who = Principal(principal, arn, _attached(role))
+        placed, judged, admin = self._place(
+            principal, held, self._boundary(acct, role), runs_lambda, who
+        )
+        trusts, services = self.documents.admissions(trust_doc) if trust_doc else ((), frozenset())
+        power = escalation.power(judged, admin)
+        if power or trusts or services:
+            acct.graph.role(Role(arn, role["RoleName"], power, trusts, services))
+        self._graph(acct, who, judged, runs_lambda)
         if trust_doc:
             placed += [
                 _finding(r, principal, "trust policy", r.shown, len(r.actions))
@@ -124,10 +142,24 @@ class Analyzer:
             placed = [_informational(f) for f in placed]  # AWS owns these: known, not paged
         return placed
 
+    @staticmethod
+    def _graph(acct: _Account, who: Principal, judged: Judged, lambda_role: bool) -> None:
+        """What the trust graph needs of a principal: the roles it may assume, the paths that
+        wait on which roles it may pass."""
+        if judged.assumes is None and not judged.pending:
+            return
+        reach = judged.assumes or Reach(())  # none: it only passes roles
+        source = Source(who.name, who.arn, who.account, reach, lambda_role)
+        if judged.assumes is not None:
+            acct.graph.source(source)
+        for method, reach in judged.pending:
+            acct.graph.pass_pending(source, method, reach)
+
     def _user(self, acct: _Account, user: dict[str, Any]) -> list[Finding]:
         held = self._holdings(
             acct, user.get("UserPolicyList", []), user.get("AttachedManagedPolicies", [])
         )
+        policies, groups = list(_attached(user)), []
         for name in user.get("GroupList", []):
             acct.members[name] += 1
             group = acct.groups.get(name)
@@ -138,7 +170,18 @@ class Analyzer:
                     group.get("AttachedManagedPolicies", []),
                     prefix=f"group {name}: ",
                 )
-        return self._place(f"user/{user['UserName']}", held, self._boundary(acct, user))
+                policies += _attached(group)
+                groups.append(
+                    group.get("Arn") or f"arn:aws:iam::{acct.account}:group/{group['GroupName']}"
+                )
+        principal = f"user/{user['UserName']}"
+        arn = user.get("Arn") or (
+            f"arn:aws:iam::{acct.account}:user{user.get('Path') or '/'}{user['UserName']}"
+        )
+        who = Principal(principal, arn, tuple(policies), tuple(groups))
+        placed, judged, _ = self._place(principal, held, self._boundary(acct, user), False, who)
+        self._graph(acct, who, judged, False)
+        return placed
 
     def _holdings(
         self,
@@ -182,25 +225,39 @@ class Analyzer:
         held: Held,
         boundary: Analysis | None = None,
         lambda_role: bool = False,
-    ) -> list[Finding]:
+        who: Principal | None = None,
+    ) -> tuple[list[Finding], Judged, bool]:
         """The principal's findings after its unconditional Denies and, when it has one, capped
-        by its permissions boundary (what the boundary does not allow, it does not have)."""
+        by its permissions boundary (what the boundary does not allow, it does not have); with
+        what escalation judged of it, and whether it is an administrator."""
         denied = EMPTY
         for _, a in held:
             if a.denied:
                 denied = denied | a.denied
         cap = boundary.bounds if boundary is not None else None
         admin = any(r.kind == "full_admin" for _, a in held for r in a.raws)
-        allowed = [a.allowed for _, a in held]
-        out = escalation.findings(
-            principal, allowed, denied, cap, admin, self.catalogue, lambda_role
+        allowed = EMPTY
+        for _, a in held:
+            allowed = allowed | a.allowed
+        allowed = allowed - denied if denied else allowed
+        if cap is not None:
+            allowed = allowed & cap
+        holdings = Holdings(
+            allowed,
+            tuple(g for _, a in held for g in a.grants),
+            tuple(d for _, a in held for d in a.denies),
+            cap,
         )
+        judged = escalation.judge_paths(
+            who or Principal(principal, ""), holdings, self.catalogue, admin
+        )
+        out = escalation.findings(principal, judged, escalation.load(self.catalogue), lambda_role)
         for label, analysis in held:
             for r in analysis.raws:
                 f = self._placed(r, principal, label, denied, cap)
                 if f is not None:
                     out.append(f)
-        return out
+        return out, judged, admin
 
     def _placed(
         self, r: Raw, principal: str, label: str, denied: ActionSet, cap: ActionSet | None
@@ -221,6 +278,10 @@ class Analyzer:
         why += [f"{len(outside)} outside the permissions boundary"] if outside else []
         detail = f"{r.detail} ({', '.join(why)})"
         return _finding(replace(r, detail=detail), principal, label, shown, left)
+
+
+def _attached(principal: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(a["PolicyArn"] for a in principal.get("AttachedManagedPolicies", []))
 
 
 def _finding(r: Raw, principal: str, policy: str, shown: tuple[str, ...], total: int) -> Finding:

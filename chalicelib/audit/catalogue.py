@@ -194,6 +194,11 @@ class Catalogue:
         """A plain action name the catalogue has."""
         return name.strip().lower() in self._bit
 
+    def proper(self, name: str) -> str:
+        """An action as AWS spells it (`iam:AttachRolePolicy`), or as given if unknown."""
+        bit = self._bit.get(name.lower())
+        return self.ordered[bit] if bit is not None else name
+
     def contains(self, actions: ActionSet, name: str) -> bool:
         bit = self._bit.get(name.lower())
         return bool(actions.mask >> bit & 1) if bit is not None else name.lower() in actions.unknown

@@ -16,7 +16,9 @@ from typing import Any, Generic, TypeVar
 from chalicelib.audit import escalation
 from chalicelib.audit.by_name import by_name, uncatalogued
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
+from chalicelib.audit.escalation import Grant
 from chalicelib.audit.findings import KINDS, lower
+from chalicelib.audit.graph import Admission, admissions
 from chalicelib.audit.merge import SHOWN_ACTIONS
 from chalicelib.audit.policy import Statement, statements
 from chalicelib.audit.raw import Raw, listed
@@ -49,8 +51,11 @@ class Recent(Generic[T]):
 class Analysis:
     raws: tuple[Raw, ...]
     denied: ActionSet  # what unconditional Denies on every resource remove
-    allowed: ActionSet = EMPTY  # every action an Allow grants on every resource
+    allowed: ActionSet = EMPTY  # every action an unconditional Allow grants on every resource
     bounds: ActionSet = EMPTY  # as a permissions boundary: its Allows anywhere, less its Denies
+    # Allows of escalation actions, scoped or conditioned: judged per path (escalation.py)
+    grants: tuple[Grant, ...] = ()
+    denies: tuple[Grant, ...] = ()  # Denies of escalation actions, scoped or conditioned
 
 
 class Documents:
@@ -58,6 +63,7 @@ class Documents:
         self.catalogue = catalogue
         self._inline: Recent[Analysis] = Recent()
         self._trusts: Recent[tuple[Raw, ...]] = Recent()
+        self._admissions: Recent[tuple[tuple[Admission, ...], frozenset[str]]] = Recent()
         self._managed: dict[str, Analysis] = {}
 
     def analyse(self, doc: Any) -> Analysis:
@@ -79,6 +85,11 @@ class Documents:
             key, lambda: tuple(trust_raws(statements(doc), self.catalogue, self.shown))
         )
 
+    def admissions(self, doc: Any) -> tuple[tuple[Admission, ...], frozenset[str]]:
+        """Who a trust policy lets assume the role, and the services it trusts (graph.py)."""
+        key = doc if isinstance(doc, str) else repr(doc)
+        return self._admissions.get(key, lambda: admissions(statements(doc)))
+
     def shown(self, actions: ActionSet) -> tuple[str, ...]:
         """Permissions management first, then write, tagging, read, list; at most SHOWN_ACTIONS."""
         return self.catalogue.first(actions, SHOWN_ACTIONS)
@@ -86,15 +97,17 @@ class Documents:
     def _analyse(self, stmts: list[Statement]) -> Analysis:
         raws: list[Raw] = []
         denied = allowed = anywhere = EMPTY
+        grants: list[Grant] = []
+        denies: list[Grant] = []
+        relevant = escalation.load(self.catalogue).relevant
         for s in stmts:
             granted = self.granted(s)
+            everywhere = not s.not_resource and covers_all(s.resources, self.catalogue)
             if s.effect == "Deny":
-                if (
-                    not s.condition_keys
-                    and not s.not_resource
-                    and covers_all(s.resources, self.catalogue)
-                ):
+                if not s.condition_keys and everywhere:
                     denied |= granted
+                elif s.effect == "Deny" and (paths := granted & relevant):
+                    denies.append(Grant(paths, s.resources, s.not_resource, s.tests))
                 continue  # a Deny never produces a finding
             if s.malformed:
                 detail = f"Statement {s.label} {s.malformed}; it grants nothing as written"
@@ -105,11 +118,20 @@ class Documents:
             missing = uncatalogued(s, self.catalogue)
             if granted or missing:
                 raws.extend(self._allow(s, granted, missing))
-            if s.not_resource or covers_all(s.resources, self.catalogue):
+            if everywhere and not s.condition_keys:
                 allowed |= granted  # on every resource: what an escalation path needs
+            elif paths := granted & relevant:
+                grants.append(Grant(paths, s.resources, s.not_resource, s.tests))
             anywhere |= granted
         bounds = anywhere - denied if denied else anywhere
-        return Analysis(tuple(raws), denied, allowed, allowed if bounds == allowed else bounds)
+        return Analysis(
+            tuple(raws),
+            denied,
+            allowed,
+            allowed if bounds == allowed else bounds,
+            tuple(grants),
+            tuple(denies),
+        )
 
     def granted(self, s: Statement) -> ActionSet:
         """Every action the statement names (with NotAction, every other one)."""
@@ -198,6 +220,14 @@ class Documents:
                 f"{'every resource' if s.not_resource else where}{also}",
                 risky,
                 "low" if reads else "high" if self.catalogue.has_perms(risky) else None,
+            )
+        elif unscoped:  # all there is: counted where nothing pages, never left unsaid
+            yield raw(
+                "resource_wildcard",
+                f"{len(unscoped)} write/permissions actions ({listed(s.actions)}) that accept "
+                'only Resource "*": no resource can narrow them (a condition can)',
+                unscoped,
+                "info",
             )
         if passes_any_role:
             yield raw(

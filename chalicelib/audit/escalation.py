@@ -1,20 +1,70 @@
-"""Privilege escalation: a principal whose allowed actions (after its Denies and its permissions
-boundary) complete a known combination. The combinations are cloudsplaining's maintained list,
-as data (`escalations.json`, built by devtools/build_escalations.py), each with its
-pathfinding.cloud path."""
+"""Privilege escalation: a principal whose allowed actions complete a published path, judged as IAM
+would judge the requests that path makes. Pure.
+
+The paths are data (`escalations.json`, built by devtools/build_escalations.py): cloudsplaining's
+maintained list and the published paths it lacks, each with its source. A path's action counts
+when a statement grants it on a resource the path can use, under a condition that allows the
+path's request, and no Deny takes it back:
+
+- resources: `*`, or every resource of its type in the account (`arn:aws:iam::111122223333:role/*`
+  as `*`); for IAM actions on principals, the principal itself (its own ARN, its groups, a policy
+  attached to it) — attaching a policy to yourself is the shortest path there is;
+- conditions (conditions.py): `iam:PassedToService` must allow the service the path passes the role
+  to, `iam:PolicyARN` an administrator's policy, `iam:PermissionsBoundary` a principal without a
+  boundary; a condition on anything else keeps the path and says it is conditioned;
+- Denies as IAM applies them: `NotResource`, scoped resources, conditions.
+
+`iam:PassRole` limited to some roles is a path only if one of them is privileged and trusts the
+path's service: that is known once every role has been read, so it is left `pending` for the
+graph (graph.py), which also walks who can become whom through `sts:AssumeRole`.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, positions
-from chalicelib.audit.findings import Finding
+from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex, positions
+from chalicelib.audit.conditions import Test, judge
+from chalicelib.audit.findings import Finding, lower
 from chalicelib.audit.merge import SHOWN_ACTIONS
 
 DATA = Path(__file__).with_name("escalations.json")
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+# IAM actions whose resource is a principal or a policy, by the type their ARN names.
+ON_ROLE = {
+    "iam:attachrolepolicy",
+    "iam:putrolepolicy",
+    "iam:updateassumerolepolicy",
+    "iam:deleterolepermissionsboundary",
+    "iam:putrolepermissionsboundary",
+}
+ON_USER = {
+    "iam:attachuserpolicy",
+    "iam:putuserpolicy",
+    "iam:createaccesskey",
+    "iam:deleteaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:deleteuserpermissionsboundary",
+    "iam:putuserpermissionsboundary",
+}
+ON_GROUP = {"iam:attachgrouppolicy", "iam:putgrouppolicy", "iam:addusertogroup"}
+ON_POLICY = {"iam:createpolicyversion", "iam:setdefaultpolicyversion"}
+# On itself a principal gains by these; the others (a key or a password for itself, its own
+# trust policy, joining a group it is in) give it nothing it has not got.
+ON_ITSELF = (ON_ROLE | ON_USER | ON_GROUP | ON_POLICY) - {
+    "iam:updateassumerolepolicy",
+    "iam:createaccesskey",
+    "iam:deleteaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:addusertogroup",
+}
+BOUNDED = ON_ROLE | ON_USER | {"iam:createrole", "iam:createuser"}
+PASS_ROLE, ASSUME_ROLE = "iam:passrole", "sts:assumerole"
 
 
 @dataclass(frozen=True)
@@ -23,15 +73,28 @@ class Method:
     actions: tuple[str, ...]
     needs: ActionSet
     url: str | None
+    source: str
+    passes_to: str | None = None  # the service principal a role is passed to
+
+    @property
+    def cited(self) -> str:
+        return self.url or self.source
 
 
 class Escalations:
     def __init__(self, doc: dict[str, object], catalogue: Catalogue) -> None:
-        self.label = f"{doc['source']} {doc['version']}"
+        self.label = f"{doc['source']} {doc['version']} and published paths"
         methods = doc["methods"]
         assert isinstance(methods, dict)
         self.methods = [
-            Method(name, tuple(m["actions"]), catalogue.union(tuple(m["actions"])), m.get("url"))
+            Method(
+                name,
+                tuple(catalogue.proper(a) for a in m["actions"]),
+                catalogue.union(tuple(m["actions"])),
+                m.get("url"),
+                m.get("source", str(doc["source"])),
+                m.get("passes_to"),
+            )
             for name, m in methods.items()
         ]
         self.methods = [m for m in self.methods if m.needs]
@@ -42,6 +105,9 @@ class Escalations:
         for m in self.methods:
             self._any |= m.needs.mask
         self._bits = [frozenset(positions(m.needs.mask, len(m.needs))) for m in self.methods]
+        # What a statement must be kept for, to be judged per path: the paths' actions and the
+        # trust graph's.
+        self.relevant = ActionSet(self._any) | catalogue.union((PASS_ROLE, ASSUME_ROLE))
 
     def completed(self, allowed: ActionSet) -> list[Method]:
         """The methods whose every action `allowed` grants: compared on the few bits any method
@@ -62,43 +128,305 @@ def load(catalogue: Catalogue) -> Escalations:
     return Escalations(json.loads(DATA.read_text()), catalogue)
 
 
-def findings(
-    principal: str,
-    grants: list[ActionSet],
-    denied: ActionSet,
-    cap: ActionSet | None,
-    admin: bool,
-    catalogue: Catalogue,
-    lambda_role: bool,
-) -> list[Finding]:
-    """One finding per principal naming each escalation path its allowed actions complete: what
-    its policies allow on every resource, less its Denies, within its permissions boundary. Not
-    for a principal that is already an administrator, nor a policy nobody holds."""
-    if admin or principal == "(unattached)":
-        return []
-    allowed = EMPTY
-    for grant in grants:
-        allowed = allowed | grant
-    allowed = allowed - denied if denied else allowed
-    if cap is not None:
-        allowed = allowed & cap
-    if not allowed:
-        return []
+# --- who is asking ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str  # "role/deploy", "user/alice"
+    arn: str  # its ARN (built from its name where the input lacks it)
+    policies: tuple[str, ...] = ()  # managed policies attached to it, directly or by group
+    groups: tuple[str, ...] = ()  # its groups' ARNs
+
+    @property
+    def account(self) -> str:
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 4 else ""
+
+    def itself(self, action: str) -> tuple[str, ...]:
+        """The ARNs by which `action` would act on this principal."""
+        if action in ON_POLICY:
+            return self.policies
+        if action in ON_GROUP:
+            return self.groups
+        kind = "role" if action in ON_ROLE else "user" if action in ON_USER else ""
+        return (self.arn,) if kind and f":{kind}/" in self.arn else ()
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What a principal's policies grant, as escalation judges it."""
+
+    allowed: ActionSet  # unconditionally, on every resource, after unconditional Denies and cap
+    grants: tuple[Grant, ...] = ()
+    denies: tuple[Grant, ...] = ()
+    cap: ActionSet | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A statement on the actions escalation paths use, where its resources or its condition
+    decide whether it completes a path (document.py keeps them; judged here, per path)."""
+
+    actions: ActionSet
+    resources: tuple[str, ...]
+    not_resource: bool
+    tests: tuple[Test, ...]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which roles a statement reaches: `patterns` (ARN globs), or all but `except_`."""
+
+    patterns: tuple[str, ...] = ()
+    except_: tuple[str, ...] | None = None  # NotResource
+
+    def reach(self, arn: str) -> bool:
+        if self.except_ is not None:
+            return not any(_arn_matches(p, arn) for p in self.except_)
+        return any(_arn_matches(p, arn) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Roles a principal may pass (for one path) or assume: what its Allows reach, less its
+    Denies; `conditioned` when an Allow it relies on has a condition not judged."""
+
+    allows: tuple[Roles, ...]
+    denies: tuple[Roles, ...] = ()
+    conditioned: bool = False
+
+    def admits(self, arn: str) -> bool:
+        return any(a.reach(arn) for a in self.allows) and not any(d.reach(arn) for d in self.denies)
+
+    @property
+    def every_role(self) -> bool:
+        return not self.denies and any(
+            a.except_ is None and any(_every_role(p) for p in a.patterns) for a in self.allows
+        )
+
+
+@dataclass
+class Judged:
+    """A principal's paths: those complete, those that wait on which roles are privileged."""
+
+    completed: list[tuple[Method, bool]] = field(default_factory=list)  # (method, conditioned)
+    pending: list[tuple[Method, Reach]] = field(default_factory=list)  # PassRole to some roles
+    assumes: Reach | None = None  # the roles its sts:AssumeRole reaches
+
+
+def judge_paths(
+    principal: Principal, holdings: Holdings, catalogue: Catalogue, admin: bool
+) -> Judged:
     data = load(catalogue)
-    done = data.completed(allowed)
-    if not done:
+    out = Judged(assumes=_reach(principal, holdings, catalogue, ASSUME_ROLE, {}))
+    if admin:
+        return out
+    possible = holdings.allowed
+    for g in holdings.grants:
+        possible = possible | g.actions
+    if holdings.cap is not None:
+        possible = possible & holdings.cap
+    for method in data.completed(possible):
+        conditioned, passes = False, None
+        for action in (a.lower() for a in method.actions):
+            if action == PASS_ROLE:
+                facts = {"iam:passedtoservice": method.passes_to}
+                passes = _reach(principal, holdings, catalogue, PASS_ROLE, facts, method)
+                if passes is None:
+                    break
+                conditioned |= passes.conditioned
+                continue
+            verdict = _can(principal, holdings, catalogue, action, method)
+            if verdict is False:
+                break
+            conditioned |= verdict is None
+        else:
+            if passes is None or passes.every_role:
+                out.completed.append((method, conditioned))
+            else:
+                out.pending.append((method, passes))
+    return out
+
+
+def _can(
+    principal: Principal, holdings: Holdings, catalogue: Catalogue, action: str, method: Method
+) -> bool | None:
+    """True: granted where the path needs it; None: only under a condition not judged; False."""
+    if holdings.cap is not None and not catalogue.contains(holdings.cap, action):
+        return False
+    facts = _facts(action)
+    itself = principal.itself(action) if action in ON_ITSELF else ()
+    verdict: bool | None = False
+    if catalogue.contains(holdings.allowed, action):
+        verdict = True
+        self_ok, others_ok = True, True
+    else:
+        self_ok = others_ok = False
+        for g in holdings.grants:
+            if not catalogue.contains(g.actions, action):
+                continue
+            holds = _holds(g.tests, facts, method)
+            if holds is False:
+                continue
+            s, o = _where(g, action, itself, catalogue)
+            if s or o:
+                self_ok, others_ok = self_ok or s, others_ok or o
+                verdict = True if holds else (verdict or None)
+        if verdict is False:
+            return False
+    for d in holdings.denies:
+        if not catalogue.contains(d.actions, action) or _holds(d.tests, facts, method) is not True:
+            continue  # a Deny under a condition not judged may not apply: the path stays
+        s, o = _where(d, action, itself, catalogue)
+        self_ok, others_ok = self_ok and not s, others_ok and not o
+    if not (others_ok or (self_ok and itself)):
+        return False
+    return verdict
+
+
+def _reach(
+    principal: Principal,
+    holdings: Holdings,
+    catalogue: Catalogue,
+    action: str,
+    facts: dict[str, str | None],
+    method: Method | None = None,
+) -> Reach | None:
+    """The roles `action` (iam:PassRole, sts:AssumeRole) may be used on, or None."""
+    if holdings.cap is not None and not catalogue.contains(holdings.cap, action):
+        return None
+    allows: list[Roles] = []
+    conditioned = False
+    if catalogue.contains(holdings.allowed, action):
+        allows.append(Roles(("*",)))
+    for g in holdings.grants:
+        if catalogue.contains(g.actions, action):
+            holds = _holds(g.tests, facts, method)
+            if holds is not False:
+                allows.append(_roles(g))
+                conditioned |= holds is None
+    if not allows:
+        return None
+    denies = tuple(
+        _roles(d)
+        for d in holdings.denies
+        if catalogue.contains(d.actions, action) and _holds(d.tests, facts, method) is True
+    )
+    reach = Reach(tuple(allows), denies, conditioned)
+    if denies and not any(a.except_ is not None or a.patterns for a in allows):
+        return None
+    return reach
+
+
+def _roles(g: Grant) -> Roles:
+    return Roles(except_=g.resources) if g.not_resource else Roles(g.resources)
+
+
+def _holds(
+    tests: tuple[Test, ...], facts: dict[str, str | None], method: Method | None
+) -> bool | None:
+    if not tests:
+        return True
+    if method is not None and method.passes_to:
+        for t in tests:  # a role passed for use with another service's resources only
+            if t.key == "iam:associatedresourcearn" and not t.negated and t.values:
+                service = method.passes_to.split(".")[-3] if method.passes_to else ""
+                if all(v.split(":")[2:3] not in ([service], ["*"]) for v in t.values):
+                    return False
+    return judge(tests, facts)
+
+
+def _facts(action: str) -> dict[str, str | None]:
+    """The request an escalation makes with `action`: an administrator's policy attached, no
+    permissions boundary on what it changes."""
+    facts: dict[str, str | None] = {}
+    if action.startswith("iam:attach") and action.endswith("policy"):
+        facts["iam:policyarn"] = ADMIN_POLICY
+    if action in BOUNDED:
+        facts["iam:permissionsboundary"] = None
+    return facts
+
+
+def _where(
+    g: Grant, action: str, itself: tuple[str, ...], catalogue: Catalogue
+) -> tuple[bool, bool]:
+    """Whether a statement reaches the principal itself, and every resource of the type."""
+    if action in ON_ROLE | ON_USER | ON_GROUP | ON_POLICY:
+        kind = (
+            "role/"
+            if action in ON_ROLE
+            else "user/"
+            if action in ON_USER
+            else "group/"
+            if action in ON_GROUP
+            else "policy/"
+        )
+        every = any(_every_of(r, kind) for r in g.resources)
+        mine = any(_arn_matches(r, arn) for r in g.resources for arn in itself)
+    else:
+        from chalicelib.audit.reach import covers_all
+
+        every = covers_all(tuple(_any_place(r) for r in g.resources), catalogue)
+        mine = False
+    if g.not_resource:
+        return (bool(itself) and not mine, not every)
+    return (mine, every)
+
+
+def _any_place(resource: str) -> str:
+    """The ARN with any region and account: a type's every resource in one account is every
+    resource of it an attacker in that account can use."""
+    parts = resource.split(":")
+    if len(parts) >= 6 and parts[0] == "arn":
+        parts[3] = parts[3] and "*"
+        parts[4] = parts[4] and "*"
+    return ":".join(parts)
+
+
+def _every_of(resource: str, kind: str) -> bool:
+    if resource in ("*", "arn:*", "arn:aws:*"):
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn" or parts[2].lower() not in ("iam", "*"):
+        return False
+    return glob_regex(parts[5]).fullmatch(f"{kind}some/path/any-name") is not None
+
+
+def _every_role(pattern: str) -> bool:
+    return _every_of(pattern, "role/")
+
+
+@functools.lru_cache(maxsize=65536)
+def _arn_matches(pattern: str, arn: str) -> bool:
+    return pattern == "*" or glob_regex(pattern).fullmatch(arn) is not None
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+def findings(principal: str, judged: Judged, data: Escalations, lambda_role: bool) -> list[Finding]:
+    """One finding per principal naming each path its allowed actions complete."""
+    done = judged.completed
+    if not done or principal == "(unattached)":
         return []
-    names = "; ".join(
-        f"{m.name} ({' + '.join(m.actions)})" + (f" {m.url}" if m.url else "") for m in done[:5]
+    named = "; ".join(
+        f"{m.name} ({' + '.join(m.actions)}){' under a condition not judged' if c else ''} "
+        f"{m.cited}"
+        for m, c in done[:5]
     )
     more = f" and {len(done) - 5} more" if len(done) > 5 else ""
-    actions = tuple(dict.fromkeys(a for m in done for a in m.actions))
+    # As the data spells them (lower case): what the daily diff's keys have always hashed.
+    actions = tuple(dict.fromkeys(a.lower() for m, _ in done for a in m.actions))
     who = "A Lambda execution role: it" if lambda_role else "It"
-    detail = f"{who} can raise its own privileges: {names}{more} (combinations from {data.label})"
+    detail = f"{who} can raise its own privileges: {named}{more} (paths from {data.label})"
+    severity = "critical" if lambda_role else "high"
+    if all(c for _, c in done):
+        severity = lower(severity)
     return [
         Finding(
             "privilege_escalation",
-            "critical" if lambda_role else "high",
+            severity,
             principal,
             "(all its policies)",
             "-",
@@ -107,3 +435,17 @@ def findings(
             len(actions),
         )
     ]
+
+
+def power(judged: Judged, admin: bool) -> str | None:
+    """What makes a principal worth becoming, in words, or None."""
+    if admin:
+        return "is an administrator"
+    sure = [m for m, c in judged.completed if not c]
+    if not sure:
+        return None
+    m = sure[0]
+    return f"can {m.name} ({' + '.join(m.actions)})"
+
+
+EMPTY_HOLDINGS = Holdings(EMPTY)

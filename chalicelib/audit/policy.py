@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from chalicelib.audit.conditions import Test, parse
 from chalicelib.errors import BadInput
 
 EXCLUSIVE = (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal"))
@@ -25,6 +26,7 @@ class Statement:
     principals: tuple[str, ...]  # trust policies: "*" or "AWS:<arn>", "Service:<name>", ...
     condition_keys: tuple[str, ...]  # lower-cased
     malformed: str | None = None  # why AWS would reject it (then it is not judged)
+    tests: tuple[Test, ...] = ()  # the condition, as conditions.py judges it
 
     @property
     def label(self) -> str:
@@ -78,6 +80,7 @@ def statements(raw: Any) -> list[Statement]:
                 principals=_principals(s.get("Principal")),
                 condition_keys=keys,
                 malformed=f"has both {clash[0]}: AWS rejects it" if clash else None,
+                tests=parse(condition) if condition else (),
             )
         )
     return out

@@ -105,8 +105,18 @@ def test_pass_role_on_every_role_is_one_finding_not_two() -> None:
     # From the 332 managed-policy findings made only of such actions (MAMIP corpus).
     ["health:EnableHealthServiceAccessForOrganization", "lakeformation:GrantPermissions"],
 )
-def test_actions_that_accept_only_resource_star_are_not_a_resource_wildcard(action: str) -> None:
-    assert findings(allow(action)) == []
+def test_actions_that_accept_only_resource_star_alone_are_counted_not_paged(action: str) -> None:
+    [f] = findings(allow(action))
+    assert (f.kind, f.severity) == ("resource_wildcard", "info")
+    assert f.actions == (action,) and 'accept only Resource "*"' in f.detail
+
+
+def test_the_aws_cli_s_own_example_is_not_a_silent_miss() -> None:
+    """`aws-portal:*` on `*` (the AWS CLI's example billing policy): every action of it accepts
+    only Resource "*"; the service wildcard is there, and its writes are counted."""
+    found = {f.kind: f for f in findings(allow("aws-portal:*"))}
+    assert set(found) == {"service_wildcard", "resource_wildcard"}
+    assert found["resource_wildcard"].severity == "info"
 
 
 def test_they_are_counted_beside_the_actions_that_could_be_narrowed() -> None:

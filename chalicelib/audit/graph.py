@@ -1,0 +1,241 @@
+"""Who can become whom: the trust graph an attacker walks. Pure.
+
+An edge runs from a principal to a role when the principal's policies allow `sts:AssumeRole` on
+the role (after its Denies) and the role's trust policy admits it: by its ARN, by its account's
+root, or by anyone, under a condition that does not exclude it (`aws:PrincipalArn` is judged; any
+other condition keeps the edge and marks the path conditioned). A path ends at a privileged role:
+an administrator, or one whose own policies complete an escalation path.
+
+Built for 30,000 roles without an all-pairs table: the walk goes backwards from the privileged
+roles, one breadth-first pass. For each role it reaches, the principals that may assume it come
+from indexes of what their `sts:AssumeRole` names (an exact ARN; every role; a pattern), and each
+principal is settled once, with the next hop of its shortest path. The same indexes settle
+`iam:PassRole` limited to some roles (escalation.py's pending paths): a path if one of the roles it
+reaches is privileged and trusts the path's service.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from chalicelib.audit.conditions import Test, judge
+from chalicelib.audit.escalation import Method, Reach
+from chalicelib.audit.findings import Finding, lower
+from chalicelib.audit.policy import Statement
+from chalicelib.audit.trust import assumes
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """One Allow of a trust policy for sts:AssumeRole: who it names, under what condition."""
+
+    arns: frozenset[str]  # principal ARNs, lower-cased
+    accounts: frozenset[str]  # accounts whose every principal it admits (their root)
+    anyone: bool
+    tests: tuple[Test, ...]
+
+
+def admissions(stmts: list[Statement]) -> tuple[tuple[Admission, ...], frozenset[str]]:
+    """A trust policy's admissions of AWS principals, and the services it trusts."""
+    out, services = [], set()
+    for s in stmts:
+        if s.effect != "Allow" or not assumes(s):
+            continue
+        arns, accounts, anyone = set(), set(), False
+        for p in s.principals:
+            kind, _, value = p.partition(":") if p != "*" else ("AWS", "", "*")
+            if kind == "Service":
+                services.add(value.lower())
+            if kind != "AWS":
+                continue
+            if value == "*":
+                anyone = True
+            elif value.isdigit():
+                accounts.add(value)
+            elif value.endswith(":root"):
+                accounts.add(value.split(":")[4])
+            else:
+                arns.add(value.lower())
+        if arns or accounts or anyone:
+            out.append(Admission(frozenset(arns), frozenset(accounts), anyone, s.tests))
+    return tuple(out), frozenset(services)
+
+
+@dataclass(slots=True)
+class Role:
+    arn: str
+    name: str
+    power: str | None  # what makes it worth becoming, or None
+    trusts: tuple[Admission, ...]
+    services: frozenset[str]
+
+    def admits(self, arn: str, account: str) -> bool | None:
+        """True, None (under a condition not judged), or False."""
+        verdict: bool | None = False
+        for a in self.trusts:
+            if a.anyone or account in a.accounts or arn.lower() in a.arns:
+                held = judge(a.tests, {"aws:principalarn": arn}) if a.tests else True
+                if held:
+                    return True
+                if held is None:
+                    verdict = None
+        return verdict
+
+
+@dataclass(slots=True)
+class Source:
+    name: str  # "role/ci-runner"
+    arn: str
+    account: str
+    reach: Reach
+    lambda_role: bool = False
+
+
+@dataclass
+class Graph:
+    roles: dict[str, Role] = field(default_factory=dict)  # by ARN, lower-cased
+    sources: dict[str, Source] = field(default_factory=dict)
+    pending: list[tuple[Source, Method, Reach]] = field(default_factory=list)
+
+    def role(self, role: Role) -> None:
+        self.roles[role.arn.lower()] = role
+
+    def source(self, source: Source) -> None:
+        self.sources[source.arn.lower()] = source
+
+    def pass_pending(self, source: Source, method: Method, reach: Reach) -> None:
+        self.pending.append((source, method, reach))
+
+    # --- the walk ----------------------------------------------------------------------------
+
+    def paths(self) -> dict[str, tuple[list[str], bool]]:
+        """Each source that can become a privileged role: the role ARNs on its shortest path
+        (the last one privileged), and whether a condition not judged lies on it."""
+        exact: dict[str, list[Source]] = {}
+        every: dict[str, dict[str, Source]] = {}  # account → unsettled sources reaching all roles
+        patterned: dict[str, Source] = {}
+        for s in self.sources.values():
+            if s.reach.every_role:
+                every.setdefault(s.account, {})[s.arn.lower()] = s
+            elif all(a.except_ is None and not _wild(a.patterns) for a in s.reach.allows):
+                for a in s.reach.allows:
+                    for p in a.patterns:
+                        exact.setdefault(p.lower(), []).append(s)
+            else:
+                patterned[s.arn.lower()] = s
+        hop: dict[str, tuple[str, bool]] = {}  # source ARN → (next role ARN, conditioned)
+        queue = deque(arn for arn, r in self.roles.items() if r.power)
+        while queue:
+            target = self.roles[queue.popleft()]
+            for s in self._candidates(target, exact, every, patterned):
+                key = s.arn.lower()
+                if key in hop or key == target.arn.lower():
+                    continue
+                admitted = target.admits(s.arn, s.account)
+                if admitted is False or not s.reach.admits(target.arn):
+                    continue
+                onward = hop.get(target.arn.lower(), ("", False))[1]
+                hop[key] = (target.arn.lower(), admitted is None or s.reach.conditioned or onward)
+                every.get(s.account, {}).pop(key, None)
+                patterned.pop(key, None)
+                if key in self.roles and not self.roles[key].power:
+                    queue.append(key)
+        out = {}
+        for key in hop:
+            path: list[str] = []
+            conditioned, at = False, key
+            while at in hop and len(path) < 50:
+                at, c = hop[at]
+                path.append(at)
+                conditioned |= c
+                if self.roles[at].power:
+                    break
+            out[key] = (path, conditioned)
+        return out
+
+    @staticmethod
+    def _candidates(
+        target: Role,
+        exact: dict[str, list[Source]],
+        every: dict[str, dict[str, Source]],
+        patterned: dict[str, Source],
+    ) -> Iterator[Source]:
+        """Who may ask to assume `target`, before its trust and their Denies are checked."""
+        yield from exact.get(target.arn.lower(), ())
+        for a in target.trusts:
+            accounts = every.keys() if a.anyone else a.accounts
+            for account in list(accounts):
+                yield from list(every.get(account, {}).values())
+            for arn in a.arns:
+                for sources in every.values():
+                    if arn in sources:
+                        yield sources[arn]
+        yield from list(patterned.values())
+
+    # --- findings ----------------------------------------------------------------------------
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for key, (path, conditioned) in self.paths().items():
+            source = self.sources[key]
+            if key in self.roles and self.roles[key].power:
+                continue  # privileged already: its own finding says how
+            last = self.roles[path[-1]]
+            steps = " → ".join(f"assumes `{self.roles[a].name}`" for a in path)
+            detail = (
+                f"It can become `{last.name}`, which {last.power}: "
+                f"`{source.name.split('/', 1)[-1]}` → {steps}"
+                + ("; a condition on the way is not judged" if conditioned else "")
+            )
+            severity = "critical" if source.lambda_role else "high"
+            out.append(
+                Finding(
+                    "privilege_escalation",
+                    lower(severity) if conditioned else severity,
+                    source.name,
+                    "(assumes roles)",
+                    "-",
+                    detail,
+                    ("sts:AssumeRole",),
+                    len(path),
+                )
+            )
+        for source, method, reach in self.pending:
+            role = next(
+                (
+                    r
+                    for r in self.roles.values()
+                    if r.power
+                    and r.arn.lower() != source.arn.lower()
+                    and method.passes_to in r.services
+                    and reach.admits(r.arn)
+                ),
+                None,
+            )
+            if role is None:
+                continue
+            detail = (
+                f"It can pass `{role.name}`, which {role.power}, to {method.passes_to}: "
+                f"{method.name} ({' + '.join(method.actions)}) {method.cited}"
+                + ("; under a condition not judged" if reach.conditioned else "")
+            )
+            severity = "critical" if source.lambda_role else "high"
+            out.append(
+                Finding(
+                    "privilege_escalation",
+                    lower(severity) if reach.conditioned else severity,
+                    source.name,
+                    "(passes roles)",
+                    method.name,
+                    detail,
+                    tuple(method.actions),
+                    len(method.actions),
+                )
+            )
+        return out
+
+
+def _wild(patterns: tuple[str, ...]) -> bool:
+    return any("*" in p or "?" in p for p in patterns)
