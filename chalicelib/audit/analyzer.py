@@ -295,9 +295,11 @@ def _informational(f: Finding) -> Finding:
 def _selected(f: Finding, only: str) -> bool:
     if only in KINDS:
         return f.kind == only
-    pattern = only if any(c in only for c in "*?") else f"*{only}*"
-    return fnmatch.fnmatchcase(f.principal.lower(), pattern.lower()) or fnmatch.fnmatchcase(
-        f.policy.lower(), pattern.lower()
+    pattern = (only if any(c in only for c in "*?") else f"*{only}*").lower()
+    name = f.principal.split("/", 1)[-1]  # `legacy-*` names roles as `/ops audit` users type them
+    return any(
+        fnmatch.fnmatchcase(candidate.lower(), pattern)
+        for candidate in (f.principal, name, f.policy, f.policy.rsplit("/", 1)[-1])
     )
 
 

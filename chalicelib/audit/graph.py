@@ -202,15 +202,16 @@ class Graph:
                     len(path),
                 )
             )
+        privileged: dict[str, list[Role]] = {}  # service → privileged roles that trust it
+        for r in self.roles.values():
+            for service in r.services if r.power else ():
+                privileged.setdefault(service, []).append(r)
         for source, method, reach in self.pending:
             role = next(
                 (
                     r
-                    for r in self.roles.values()
-                    if r.power
-                    and r.arn.lower() != source.arn.lower()
-                    and method.passes_to in r.services
-                    and reach.admits(r.arn)
+                    for r in privileged.get(method.passes_to or "", ())
+                    if r.arn.lower() != source.arn.lower() and reach.admits(r.arn)
                 ),
                 None,
             )

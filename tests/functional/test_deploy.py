@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK = "shepherd-prod"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{STACK}/0c1d2e3f"
 ENDPOINT = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
-LATER = datetime.now(UTC) + timedelta(minutes=5)
 
 
 @pytest.fixture
@@ -135,6 +134,7 @@ class Cfn:
         self.stub.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
 
     def events(self, *events: tuple[str, str, str]) -> None:
+        later = datetime.now(UTC) + timedelta(minutes=5)  # after the deploy's start, as AWS's are
         self.stub.add_response(
             "describe_stack_events",
             {
@@ -145,7 +145,7 @@ class Cfn:
                         "StackName": STACK,
                         "LogicalResourceId": logical,
                         "ResourceType": "AWS::Lambda::Function",
-                        "Timestamp": LATER + timedelta(seconds=i),
+                        "Timestamp": later + timedelta(seconds=i),
                         "ResourceStatus": status,
                         **({"ResourceStatusReason": reason} if reason else {}),
                     }

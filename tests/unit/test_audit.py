@@ -399,6 +399,21 @@ def test_filter_by_kind_or_principal() -> None:
     assert {f.kind for f in audit(details, only="admin").findings} == {"full_admin"}
 
 
+def test_a_glob_finds_what_the_principal_s_name_finds() -> None:
+    """`/ops audit legacy-*` and `/ops audit legacy-deployer` agree: the glob is matched against
+    the role's name as typed, not only against `role/…`; its trust and escalation findings too."""
+    open_trust = {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}}
+    details = {
+        "RoleDetailList": [
+            role(allow(["iam:AttachRolePolicy", "s3:*"]), name="legacy-deployer", trust=open_trust)
+        ]
+    }
+    by_glob = audit(details, only="legacy-*").findings
+    by_name = audit(details, only="legacy-deployer").findings
+    assert by_glob == by_name
+    assert {"trust_wildcard", "privilege_escalation"} <= {f.kind for f in by_glob}
+
+
 @pytest.mark.parametrize(
     "details",
     [
