@@ -813,7 +813,8 @@ def _later(b: Builder) -> None:
         "esc-autoscaling-launch-config",
         "iam:PassRole + autoscaling:CreateLaunchConfiguration + autoscaling:CreateAutoScalingGroup",
         PMAPPER.format("autoscaling_edges"),
-        "a group launching instances with the admin-ec2 profile",
+        "a group launching instances with the admin-ec2 profile (launch configurations are "
+        "closed to accounts created since late 2024; launch templates are the same path)",
         allow(
             [
                 "iam:PassRole",
@@ -1077,11 +1078,16 @@ def _trust_graph(b: Builder) -> None:
     # source: AWS IAM User Guide, policy evaluation within a single account
     miss(
         "miss-trust-no-identity",
-        "trusted by graph-admin, no identity sts:AssumeRole",
-        AWSDOC.format("policy evaluation logic, requests within a single account"),
-        "a grant to a role ARN in a resource-based policy is still limited by the role session's "
-        "identity policies, which allow no sts:AssumeRole",
+        "trusted by graph-admin, no sts:AssumeRole in its policies or its boundary",
+        AWSDOC.format(
+            "update a role trust policy (a principal's boundary must allow sts:AssumeRole)"
+        ),
+        "without the boundary this would escalate: AWS lets a same-account principal named in a "
+        "trust policy assume the role with no identity-policy allow (see esc-trust-names-user); a "
+        "grant to a role ARN is still limited by the session's permissions boundary, which here "
+        "allows only CloudWatch reads",
         harmless,
+        boundary=b.managed("miss-trust-no-identity-boundary", doc(harmless)),
     )
     # source: AWS IAM User Guide, aws:PrincipalArn in trust policies
     miss(
@@ -1094,11 +1100,12 @@ def _trust_graph(b: Builder) -> None:
     # source: AWS IAM User Guide, explicit deny overrides
     miss(
         "miss-chain-deny-assume",
-        "trusted by graph-admin, allow + explicit Deny sts:AssumeRole",
+        "trusted by graph-admin, sts:AssumeRole on *, Deny on role/graph-*",
         AWSDOC.format("policy evaluation logic, explicit deny"),
-        "its own Deny on graph-admin wins over both allows",
-        allow("sts:AssumeRole", arn("role", "graph-*")),
-        deny("sts:AssumeRole", arn("role", "graph-admin")),
+        "its Deny on graph-* wins over both allows; every role outside graph-* that it may "
+        "assume by policy trusts only a service or another account",
+        allow("sts:AssumeRole"),
+        deny("sts:AssumeRole", arn("role", "graph-*")),
     )
     # source: pmapper sts_edges (edge to a non-admin)
     miss(

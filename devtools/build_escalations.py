@@ -64,6 +64,35 @@ PUBLISHED: dict[str, dict[str, object]] = {
         "actions": ["ssm:sendcommand"],
         "source": "pmapper 1.1.5 SSMEdgeChecker (SendCommand to an instance with a profile)",
     },
+    "PassRoleToNewAutoScalingLaunchConfiguration": {
+        "actions": [
+            "autoscaling:createautoscalinggroup",
+            "autoscaling:createlaunchconfiguration",
+            "iam:passrole",
+        ],
+        "passes_to": "ec2.amazonaws.com",
+        "source": "pmapper 1.1.5 AutoScalingEdgeChecker (a launch configuration with a profile)",
+    },
+    "DeleteOwnRolePermissionsBoundary": {
+        "actions": ["iam:deleterolepermissionsboundary"],
+        "when": "bounded",
+        "source": "AWS IAM User Guide, permissions boundaries (a bounded role that may remove its own)",
+    },
+    "ReplaceOwnRolePermissionsBoundary": {
+        "actions": ["iam:putrolepermissionsboundary"],
+        "when": "bounded",
+        "source": "AWS IAM User Guide, permissions boundaries (a bounded role that may replace its own)",
+    },
+    "DeleteOwnUserPermissionsBoundary": {
+        "actions": ["iam:deleteuserpermissionsboundary"],
+        "when": "bounded",
+        "source": "AWS IAM User Guide, permissions boundaries (a bounded user that may remove its own)",
+    },
+    "ReplaceOwnUserPermissionsBoundary": {
+        "actions": ["iam:putuserpermissionsboundary"],
+        "when": "bounded",
+        "source": "AWS IAM User Guide, permissions boundaries (a bounded user that may replace its own)",
+    },
     "StartSSMSessionOnInstanceWithRole": {
         "actions": ["ssm:startsession"],
         "source": "pmapper 1.1.5 SSMEdgeChecker (StartSession on an instance with a profile)",
@@ -133,7 +162,7 @@ def extended(data: dict[str, object]) -> dict[str, object]:
         methods[name] = {**method, "url": None}
     for method in methods.values():
         actions = method["actions"]
-        if "iam:passrole" in actions:
+        if "iam:passrole" in actions and "passes_to" not in method:
             service = next(a.split(":")[0] for a in actions if not a.startswith("iam:"))
             method["passes_to"] = SERVICE_PRINCIPAL.get(service, f"{service}.amazonaws.com")
     return {**data, "methods": dict(sorted(methods.items()))}

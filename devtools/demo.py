@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import time
@@ -72,7 +73,9 @@ def main() -> int:
         )
         return 1
     # A terminal closed or `kill` stops the demo as Ctrl-C does: through every cleanup below.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: started from a background job, a process inherits SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt for it.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)
     with contextlib.ExitStack() as running:
         try:
@@ -200,6 +203,11 @@ def _prompt(console: Console) -> None:
     while True:
         if interactive:
             print("ops> ", end="", flush=True)
+        # Ctrl-C may be delivered to any thread of the process (the servers' too): a main thread
+        # blocked in read() would not see it until the next line. It waits in short selects,
+        # between which Python runs the handler.
+        while not select.select([sys.stdin], [], [], 0.25)[0]:
+            pass
         line = sys.stdin.readline()
         if not line:
             return

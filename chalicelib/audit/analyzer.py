@@ -29,6 +29,7 @@ from chalicelib.audit.suppressions import Suppression, match
 from chalicelib.errors import BadInput
 
 SERVICE_LINKED_PATH = "/aws-service-role/"
+NO_REACH = Reach(())  # a principal whose policies allow no sts:AssumeRole
 Held = list[tuple[str, Analysis]]  # (the policy's label, its judgement)
 
 
@@ -52,6 +53,7 @@ class Analyzer:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.documents = Documents(catalogue)
+        self.privileged_groups: tuple[str, ...] = ()
 
     def audit(
         self,
@@ -70,6 +72,7 @@ class Analyzer:
                     acct.account = item["Arn"].split(":")[4] or acct.account
             else:
                 acct.groups[item["GroupName"]] = item
+        self.privileged_groups = self._privileged_groups(acct)
         for key, item in details.then():
             if key == "RoleDetailList":
                 acct.counts["roles"] += 1
@@ -112,6 +115,20 @@ class Analyzer:
 
     # --- principals --------------------------------------------------------------------------
 
+    def _privileged_groups(self, acct: _Account) -> tuple[str, ...]:
+        """The groups worth joining (an administrator's, or one whose policies complete a path):
+        `iam:AddUserToGroup` on one of them is a path."""
+        found = []
+        for name, group in acct.groups.items():
+            held = self._holdings(
+                acct, group.get("GroupPolicyList", []), group.get("AttachedManagedPolicies", [])
+            )
+            arn = group.get("Arn") or f"arn:aws:iam::{acct.account}:group/{name}"
+            _, judged, admin = self._place(f"group/{name}", held, who=Principal(name, arn))
+            if escalation.power(judged, admin):
+                found.append(arn)
+        return tuple(found)
+
     def _role(self, acct: _Account, role: dict[str, Any]) -> list[Finding]:
         principal = f"role/{role['RoleName']}"
         held = self._holdings(
@@ -146,12 +163,9 @@ class Analyzer:
     def _graph(acct: _Account, who: Principal, judged: Judged, lambda_role: bool) -> None:
         """What the trust graph needs of a principal: the roles it may assume, the paths that
         wait on which roles it may pass."""
-        if judged.assumes is None and not judged.pending:
-            return
-        reach = judged.assumes or Reach(())  # none: it only passes roles
-        source = Source(who.name, who.arn, who.account, reach, lambda_role)
-        if judged.assumes is not None:
-            acct.graph.source(source)
+        reach = judged.assumes or NO_REACH
+        source = Source(who.name, who.arn, who.account, reach, lambda_role, judged.named_ok)
+        acct.graph.source(source)  # every principal: a trust policy may name it
         for method, reach in judged.pending:
             acct.graph.pass_pending(source, method, reach)
 
@@ -235,7 +249,9 @@ class Analyzer:
             if a.denied:
                 denied = denied | a.denied
         cap = boundary.bounds if boundary is not None else None
-        admin = any(r.kind == "full_admin" for _, a in held for r in a.raws)
+        admin = any(r.kind == "full_admin" for _, a in held for r in a.raws) and (
+            cap is None or not (self.catalogue.all - cap)  # a boundary may make it much less
+        )
         allowed = EMPTY
         for _, a in held:
             allowed = allowed | a.allowed
@@ -247,6 +263,8 @@ class Analyzer:
             tuple(g for _, a in held for g in a.grants),
             tuple(d for _, a in held for d in a.denies),
             cap,
+            self.privileged_groups,
+            denied,
         )
         judged = escalation.judge_paths(
             who or Principal(principal, ""), holdings, self.catalogue, admin

@@ -3,8 +3,9 @@ for the request the escalation makes. Pure.
 
 `iam:PassedToService` (which service a role is passed to), `iam:PolicyARN` (which policy may be
 attached), `iam:PermissionsBoundary` (the boundary the changed principal must carry),
-`iam:AssociatedResourceArn` (what the passed role is attached to) and `aws:PrincipalArn` (who is
-asking, in a trust policy) are judged with the IAM operators: `String…`/`Arn…` equality and
+`iam:AssociatedResourceArn` (what the passed role is attached to), `aws:PrincipalArn` (who is
+asking, in a trust policy) and `aws:ViaAWSService` (false: the principal calls IAM itself) are
+judged with the IAM operators: `String…`/`Arn…` equality and
 globs, their `Not` forms, `ForAnyValue:`/`ForAllValues:` and `…IfExists`, and `Null`. Any other
 key depends on the request (tags, source IP, MFA…): the grant is kept and said to be conditioned,
 never taken as refused.
@@ -25,6 +26,7 @@ JUDGED = frozenset(
         "iam:permissionsboundary",
         "iam:associatedresourcearn",
         "aws:principalarn",
+        "aws:viaawsservice",
     }
 )
 EQUALS = {"stringequals", "stringequalsignorecase", "arnequals"}
@@ -98,6 +100,8 @@ def _holds(test: Test, value: str | None) -> bool | None:
         match = any((v.lower() == value.lower()) if fold else v == value for v in test.values)
     elif test.operator in LIKE:
         match = any(_glob(v, value) for v in test.values)
+    elif test.operator == "bool":
+        match = any(v.lower() == value.lower() for v in test.values)
     else:
         return None  # Numeric…, Date…, Bool…, IpAddress on these keys: not judged
     return not match if test.negated else match

@@ -75,6 +75,7 @@ class Method:
     url: str | None
     source: str
     passes_to: str | None = None  # the service principal a role is passed to
+    when: str | None = None  # "bounded": a path only for a principal with a boundary, on itself
 
     @property
     def cited(self) -> str:
@@ -94,6 +95,7 @@ class Escalations:
                 m.get("url"),
                 m.get("source", str(doc["source"])),
                 m.get("passes_to"),
+                m.get("when"),
             )
             for name, m in methods.items()
         ]
@@ -161,6 +163,8 @@ class Holdings:
     grants: tuple[Grant, ...] = ()
     denies: tuple[Grant, ...] = ()
     cap: ActionSet | None = None
+    privileged_groups: tuple[str, ...] = ()  # ARNs of the account's groups worth joining
+    denied: ActionSet = EMPTY  # what its unconditional Denies on every resource remove
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,13 +217,22 @@ class Judged:
     completed: list[tuple[Method, bool]] = field(default_factory=list)  # (method, conditioned)
     pending: list[tuple[Method, Reach]] = field(default_factory=list)  # PassRole to some roles
     assumes: Reach | None = None  # the roles its sts:AssumeRole reaches
+    # A trust policy that names it by ARN lets it assume the role without an identity Allow (in
+    # one account), unless a Deny says otherwise or, for a role, its boundary lacks the action.
+    named_ok: bool = True
 
 
 def judge_paths(
     principal: Principal, holdings: Holdings, catalogue: Catalogue, admin: bool
 ) -> Judged:
     data = load(catalogue)
-    out = Judged(assumes=_reach(principal, holdings, catalogue, ASSUME_ROLE, {}))
+    direct: dict[str, str | None] = {"aws:viaawsservice": "false"}
+    out = Judged(assumes=_reach(principal, holdings, catalogue, ASSUME_ROLE, direct))
+    out.named_ok = not catalogue.contains(holdings.denied, ASSUME_ROLE) and (
+        holdings.cap is None
+        or ":user/" in principal.arn  # a boundary does not limit what names a user itself
+        or catalogue.contains(holdings.cap, ASSUME_ROLE)
+    )
     if admin:
         return out
     possible = holdings.allowed
@@ -228,10 +241,12 @@ def judge_paths(
     if holdings.cap is not None:
         possible = possible & holdings.cap
     for method in data.completed(possible):
+        if method.when == "bounded" and holdings.cap is None:
+            continue  # removing a boundary it does not have gains it nothing
         conditioned, passes = False, None
         for action in (a.lower() for a in method.actions):
             if action == PASS_ROLE:
-                facts = {"iam:passedtoservice": method.passes_to}
+                facts = {**direct, "iam:passedtoservice": method.passes_to}
                 passes = _reach(principal, holdings, catalogue, PASS_ROLE, facts, method)
                 if passes is None:
                     break
@@ -270,16 +285,30 @@ def _can(
             if holds is False:
                 continue
             s, o = _where(g, action, itself, catalogue)
+            if action == "iam:addusertogroup" and not o:
+                o = not g.not_resource and any(  # a named group worth joining, not its own
+                    _arn_matches(r, group)
+                    for r in g.resources
+                    for group in holdings.privileged_groups
+                    if group not in principal.groups
+                )
             if s or o:
                 self_ok, others_ok = self_ok or s, others_ok or o
                 verdict = True if holds else (verdict or None)
         if verdict is False:
             return False
+    # What it may not call itself it may have CloudFormation call for it (with its own
+    # credentials: aws:ViaAWSService is then true), if it may create stacks.
+    via = catalogue.contains(holdings.allowed, "cloudformation:createstack")
     for d in holdings.denies:
         if not catalogue.contains(d.actions, action) or _holds(d.tests, facts, method) is not True:
             continue  # a Deny under a condition not judged may not apply: the path stays
+        if via and _holds(d.tests, {**facts, "aws:viaawsservice": "true"}, method) is not True:
+            continue
         s, o = _where(d, action, itself, catalogue)
         self_ok, others_ok = self_ok and not s, others_ok and not o
+    if method.when == "bounded":
+        others_ok = False  # the path is its own boundary
     if not (others_ok or (self_ok and itself)):
         return False
     return verdict
@@ -340,7 +369,7 @@ def _holds(
 def _facts(action: str) -> dict[str, str | None]:
     """The request an escalation makes with `action`: an administrator's policy attached, no
     permissions boundary on what it changes."""
-    facts: dict[str, str | None] = {}
+    facts: dict[str, str | None] = {"aws:viaawsservice": "false"}  # it calls IAM itself
     if action.startswith("iam:attach") and action.endswith("policy"):
         facts["iam:policyarn"] = ADMIN_POLICY
     if action in BOUNDED:

@@ -71,17 +71,21 @@ class Role:
     trusts: tuple[Admission, ...]
     services: frozenset[str]
 
-    def admits(self, arn: str, account: str) -> bool | None:
-        """True, None (under a condition not judged), or False."""
+    def admits(self, arn: str, account: str) -> tuple[bool | None, bool]:
+        """True, None (under a condition not judged), or False; and whether it names `arn`
+        itself (which needs no Allow of the principal's own)."""
         verdict: bool | None = False
+        named = False
         for a in self.trusts:
             if a.anyone or account in a.accounts or arn.lower() in a.arns:
                 held = judge(a.tests, {"aws:principalarn": arn}) if a.tests else True
+                if held is not False:
+                    named |= arn.lower() in a.arns
                 if held:
-                    return True
-                if held is None:
+                    verdict = True
+                elif held is None and verdict is False:
                     verdict = None
-        return verdict
+        return verdict, named
 
 
 @dataclass(slots=True)
@@ -91,6 +95,7 @@ class Source:
     account: str
     reach: Reach
     lambda_role: bool = False
+    named_ok: bool = True  # see escalation.Judged.named_ok
 
 
 @dataclass
@@ -129,12 +134,16 @@ class Graph:
         queue = deque(arn for arn, r in self.roles.items() if r.power)
         while queue:
             target = self.roles[queue.popleft()]
-            for s in self._candidates(target, exact, every, patterned):
+            for s in self._candidates(target, exact, every, patterned, self.sources):
                 key = s.arn.lower()
                 if key in hop or key == target.arn.lower():
                     continue
-                admitted = target.admits(s.arn, s.account)
-                if admitted is False or not s.reach.admits(target.arn):
+                admitted, named = target.admits(s.arn, s.account)
+                if admitted is False:
+                    continue
+                if not s.reach.admits(target.arn) and not (
+                    named and s.named_ok and not any(d.reach(target.arn) for d in s.reach.denies)
+                ):
                     continue
                 onward = hop.get(target.arn.lower(), ("", False))[1]
                 hop[key] = (target.arn.lower(), admitted is None or s.reach.conditioned or onward)
@@ -161,10 +170,12 @@ class Graph:
         exact: dict[str, list[Source]],
         every: dict[str, dict[str, Source]],
         patterned: dict[str, Source],
+        everyone: dict[str, Source],
     ) -> Iterator[Source]:
         """Who may ask to assume `target`, before its trust and their Denies are checked."""
         yield from exact.get(target.arn.lower(), ())
         for a in target.trusts:
+            yield from (everyone[arn] for arn in a.arns if arn in everyone)
             accounts = every.keys() if a.anyone else a.accounts
             for account in list(accounts):
                 yield from list(every.get(account, {}).values())

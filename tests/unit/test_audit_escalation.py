@@ -254,13 +254,83 @@ def test_a_trust_in_the_account_root_admits_whoever_its_policies_allow() -> None
     assert escalates("anyone", role("anyone", stmt("sts:AssumeRole")), admin)
 
 
-def test_no_edge_without_both_sides() -> None:
+def test_no_edge_when_the_trust_names_someone_else() -> None:
     names_other = role("graph-admin", ADMIN, trust=trusts("someone-else"))
-    assert not escalates(
-        "app", role("app", stmt("sts:AssumeRole", arn("role", "graph-admin"))), names_other
-    )
+    app = role("app", stmt("sts:AssumeRole", arn("role", "graph-admin")))
+    assert not escalates("app", app, names_other)
+
+
+def test_a_trust_that_names_a_principal_needs_no_allow_of_its_own() -> None:
+    """In one account, a role's trust policy naming a principal's ARN is enough (a
+    resource-based grant); a root trust is not, and a Deny or a boundary still applies."""
     names_app = role("graph-admin", ADMIN, trust=trusts("app"))
-    assert not escalates("app", role("app", stmt("s3:GetObject")), names_app)
+    assert escalates("app", role("app", stmt("s3:GetObject")), names_app)
+    root_only = role("graph-admin", ADMIN, trust=trusts(ACCOUNT))
+    assert not escalates("app", role("app", stmt("s3:GetObject")), root_only)
+    denied = role("app", stmt("s3:GetObject"), stmt("sts:AssumeRole", "*", "Deny"))
+    assert not escalates("app", denied, names_app)
+    bounded = role("app", stmt("s3:GetObject"))
+    bounded["PermissionsBoundary"] = {"PermissionsBoundaryArn": arn("policy", "reads")}
+    reads = managed("reads", stmt("s3:Get*"))
+    assert not escalates("app", bounded, names_app, policies=(reads,))
+
+
+def test_a_deny_that_covers_every_direct_call_takes_the_path_back() -> None:
+    direct = {"Bool": {"aws:ViaAWSService": "false"}}
+    deny = stmt("iam:*", "*", "Deny", Condition=direct)
+    assert not escalates("app", role("app", stmt("iam:AttachRolePolicy"), deny))
+    # …unless it may have CloudFormation make the call for it.
+    cfn = stmt("cloudformation:CreateStack")
+    assert escalates("app", role("app", stmt("iam:AttachRolePolicy"), cfn, deny))
+
+
+def test_joining_a_privileged_group_by_name() -> None:
+    admins = {
+        "GroupName": "admin-group",
+        "Arn": arn("group", "admin-group"),
+        "GroupPolicyList": [{"PolicyName": "all", "PolicyDocument": {"Statement": [ADMIN]}}],
+        "AttachedManagedPolicies": [],
+    }
+    readers = {**admins, "GroupName": "readers", "Arn": arn("group", "readers")}
+    readers["GroupPolicyList"] = [
+        {"PolicyName": "r", "PolicyDocument": {"Statement": [stmt("s3:GetObject")]}}
+    ]
+
+    def user(group: str) -> dict[str, Any]:
+        return {
+            "UserName": "dev",
+            "Arn": arn("user", "dev"),
+            "UserPolicyList": [
+                {
+                    "PolicyName": "p",
+                    "PolicyDocument": {
+                        "Statement": [stmt("iam:AddUserToGroup", arn("group", group))]
+                    },
+                }
+            ],
+            "GroupList": [],
+            "AttachedManagedPolicies": [],
+        }
+
+    def found(group: str) -> bool:
+        report = audit({"UserDetailList": [user(group)], "GroupDetailList": [admins, readers]})
+        return any(
+            f.kind == "privilege_escalation" and f.principal == "user/dev" for f in report.findings
+        )
+
+    assert found("admin-group")
+    assert not found("readers")
+
+
+def test_a_bounded_role_that_may_remove_its_own_boundary() -> None:
+    boundary = managed(
+        "boundary", stmt("s3:*"), stmt("iam:DeleteRolePermissionsBoundary", arn("role", "app"))
+    )
+    app = role("app", ADMIN)
+    app["PermissionsBoundary"] = {"PermissionsBoundaryArn": boundary["Arn"]}
+    assert escalates("app", app, policies=(boundary,))
+    unbounded = role("app", stmt("iam:DeleteRolePermissionsBoundary", arn("role", "app")))
+    assert not escalates("app", unbounded)  # it has no boundary to remove
 
 
 def test_a_trust_condition_on_the_principal_arn_is_judged() -> None:
