@@ -44,8 +44,13 @@ class Console:
     buttons: dict[int, dict[str, Any]] = field(default_factory=dict)
     _numbers: Any = field(default_factory=lambda: itertools.count(1))
 
-    def number_buttons(self, blocks: list[dict[str, Any]], home: bool = False) -> None:
-        """Give each button of a printed message (or the Home tab) a number (the label shows it)."""
+    def numbered(self, blocks: list[dict[str, Any]], home: bool = False) -> list[dict[str, Any]]:
+        """A copy of a message (or the Home tab) as printed: each button numbered, the label
+        showing it. The message itself is left as Slack holds it, so that printing it again
+        numbers it afresh, never twice."""
+        import copy
+
+        blocks = copy.deepcopy(blocks)
         for block in blocks:
             elements = block.get("elements", []) if block.get("type") == "actions" else []
             if block.get("type") == "section" and block.get("accessory"):
@@ -55,6 +60,7 @@ class Console:
                     n = next(self._numbers)
                     self.buttons[n] = {**element, "_home": home}
                     element["text"] = {**element["text"], "text": f"{n} {element['text']['text']}"}
+        return blocks
 
     def line(self, text: str) -> str | None:
         """Handle one typed line; returns an error to show, or None when it was sent."""

@@ -34,18 +34,18 @@ CONSOLE: Console | None = None
 def _print_message(method: str, message: Any) -> None:
     from devtools.fake_slack import as_text
 
-    if CONSOLE is not None:
-        CONSOLE.number_buttons(message.blocks)
-
     where = f"{message.channel}" + (f" (thread {message.thread_ts})" if message.thread_ts else "")
     verb = {"chat.update": "updated", "chat.postEphemeral": "only you see"}.get(method, "posted")
+    if getattr(message, "ephemeral", False):
+        verb = "only you see"
     if method == "chat.update" and message.text.startswith("ALARM STORM"):
         # A storm's summary is redrawn as alarms come in: a line each time, in full at the end.
         print(f" Slack · {where} · updated: {message.text}", flush=True)
         return
+    blocks = CONSOLE.numbered(message.blocks) if CONSOLE is not None else message.blocks
     bar = "═" * 72
     print(
-        f"\n{bar}\n Slack · {where} · {verb}\n{bar}\n{as_text(message.blocks, message.text)}\n",
+        f"\n{bar}\n Slack · {where} · {verb}\n{bar}\n{as_text(blocks, message.text)}\n",
         flush=True,
     )
 
@@ -58,10 +58,9 @@ def _print_file(upload: Any) -> None:
 def _print_home(user: str, view: dict[str, Any]) -> None:
     from devtools.fake_slack import as_text
 
-    if CONSOLE is not None:
-        CONSOLE.number_buttons(view["blocks"], home=True)
+    blocks = CONSOLE.numbered(view["blocks"], home=True) if CONSOLE is not None else view["blocks"]
     bar = "═" * 72
-    print(f"\n{bar}\n Slack · Home tab of {user}\n{bar}\n{as_text(view['blocks'])}\n", flush=True)
+    print(f"\n{bar}\n Slack · Home tab of {user}\n{bar}\n{as_text(blocks)}\n", flush=True)
 
 
 def main() -> int:

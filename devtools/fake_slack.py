@@ -42,6 +42,7 @@ class Message:
     thread_ts: str | None = None
     edits: int = 0
     metadata: dict[str, Any] | None = None
+    ephemeral: bool = False  # seen only by who asked (chat.postEphemeral, a response_url's default)
 
 
 @dataclass
@@ -149,10 +150,13 @@ class FakeSlack:
                 message.edits += 1
             self._notify(method, message)
             return 200, {"ok": True, "channel": channel, "ts": message.ts}
+        if method.startswith("response/") and str(args.get("delete_original")).lower() == "true":
+            return 200, {"ok": True}  # the ephemeral message it answers is gone
         if method.startswith("response/"):
             message = Message(
                 "response_url", f"{time.time():.6f}", str(args.get("text", "")), _blocks(args)
             )
+            message.ephemeral = args.get("response_type") != "in_channel"
             self._notify(method, message)
             return 200, {"ok": True}
         if method in ("conversations.history", "conversations.replies"):

@@ -38,6 +38,9 @@ MayAcknowledge = Callable[[str, str, tuple[str, str] | None], tuple[bool, str]]
 class AttentionChannel(Protocol):
     def acknowledged(self, message: AlarmMessage, user: str, at: float) -> AlarmMessage: ...
     def remind(self, message: AlarmMessage, text: str, key: str) -> None: ...
+    def fix_applied(
+        self, message: AlarmMessage, command: str, user: str, action_id: str
+    ) -> AlarmMessage | None: ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,34 @@ class Attention:
             record.extra["ack"] = {"user": user, "at": at}
             self.states.save(record)
         return "Acknowledged: you are on it, and its reminders stop."
+
+    def fix_applied(self, command: str, user: str, action_id: str) -> list[str]:
+        """Each open alarm whose message offers `command` as its fix: that button replaced by
+        who ran it, so that nobody runs the same fix twice from the message (redrawn on
+        Acknowledge as stored). The alarms changed."""
+        from chalicelib.slack.edits import offers
+
+        arns = [a for a in self.states.open_arns() if not a.startswith(STORM)]
+        records = self.states.get_many(arns)
+        changed = []
+        for arn in arns:
+            record = records.get(arn)
+            if (
+                record is None
+                or record.message is None
+                or not offers(record.message.blocks, command)
+            ):
+                continue
+            with self.states.hold(arn, f"fix-{action_id}", self.clock() + HOLD_S):
+                record = self.states.get(arn)
+                if record is None or record.message is None:
+                    continue
+                message = self.channel.fix_applied(record.message, command, user, action_id)
+                if message is not None:
+                    record.message = message
+                    self.states.save(record)
+                    changed.append(arn)
+        return changed
 
     def remind(self) -> Round:
         """One round over the open alarms."""

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from chalicelib.audit import escalation
 from chalicelib.audit.by_name import by_name, uncatalogued
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
-from chalicelib.audit.escalation import Grant
+from chalicelib.audit.escalation import Grant, grant
 from chalicelib.audit.findings import KINDS, lower
 from chalicelib.audit.graph import Admission, admissions
 from chalicelib.audit.merge import SHOWN_ACTIONS
@@ -107,7 +107,9 @@ class Documents:
                 if not s.condition_keys and everywhere:
                     denied |= granted
                 elif s.effect == "Deny" and (paths := granted & relevant):
-                    denies.append(Grant(paths, s.resources, s.not_resource, s.tests))
+                    denies.append(
+                        grant(paths, s.resources, s.not_resource, s.tests, self.catalogue)
+                    )
                 continue  # a Deny never produces a finding
             if s.malformed:
                 detail = f"Statement {s.label} {s.malformed}; it grants nothing as written"
@@ -121,7 +123,7 @@ class Documents:
             if everywhere and not s.condition_keys:
                 allowed |= granted  # on every resource: what an escalation path needs
             elif paths := granted & relevant:
-                grants.append(Grant(paths, s.resources, s.not_resource, s.tests))
+                grants.append(grant(paths, s.resources, s.not_resource, s.tests, self.catalogue))
             anywhere |= granted
         bounds = anywhere - denied if denied else anywhere
         return Analysis(

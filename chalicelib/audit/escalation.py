@@ -110,6 +110,9 @@ class Escalations:
         # What a statement must be kept for, to be judged per path: the paths' actions and the
         # trust graph's.
         self.relevant = ActionSet(self._any) | catalogue.union((PASS_ROLE, ASSUME_ROLE))
+        # What a grant on named resources can still serve: a pass to a privileged role, the
+        # principal itself, a privileged group.
+        self.targeted = catalogue.union((PASS_ROLE, "iam:addusertogroup", *sorted(ON_ITSELF)))
 
     def completed(self, allowed: ActionSet) -> list[Method]:
         """The methods whose every action `allowed` grants: compared on the few bits any method
@@ -176,6 +179,28 @@ class Grant:
     resources: tuple[str, ...]
     not_resource: bool
     tests: tuple[Test, ...]
+    # The kinds ("role/", "user/", "group/", "policy/", "service") of which it reaches every
+    # resource but perhaps the principal itself: judged once per document, not per principal.
+    every: frozenset[str] = frozenset()
+
+
+KINDS = ("role/", "user/", "group/", "policy/")
+
+
+def grant(
+    actions: ActionSet,
+    resources: tuple[str, ...],
+    not_resource: bool,
+    tests: tuple[Test, ...],
+    catalogue: Catalogue,
+) -> Grant:
+    from chalicelib.audit.reach import covers_all
+
+    covered = {k for k in KINDS if any(_every_of(r, k) for r in resources)}
+    if covers_all(tuple(_any_place(r) for r in resources), catalogue):
+        covered.add("service")
+    every = frozenset({*KINDS, "service"} - covered) if not_resource else frozenset(covered)
+    return Grant(actions, resources, not_resource, tests, every)
 
 
 @dataclass(frozen=True)
@@ -236,23 +261,36 @@ def judge_paths(
     if admin:
         return out
     possible = holdings.allowed
-    for g in holdings.grants:
-        possible = possible | g.actions
+    for g in holdings.grants:  # a grant on named resources serves only passes and itself
+        possible = possible | (g.actions if g.every else g.actions & data.targeted)
     if holdings.cap is not None:
         possible = possible & holdings.cap
+    simple = not holdings.grants and not holdings.denies  # all on every resource, unconditioned
+    can: dict[tuple[str, str | None], bool | None] = {}  # one verdict per action, not per path
+    passing: dict[str | None, Reach | None] = {}
     for method in data.completed(possible):
         if method.when == "bounded" and holdings.cap is None:
             continue  # removing a boundary it does not have gains it nothing
+        if simple:
+            out.completed.append((method, False))
+            continue
         conditioned, passes = False, None
         for action in (a.lower() for a in method.actions):
             if action == PASS_ROLE:
-                facts = {**direct, "iam:passedtoservice": method.passes_to}
-                passes = _reach(principal, holdings, catalogue, PASS_ROLE, facts, method)
+                if method.passes_to not in passing:
+                    facts = {**direct, "iam:passedtoservice": method.passes_to}
+                    passing[method.passes_to] = _reach(
+                        principal, holdings, catalogue, PASS_ROLE, facts, method
+                    )
+                passes = passing[method.passes_to]
                 if passes is None:
                     break
                 conditioned |= passes.conditioned
                 continue
-            verdict = _can(principal, holdings, catalogue, action, method)
+            key = (action, method.when)
+            if key not in can:
+                can[key] = _can(principal, holdings, catalogue, action, method)
+            verdict = can[key]
             if verdict is False:
                 break
             conditioned |= verdict is None
@@ -270,10 +308,14 @@ def _can(
     """True: granted where the path needs it; None: only under a condition not judged; False."""
     if holdings.cap is not None and not catalogue.contains(holdings.cap, action):
         return False
+    allowed = catalogue.contains(holdings.allowed, action)
+    denies = [d for d in holdings.denies if catalogue.contains(d.actions, action)]
+    if allowed and not denies and method.when != "bounded":
+        return True  # on every resource, unconditioned, nothing taking it back: the usual case
     facts = _facts(action)
     itself = principal.itself(action) if action in ON_ITSELF else ()
     verdict: bool | None = False
-    if catalogue.contains(holdings.allowed, action):
+    if allowed:
         verdict = True
         self_ok, others_ok = True, True
     else:
@@ -284,7 +326,7 @@ def _can(
             holds = _holds(g.tests, facts, method)
             if holds is False:
                 continue
-            s, o = _where(g, action, itself, catalogue)
+            s, o = _where(g, action, itself)
             if action == "iam:addusertogroup" and not o:
                 o = not g.not_resource and any(  # a named group worth joining, not its own
                     _arn_matches(r, group)
@@ -300,12 +342,12 @@ def _can(
     # What it may not call itself it may have CloudFormation call for it (with its own
     # credentials: aws:ViaAWSService is then true), if it may create stacks.
     via = catalogue.contains(holdings.allowed, "cloudformation:createstack")
-    for d in holdings.denies:
-        if not catalogue.contains(d.actions, action) or _holds(d.tests, facts, method) is not True:
+    for d in denies:
+        if _holds(d.tests, facts, method) is not True:
             continue  # a Deny under a condition not judged may not apply: the path stays
         if via and _holds(d.tests, {**facts, "aws:viaawsservice": "true"}, method) is not True:
             continue
-        s, o = _where(d, action, itself, catalogue)
+        s, o = _where(d, action, itself)
         self_ok, others_ok = self_ok and not s, others_ok and not o
     if method.when == "bounded":
         others_ok = False  # the path is its own boundary
@@ -377,29 +419,20 @@ def _facts(action: str) -> dict[str, str | None]:
     return facts
 
 
-def _where(
-    g: Grant, action: str, itself: tuple[str, ...], catalogue: Catalogue
-) -> tuple[bool, bool]:
-    """Whether a statement reaches the principal itself, and every resource of the type."""
-    if action in ON_ROLE | ON_USER | ON_GROUP | ON_POLICY:
-        kind = (
-            "role/"
-            if action in ON_ROLE
-            else "user/"
-            if action in ON_USER
-            else "group/"
-            if action in ON_GROUP
-            else "policy/"
-        )
-        every = any(_every_of(r, kind) for r in g.resources)
-        mine = any(_arn_matches(r, arn) for r in g.resources for arn in itself)
-    else:
-        from chalicelib.audit.reach import covers_all
+KIND_OF = {
+    **dict.fromkeys(ON_ROLE, "role/"),
+    **dict.fromkeys(ON_USER, "user/"),
+    **dict.fromkeys(ON_GROUP, "group/"),
+    **dict.fromkeys(ON_POLICY, "policy/"),
+}
 
-        every = covers_all(tuple(_any_place(r) for r in g.resources), catalogue)
-        mine = False
+
+def _where(g: Grant, action: str, itself: tuple[str, ...]) -> tuple[bool, bool]:
+    """Whether a statement reaches the principal itself, and every resource of the type."""
+    every = KIND_OF.get(action, "service") in g.every
+    mine = bool(itself) and any(_arn_matches(r, arn) for r in g.resources for arn in itself)
     if g.not_resource:
-        return (bool(itself) and not mine, not every)
+        return (bool(itself) and not mine, every)
     return (mine, every)
 
 
@@ -426,9 +459,19 @@ def _every_role(pattern: str) -> bool:
     return _every_of(pattern, "role/")
 
 
-@functools.lru_cache(maxsize=65536)
 def _arn_matches(pattern: str, arn: str) -> bool:
-    return pattern == "*" or glob_regex(pattern).fullmatch(arn) is not None
+    """IAM's glob, case-insensitive as the audit judges resources; most resource patterns are a
+    literal or a literal and one trailing `*`, compared without a regex."""
+    if pattern == "*":
+        return True
+    star = pattern.find("*")
+    if "?" not in pattern and (star == -1 or star == len(pattern) - 1):
+        p, a = pattern.lower(), arn.lower()
+        return a == p if star == -1 else a.startswith(p[:-1])
+    return _compiled(pattern).fullmatch(arn) is not None
+
+
+_compiled = functools.lru_cache(maxsize=8192)(glob_regex)  # templated documents repeat them
 
 
 # --- findings --------------------------------------------------------------------------------

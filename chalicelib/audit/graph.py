@@ -16,6 +16,7 @@ reaches is privileged and trusts the path's service.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -120,16 +121,21 @@ class Graph:
         (the last one privileged), and whether a condition not judged lies on it."""
         exact: dict[str, list[Source]] = {}
         every: dict[str, dict[str, Source]] = {}  # account → unsettled sources reaching all roles
-        patterned: dict[str, Source] = {}
+        patterned: dict[str, list[Source]] = {}  # by what its patterns say before a wildcard
         for s in self.sources.values():
             if s.reach.every_role:
                 every.setdefault(s.account, {})[s.arn.lower()] = s
-            elif all(a.except_ is None and not _wild(a.patterns) for a in s.reach.allows):
-                for a in s.reach.allows:
-                    for p in a.patterns:
+                continue
+            for a in s.reach.allows:
+                if a.except_ is not None:  # all but some: a candidate for every role
+                    patterned.setdefault("", []).append(s)
+                    continue
+                for p in a.patterns:
+                    if _wild((p,)):
+                        prefix = p.lower().split("*", 1)[0].split("?", 1)[0]
+                        patterned.setdefault(prefix, []).append(s)
+                    else:
                         exact.setdefault(p.lower(), []).append(s)
-            else:
-                patterned[s.arn.lower()] = s
         hop: dict[str, tuple[str, bool]] = {}  # source ARN → (next role ARN, conditioned)
         queue = deque(arn for arn, r in self.roles.items() if r.power)
         while queue:
@@ -148,7 +154,6 @@ class Graph:
                 onward = hop.get(target.arn.lower(), ("", False))[1]
                 hop[key] = (target.arn.lower(), admitted is None or s.reach.conditioned or onward)
                 every.get(s.account, {}).pop(key, None)
-                patterned.pop(key, None)
                 if key in self.roles and not self.roles[key].power:
                     queue.append(key)
         out = {}
@@ -169,7 +174,7 @@ class Graph:
         target: Role,
         exact: dict[str, list[Source]],
         every: dict[str, dict[str, Source]],
-        patterned: dict[str, Source],
+        patterned: dict[str, list[Source]],
         everyone: dict[str, Source],
     ) -> Iterator[Source]:
         """Who may ask to assume `target`, before its trust and their Denies are checked."""
@@ -183,7 +188,9 @@ class Graph:
                 for sources in every.values():
                     if arn in sources:
                         yield sources[arn]
-        yield from list(patterned.values())
+        arn = target.arn.lower()
+        for end in range(len(arn) + 1):  # the patterns whose literal start it has
+            yield from patterned.get(arn[:end], ())
 
     # --- findings ----------------------------------------------------------------------------
 
@@ -213,19 +220,14 @@ class Graph:
                     len(path),
                 )
             )
-        privileged: dict[str, list[Role]] = {}  # service → privileged roles that trust it
+        privileged: dict[str, list[tuple[str, Role]]] = {}  # service → its privileged roles
         for r in self.roles.values():
             for service in r.services if r.power else ():
-                privileged.setdefault(service, []).append(r)
+                privileged.setdefault(service, []).append((r.arn.lower(), r))
+        for roles in privileged.values():
+            roles.sort(key=lambda pair: pair[0])
         for source, method, reach in self.pending:
-            role = next(
-                (
-                    r
-                    for r in privileged.get(method.passes_to or "", ())
-                    if r.arn.lower() != source.arn.lower() and reach.admits(r.arn)
-                ),
-                None,
-            )
+            role = _passable(privileged.get(method.passes_to or "", []), reach, source.arn)
             if role is None:
                 continue
             detail = (
@@ -247,6 +249,28 @@ class Graph:
                 )
             )
         return out
+
+
+def _passable(roles: list[tuple[str, Role]], reach: Reach, source: str) -> Role | None:
+    """A privileged role (of `roles`, sorted by ARN) that `reach` may pass, other than the
+    source: only the roles whose ARN starts as a pattern's literal part are tried."""
+    if any(a.except_ is not None for a in reach.allows):
+        ranges = [roles]
+    else:
+        ranges = []
+        for a in reach.allows:
+            for pattern in a.patterns:
+                literal = pattern.lower().split("*", 1)[0].split("?", 1)[0]
+                start = bisect.bisect_left(roles, literal, key=lambda pair: pair[0])
+                end = start
+                while end < len(roles) and roles[end][0].startswith(literal):
+                    end += 1
+                ranges.append(roles[start:end])
+    for candidates in ranges:
+        for arn, role in candidates:
+            if arn != source.lower() and reach.admits(role.arn):
+                return role
+    return None
 
 
 def _wild(patterns: tuple[str, ...]) -> bool:

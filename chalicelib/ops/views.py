@@ -104,6 +104,23 @@ class Views:
             lines.append(f"Provisioned concurrency: {shown or 'none'}")
         if config.dlq_arn:
             lines.append(f"DLQ: {markup.code(config.dlq_arn.rsplit(':', 1)[-1])}")
+        on_failure: str | None = None
+        try:
+            on_failure = lam.on_failure_destination(name)
+        except AwsError as exc:
+            lines.append(f"On-failure destination: could not check ({exc.code})")
+        if on_failure:
+            service, target = on_failure.split(":")[2:3], on_failure.rsplit(":", 1)[-1]
+            lines.append(
+                f"On-failure destination: {markup.code(target)}"
+                + (
+                    f" (redrive: {markup.code(f'/ops redrive {target}')})"
+                    if service == ["sqs"]
+                    else ""
+                )
+            )
+        if not config.dlq_arn and not on_failure:
+            lines.append("DLQ: none (failed async events are dropped after their retries)")
         lines.append(self._last_hour(name))
         return Said("\n".join(lines))
 

@@ -12,7 +12,7 @@ from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.causes import kind_words
 from chalicelib.diagnosis.rules import Diagnosis
 from chalicelib.events.signals import Alarm, Signal
-from chalicelib.slack import render, storm_blocks
+from chalicelib.slack import edits, render, storm_blocks
 from chalicelib.slack.poster import SlackPoster
 from chalicelib.store.alarm_states import AlarmMessage
 from chalicelib.store.storms import StormRecord
@@ -80,7 +80,7 @@ class SlackAlarmChannel:
         fired = diagnosis.evidence.signal.time
         took = max(0.0, ok.time.timestamp() - fired.timestamp())
         blocks = render.render(diagnosis)
-        resolved = render.render_recovered(blocks, ok.time, took)
+        resolved = edits.render_recovered(blocks, ok.time, took)
         channel, ts = self.poster.post(
             self._of(diagnosis),
             f"RESOLVED: {render.headline(diagnosis)}",
@@ -107,7 +107,7 @@ class SlackAlarmChannel:
         """Mark the message recovered and say so in its thread; a deleted message gets a new post."""
         took = max(0.0, ok.time.timestamp() - fired_at)
         flapped = (flaps, datetime.fromtimestamp(fired_at, UTC))
-        blocks = render.render_recovered(message.blocks, ok.time, took, flapped)
+        blocks = edits.render_recovered(message.blocks, ok.time, took, flapped)
         text = _recovered(ok, took)
         title = f"RESOLVED: {markup.prose(ok.name, 255)}"
         if self.poster.update(message.channel, message.ts, title, blocks):
@@ -123,7 +123,7 @@ class SlackAlarmChannel:
     def refire(self, message: AlarmMessage, alarm: Alarm, flaps: int, first_at: float) -> bool:
         """Show the episode firing again (flapping) in place; False if the message is gone."""
         first = datetime.fromtimestamp(first_at, UTC)
-        blocks = render.render_refired(message.blocks, alarm.time, flaps, first)
+        blocks = edits.render_refired(message.blocks, alarm.time, flaps, first)
         title = f"ALARM: {markup.prose(alarm.name, 255)}"
         return self.poster.update(message.channel, message.ts, title, blocks)
 
@@ -137,10 +137,21 @@ class SlackAlarmChannel:
 
     def acknowledged(self, message: AlarmMessage, user: str, at: float) -> AlarmMessage:
         """Show who acknowledged the alarm, in place (the stored blocks keep it for later edits)."""
-        blocks = render.acknowledged(message.blocks, user, datetime.fromtimestamp(at, UTC))
+        blocks = edits.acknowledged(message.blocks, user, datetime.fromtimestamp(at, UTC))
         header = next((b for b in blocks if b.get("type") == "header"), None)
         title = header["text"]["text"] if header else "Alarm"
         self.poster.update(message.channel, message.ts, f"{title} (acknowledged)", blocks)
+        return AlarmMessage(message.channel, message.ts, blocks)
+
+    def fix_applied(
+        self, message: AlarmMessage, command: str, user: str, action_id: str
+    ) -> AlarmMessage | None:
+        blocks = edits.fix_applied(message.blocks, command, user, action_id)
+        if blocks is None:
+            return None
+        header = next((b for b in blocks if b.get("type") == "header"), None)
+        title = header["text"]["text"] if header else "Alarm"
+        self.poster.update(message.channel, message.ts, f"{title} (fix applied)", blocks)
         return AlarmMessage(message.channel, message.ts, blocks)
 
     def remind(self, message: AlarmMessage, text: str, key: str) -> None:

@@ -23,7 +23,7 @@ from chalicelib.slack.blocks import (
     button,
     clip,
 )
-from chalicelib.units import duration, sparkline
+from chalicelib.units import sparkline
 
 SHOWN_CAUSES = 4
 EXCERPT_LINES = 8
@@ -218,74 +218,6 @@ def attention_buttons(d: Diagnosis) -> list[Block]:
         command = f"/ops snooze {shlex.quote(s.name)} {length}{d.evidence.where}"
         buttons.append(button(label, f"{RUN_COMMAND}:snooze-{length}", command[:2000]))
     return buttons
-
-
-def without_acknowledge(blocks: list[Block]) -> list[Block]:
-    """The blocks without their Acknowledge button (the snoozes stay)."""
-    out = []
-    for b in blocks:
-        if b.get("type") == "actions" and b.get("block_id") == ATTENTION_BLOCK:
-            kept = [e for e in b["elements"] if e.get("action_id") != ACKNOWLEDGE]
-            b = {**b, "elements": kept}
-            if not kept:
-                continue
-        out.append(b)
-    return out
-
-
-def acknowledged(blocks: list[Block], user: str, at: datetime) -> list[Block]:
-    """The message once someone is on it: who and when, and no Acknowledge button."""
-    out = without_acknowledge(blocks)
-    note = {
-        "type": "context",
-        "elements": [
-            {"type": "mrkdwn", "text": f":eyes: Acknowledged by {markup.user(user)} {_when(at)}"}
-        ],
-    }
-    out.insert(min(2, len(out)), note)
-    return out[:MAX_BLOCKS]
-
-
-def render_recovered(
-    original: list[Block],
-    recovered_at: datetime,
-    took_s: float | None,
-    flapped: tuple[int, datetime] | None = None,
-) -> list[Block]:
-    """The alarm message updated in place: marked recovered, buttons gone (and how it flapped)."""
-    blocks = [b for b in original if b.get("type") != "actions"]
-    if blocks and blocks[0].get("type") == "header":
-        title = blocks[0]["text"]["text"]
-        title = (
-            title.replace("ALARM:", "RESOLVED:", 1)
-            if title.startswith("ALARM:")
-            else f"RESOLVED: {title}"
-        )
-        blocks[0] = {
-            "type": "header",
-            "text": {"type": "plain_text", "text": clip(title, MAX_HEADER)},
-        }
-    note = f":large_green_circle: Back to OK {_when(recovered_at)}"
-    if took_s is not None:
-        note += f" after {duration(took_s, exact=True)}"
-    if flapped and flapped[0]:
-        note += f" · {flap_note(*flapped)}"
-    blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    return blocks[:MAX_BLOCKS]
-
-
-def render_refired(
-    original: list[Block], fired_at: datetime, flaps: int, first: datetime
-) -> list[Block]:
-    """The alarm message updated in place when it fires again soon after recovering (flapping)."""
-    note = f"{flap_note(flaps, first)}, firing again {_when(fired_at)}"
-    blocks = list(original)
-    blocks.insert(1, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    return blocks[:MAX_BLOCKS]
-
-
-def flap_note(flaps: int, first: datetime) -> str:
-    return f":repeat: Flapping: fired {flaps + 1} times since {_when(first)}"
 
 
 SHAPE_OF = {  # the series whose shape tells a cause at a glance

@@ -40,6 +40,7 @@ class Reply:
     text: str
     blocks: list[Block] | None = None
     thread: list[str] | None = None  # set: post in the channel, with these replies in its thread
+    shared: bool = False  # a change made: shown where the command was given, not to one person
 
 
 def reply_to(work: Callable[[], Outcome]) -> Reply:
@@ -146,10 +147,10 @@ def _done(d: Done) -> Reply:
             "record is repaired the next time it is read (`/ops history`)."
         )
     if d.follow_up == "undo":
-        return Reply(text, [section(text), actions(button("Undo", UNDO, a.id))])
+        return Reply(text, [section(text), actions(button("Undo", UNDO, a.id))], shared=True)
     if d.follow_up == "cancel_move":
-        return Reply(text, [section(text), actions(_cancel_move(a.id))])
-    return Reply(text)
+        return Reply(text, [section(text), actions(_cancel_move(a.id))], shared=True)
+    return Reply(text, shared=True)
 
 
 def _cancel_move(action_id: str) -> Block:

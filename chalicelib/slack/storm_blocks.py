@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from chalicelib import markup
 from chalicelib.diagnosis.causes import kind_words
 from chalicelib.diagnosis.rules import Diagnosis
-from chalicelib.slack import render
+from chalicelib.slack import edits, render
 from chalicelib.slack.blocks import (
     ACKNOWLEDGE,
     ATTENTION_BLOCK,
@@ -102,4 +102,4 @@ def function_reply(storm: StormRecord, function: str, diagnosis: Diagnosis) -> l
         f"*{markup.prose(function, 255)}* in the storm: the diagnosis of its first alarm"
     )
     # Acknowledged with the storm, on its summary; each alarm can still be snoozed here.
-    return [head, *render.without_acknowledge(render.render(diagnosis))][:MAX_BLOCKS]
+    return [head, *edits.without_acknowledge(render.render(diagnosis))][:MAX_BLOCKS]

@@ -286,6 +286,32 @@ def test_snooze_is_a_mute_rule_honoured_for_eventbridge_and_undone(
     assert container.snoozes.active(arn_of(scenario)) is None
 
 
+def test_a_fix_confirmed_from_its_alarm_is_shown_to_the_team_and_no_longer_offered(
+    front: boto3.Session, front_client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    import app
+
+    [scenario] = fleet.seed(["throttling"], front)
+    fire(app._container[0], scenario)
+    [message] = slack.channel_messages()
+    fix = next(b for b in buttons(message) if b["text"]["text"].startswith("Raise reserved"))
+    click(front_client, slack_url, fix["action_id"], fix["value"], channel=ALARM_CHANNEL)
+    preview = answers(slack)[-1]
+    assert preview["response_type"] == "ephemeral"  # a preview is for its operator
+    click(front_client, slack_url, "ops_confirm", action_id(preview, "ops_confirm"))
+    deleted, result = [c.args for c in slack.calls if c.method.startswith("response/")][-2:]
+    assert str(deleted.get("delete_original")) == "True"  # the preview goes…
+    assert result["response_type"] == "in_channel"  # …and the change is shown to all
+    assert f"<@{OPERATOR}> ran `/ops {fix['value'].removeprefix('/ops ')}`" in result["text"]
+
+    shown = [b["text"]["text"] for b in buttons(message)]
+    assert fix["text"]["text"] not in shown and "Acknowledge" in shown
+    assert f"Fix applied by <@{OPERATOR}>" in text_of(message)
+    ack = labelled(message, "Acknowledge")
+    click(front_client, slack_url, ack["action_id"], ack["value"], channel=ALARM_CHANNEL)
+    assert fix["text"]["text"] not in [b["text"]["text"] for b in buttons(message)]  # redrawn
+
+
 def test_the_snooze_button_of_an_alarm_previews_its_snooze(
     front: boto3.Session, front_client: Client, slack_url: str, slack: FakeSlack
 ) -> None:

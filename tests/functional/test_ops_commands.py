@@ -87,7 +87,12 @@ def click(
 
 
 def answers(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [c.args for c in slack.calls if c.method.startswith("response/")]
+    """What was answered through response_urls (not the deletions of previews answered)."""
+    return [
+        c.args
+        for c in slack.calls
+        if c.method.startswith("response/") and str(c.args.get("delete_original")) != "True"
+    ]
 
 
 def action_id(reply: dict[str, Any], action: str) -> str:
@@ -235,6 +240,20 @@ def test_status_shows_last_hour_health_with_errors_as_a_rate(
     status = answers(slack)[0]["text"]
     assert "Last hour:" in status
     assert "errors (" in status  # a rate of invocations, not a bare count
+
+
+def test_status_names_where_failed_events_go(
+    client: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    """`/ops help` promises the DLQ: an on-failure destination is one, and how to redrive it."""
+    fleet.failed_deliveries(aws, count=1)
+    fleet.seed(["code_error"], aws)
+    slash(client, slack_url, "status invoice-mailer")
+    slash(client, slack_url, "status cart-service")
+    mailer, cart = (a["text"] for a in answers(slack))
+    assert "On-failure destination: `invoice-mailer-failed`" in mailer
+    assert "`/ops redrive invoice-mailer-failed`" in mailer
+    assert "DLQ: none (failed async events are dropped after their retries)" in cart
 
 
 def test_an_unknown_function_is_named_without_the_grammar_and_a_typo_gets_a_suggestion(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from chalicelib import markup
 from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.rules import diagnose
-from chalicelib.slack import render
+from chalicelib.slack import edits, render
 from chalicelib.units import sparkline
 from tests.unit.evidence_builder import aliased, evidence, report
 
@@ -69,7 +69,7 @@ def test_an_alarm_message_offers_acknowledge_and_three_snoozes() -> None:
     labels = [e["text"]["text"] for e in attention["elements"]]
     assert labels == ["Acknowledge", "Snooze 1 h", "Snooze 4 h", "Snooze until tomorrow 09:00"]
     assert attention["elements"][1]["value"] == "/ops snooze a 1h"
-    acked = render.acknowledged(render.render(d), "U1", datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    acked = edits.acknowledged(render.render(d), "U1", datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     assert "Acknowledged by <@U1>" in json.dumps(markup.finish_blocks(acked))
     assert "Acknowledge" not in [e["text"]["text"] for e in acked[-1]["elements"]]
 

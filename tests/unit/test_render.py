@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from chalicelib.diagnosis.rules import diagnose
-from chalicelib.slack.render import MAX_BLOCKS, MAX_TEXT, render, render_recovered, to_json
+from chalicelib.slack.edits import render_recovered
+from chalicelib.slack.render import MAX_BLOCKS, MAX_TEXT, render, to_json
 from tests.unit.evidence_builder import evidence
 
 

@@ -1,4 +1,5 @@
-"""How every listener answers: the work's reply, ephemeral; a channel report with its thread."""
+"""How every listener answers: the work's reply, ephemeral; a change made, in the channel; a
+channel report with its thread."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ def answer(
             answered = Reply(f":x: Shepherd failed: {type(exc).__name__}: {exc}")
     if not isinstance(respond, Respond):  # a direct message (`replier`): finished by the client
         respond(text=answered.text, blocks=answered.blocks, replace_original=replace)
+        return
+    if answered.shared:  # a change: the team sees what changed, where the command was given
+        if replace:
+            respond(delete_original=True)  # the preview only its operator saw
+        respond(
+            **finish_payload({"text": answered.text, "blocks": answered.blocks}),
+            replace_original=False,
+            response_type="in_channel",
+        )
         return
     respond(
         **finish_payload({"text": answered.text, "blocks": answered.blocks}),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
+from chalicelib.ops.outcomes import Done, Outcome
 from chalicelib.slack.blocks import CANCEL, CANCEL_MOVE, CONFIRM, UNDO
 from chalicelib.slack.listeners.answer import ack_now, answer, replier
 
 if TYPE_CHECKING:
     from chalicelib.slack.listeners import Wiring
+
+log = logging.getLogger(__name__)
 
 
 def _value(body: dict[str, Any]) -> str:
@@ -24,7 +28,18 @@ def _user(body: dict[str, Any]) -> str:
 
 def register(app: App, container: Wiring) -> None:
     def confirm_action(body: dict[str, Any], respond: Respond) -> None:
-        answer(respond, lambda: container.ops.confirm(_value(body), _user(body)), replace=True)
+        def confirm() -> Outcome:
+            outcome = container.ops.confirm(_value(body), _user(body))
+            if isinstance(outcome, Done):
+                try:  # the alarm whose button proposed it stops offering it
+                    container.attention.fix_applied(
+                        outcome.action.command, _user(body), outcome.action.id
+                    )
+                except Exception:
+                    log.exception("could not mark the fix applied on its alarm")
+            return outcome
+
+        answer(respond, confirm, replace=True)
 
     def cancel_action(body: dict[str, Any], respond: Respond) -> None:
         answer(respond, lambda: container.ops.cancel(_value(body), _user(body)), replace=True)
