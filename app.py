@@ -55,19 +55,30 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     warm(container(), container().settings.function or "")
 
 
-def _alarm_delivery(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _alarm_delivery(event: dict[str, Any], context: Any, source: str) -> dict[str, Any]:
+    from chalicelib import journal
     from chalicelib.alarms.delivery import Attempt, on_event
 
     attempt = Attempt.of(context)
+    journal.request_id[0] = str(getattr(context, "aws_request_id", "") or "")
     container().deadline.at = attempt.deadline
     container().aws.knows_home(getattr(context, "invoked_function_arn", None))
-    return on_event(event, container().alarm_deps, attempt).counts()
+    with journal.timed("delivery", source=source) as entry:
+        done = on_event(event, container().alarm_deps, attempt)
+        entry.update(
+            outcome="done",
+            posted=len(done.posted),
+            duplicates=len(done.duplicates),
+            skipped=len(done.skipped),
+            signals=[journal.clip(k) for k in [*done.posted, *done.duplicates][:10]],
+        )
+        return done.counts()
 
 
 @app.on_sns_message(topic=ALARM_TOPIC, name="on_alarm")
 def on_alarm(event: Any) -> dict[str, Any]:
     """CloudWatch alarm notifications (and on-failure destination records) from SNS."""
-    return _alarm_delivery(event.to_dict(), event.context)
+    return _alarm_delivery(event.to_dict(), event.context, "sns")
 
 
 @app.on_cw_event(
@@ -76,7 +87,7 @@ def on_alarm(event: Any) -> dict[str, Any]:
 )
 def on_alarm_event(event: Any) -> dict[str, Any]:
     """Every alarm in the account, from EventBridge, with no per-alarm setup."""
-    return _alarm_delivery(event.to_dict(), event.context)
+    return _alarm_delivery(event.to_dict(), event.context, "eventbridge")
 
 
 @app.lambda_function(name="on_alarm_action")
@@ -87,13 +98,13 @@ def on_alarm_action(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     if is_probe(event):
         return answer(container())
-    return _alarm_delivery(event, context)
+    return _alarm_delivery(event, context, "alarm-action")
 
 
 @app.on_sqs_message(queue=FAILURE_QUEUE, batch_size=10, name="on_failure")
 def on_failure(event: Any) -> dict[str, Any]:
     """Lambda on-failure destination records delivered through SQS."""
-    return _alarm_delivery(event.to_dict(), event.context)
+    return _alarm_delivery(event.to_dict(), event.context, "sqs")
 
 
 @app.route(

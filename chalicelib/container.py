@@ -40,8 +40,12 @@ NOISY_LOGGERS = ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt")
 
 
 def configure_logging() -> None:
+    from chalicelib import journal
+
     level = os.environ.get("SHEPHERD_LOG_LEVEL", "INFO").upper()
     logging.getLogger().setLevel(level)
+    if journal.json_logs():
+        journal.use_json(logging.getLogger())
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from chalicelib import journal
 from chalicelib.errors import UsageError
 from chalicelib.markup import strip_marks
 from chalicelib.ops.grammar import USAGE, parse
 from chalicelib.ops.lifecycle import Lifecycle
-from chalicelib.ops.outcomes import Outcome
+from chalicelib.ops.outcomes import Outcome, Preview
 from chalicelib.ops.viewers import Where
 from chalicelib.ops.views import Views
 
@@ -20,17 +21,38 @@ class Ops:
         """Read-only commands answer at once (what they reveal by the viewer rule); a change is
         proposed for confirmation."""
         text = strip_marks(text)  # what a user typed is outside text too
-        try:
-            command = parse(text)
-        except UsageError as exc:  # typed wrong: the grammar helps (not when a name is unknown)
-            exc.usage = USAGE
-            raise
-        if command.mutating:
-            return self.lifecycle.propose(command, text, user)
-        return self.views.show(command, user, where)
+        with journal.timed("command", user=user, command=f"/ops {text}".strip()) as entry:
+            try:
+                command = parse(text)
+            except UsageError as exc:  # typed wrong: the grammar helps (not for an unknown name)
+                exc.usage = USAGE
+                raise
+            outcome: Outcome
+            if command.mutating:
+                outcome = self.lifecycle.propose(command, text, user)
+            else:
+                outcome = self.views.show(command, user, where)
+            entry["outcome"] = type(outcome).__name__
+            if isinstance(outcome, Preview):
+                entry["action_id"] = outcome.action.id
+            return outcome
 
     def confirm(self, action_id: str, user: str) -> Outcome:
-        return self.lifecycle.confirm(action_id, user)
+        with journal.timed("change", user=user, action_id=action_id) as entry:
+            outcome = self.lifecycle.confirm(action_id, user)
+            entry["outcome"] = type(outcome).__name__
+            action = getattr(outcome, "action", None)
+            if action is not None:
+                entry.update(
+                    kind=action.kind,
+                    target=action.target,
+                    command=action.command,
+                    proposed_by=action.user,
+                    account=action.account or None,
+                    region=action.region or None,
+                    status=action.status,
+                )
+            return outcome
 
     def cancel(self, action_id: str, user: str) -> Outcome:
         return self.lifecycle.cancel(action_id, user)
