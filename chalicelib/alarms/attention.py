@@ -38,6 +38,7 @@ MayAcknowledge = Callable[[str, str, tuple[str, str] | None], tuple[bool, str]]
 class AttentionChannel(Protocol):
     def acknowledged(self, message: AlarmMessage, user: str, at: float) -> AlarmMessage: ...
     def remind(self, message: AlarmMessage, text: str, key: str) -> None: ...
+    def offers(self, message: AlarmMessage, command: str) -> bool: ...
     def fix_applied(
         self, message: AlarmMessage, command: str, user: str, action_id: str
     ) -> AlarmMessage | None: ...
@@ -118,18 +119,14 @@ class Attention:
         """Each open alarm whose message offers `command` as its fix: that button replaced by
         who ran it, so that nobody runs the same fix twice from the message (redrawn on
         Acknowledge as stored). The alarms changed."""
-        from chalicelib.slack.edits import offers
-
         arns = [a for a in self.states.open_arns() if not a.startswith(STORM)]
         records = self.states.get_many(arns)
         changed = []
         for arn in arns:
             record = records.get(arn)
-            if (
-                record is None
-                or record.message is None
-                or not offers(record.message.blocks, command)
-            ):
+            if record is None or record.message is None:
+                continue
+            if not self.channel.offers(record.message, command):
                 continue
             with self.states.hold(arn, f"fix-{action_id}", self.clock() + HOLD_S):
                 record = self.states.get(arn)

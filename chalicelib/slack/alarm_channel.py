@@ -143,6 +143,9 @@ class SlackAlarmChannel:
         self.poster.update(message.channel, message.ts, f"{title} (acknowledged)", blocks)
         return AlarmMessage(message.channel, message.ts, blocks)
 
+    def offers(self, message: AlarmMessage, command: str) -> bool:
+        return edits.offers(message.blocks, command)
+
     def fix_applied(
         self, message: AlarmMessage, command: str, user: str, action_id: str
     ) -> AlarmMessage | None:
