@@ -68,6 +68,19 @@ def write_json(report: Report, out: IO[str], batch: int = 1000) -> None:
     out.write("]}\n")
 
 
+def spelled(actions: tuple[str, ...]) -> list[str]:
+    """Actions as AWS spells them (`iam:PassRole`), whatever case a finding keeps them in."""
+    from chalicelib.audit.catalogue import load
+
+    catalogue = load()
+    return [catalogue.proper(a) for a in actions]
+
+
+def many(n: int, one: str, more: str | None = None) -> str:
+    """`1 role`, `2 roles`."""
+    return f"{n} {one if n == 1 else more or one + 's'}"
+
+
 def counts(report: Report) -> str:
     s = report.summary()
     parts = [f"{n} {sev}" for sev, n in s["by_severity"].items()]
@@ -78,8 +91,9 @@ def text(report: Report) -> str:
     s = report.summary()
     p = s["principals"]
     lines = [
-        f"IAM wildcard audit: {counts(report)} in {p['roles']} roles, {p['users']} users, "
-        f"{p['groups']} groups, {s['policies']} managed policies "
+        f"IAM wildcard audit: {counts(report)} in {many(p['roles'], 'role')}, "
+        f"{many(p['users'], 'user')}, {many(p['groups'], 'group')}, "
+        f"{many(s['policies'], 'managed policy', 'managed policies')} "
         f"(catalogue {s['catalogue']}; {s['suppressed']} suppressed"
         + (
             f", {s['expired_suppressions']} under expired suppressions"
@@ -98,7 +112,8 @@ def text(report: Report) -> str:
                 else ""
             )
             lines.append(
-                f"         {', '.join(f.actions[:8])}{' …' if len(f.actions) > 8 else ''}{more}"
+                f"         {', '.join(spelled(f.actions[:8]))}"
+                f"{' …' if len(f.actions) > 8 else ''}{more}"
             )
     if s["unresolved_policies"]:
         lines.append("Attached but not in the input: " + ", ".join(s["unresolved_policies"]))
@@ -106,7 +121,7 @@ def text(report: Report) -> str:
 
 
 def line(f: Finding) -> str:
-    actions = ", ".join(f"`{a}`" for a in f.actions[:5])
+    actions = ", ".join(f"`{a}`" for a in spelled(f.actions[:5]))
     more = f" +{f.actions_total - 5}" if f.actions_total > 5 else ""
     return (
         f"{ICONS.get(f.severity, '')} *{KINDS[f.kind].title}* · `{f.principal}` · "
@@ -128,8 +143,9 @@ def summary_blocks(
             + body
         )
     context = (
-        f"{s['principals']['roles']} roles · {s['principals']['users']} users · "
-        f"{s['principals']['groups']} groups · {s['policies']} managed policies · "
+        f"{many(s['principals']['roles'], 'role')} · {many(s['principals']['users'], 'user')} · "
+        f"{many(s['principals']['groups'], 'group')} · "
+        f"{many(s['policies'], 'managed policy', 'managed policies')} · "
         f"{s['suppressed']} suppressed"
         + (
             f" · {s['expired_suppressions']} under expired suppressions"

@@ -123,6 +123,20 @@ class Lifecycle:
             raise Refused(
                 f"action {markup.code(action_id)} is {done.status}: only a completed action can be undone"
             )
+        undone = next(
+            (
+                a
+                for a in self.log.history(done.scope, limit=20)
+                if a.undoes == done.id and a.status == "done"
+            ),
+            None,
+        )
+        if undone is not None:
+            raise Refused(
+                f"action {markup.code(action_id)} was already undone by {markup.code(undone.id)} "
+                f"({markup.user(undone.confirmed_by)}); nothing to undo. To redo it: "
+                f"{markup.code(f'/ops undo {undone.id}')}"
+            )
         return done
 
     def confirm(self, action_id: str, user: str) -> Outcome:

@@ -199,7 +199,12 @@ class Views:
             raise Refused(f"IAM audit findings are shown to viewers only: {verdict.why}")
         result = runs.run(self.ctx.aws.iam(self.ctx.account), only=c.target)
         posted = self.viewers is None or self.viewers.in_channel(asker.where)
-        title = "IAM wildcard audit" + (f" · {c.target}" if c.target else "")
+        member = self.ctx.accounts.get(self.ctx.account) if self.ctx.account else None
+        title = (
+            "IAM wildcard audit"
+            + (f" of {member.name} ({member.id})" if member else "")
+            + (f" · {c.target}" if c.target else "")
+        )
         return Audited(result, title, posted)
 
     def history(self, c: Command, _asker: Asker) -> History:

@@ -358,6 +358,7 @@ def test_a_member_account_s_viewers_and_channel_decide_who_sees_its_audit(
     assert "shown to viewers only" in audit("UOPERATOR", "random").text  # not one of staging's
     posted = audit("UOPERATOR", "staging-alarms")  # staging's own channel: posted there
     assert posted.thread is not None and any("staging-admin" in t for t in posted.thread)
+    assert "IAM wildcard audit of staging (210987654321)" in posted.text  # whose audit it is
 
 
 def test_a_redrive_in_a_member_account_replays_there_into_its_functions(aws: boto3.Session) -> None:

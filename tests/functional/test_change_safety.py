@@ -111,6 +111,24 @@ def test_undo_refuses_to_discard_a_newer_change_and_names_it(aws: boto3.Session)
     assert reserved(aws) == 40
 
 
+def test_a_second_undo_says_it_was_undone_and_suggests_nothing_that_changes_nothing(
+    aws: boto3.Session,
+) -> None:
+    fleet.seed(["throttling"], aws)
+    ops, _ = bot(aws)
+    action = preview(ops, f"concurrency {FN} reserve 15")
+    ops.confirm(action, OPERATOR)
+    undo = action_id({"blocks": ops.run(f"undo {action}", OPERATOR).blocks}, "ops_confirm")
+    ops.confirm(undo, OPERATOR)
+
+    again = ops.run(f"undo {action}", OPERATOR)
+
+    assert "Refused" in again.text
+    assert f"was already undone by `{undo}`" in again.text
+    assert f"/ops undo {undo}" in again.text and "reserve 5" not in again.text
+    assert reserved(aws) == 5
+
+
 def test_undo_names_a_change_made_outside_shepherd(aws: boto3.Session) -> None:
     fleet.seed(["throttling"], aws)
     ops, _ = bot(aws)

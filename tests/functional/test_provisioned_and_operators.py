@@ -20,7 +20,11 @@ from tests.functional.conftest import SlackOps, answer_as_aws, serve
 from tests.functional.test_ops_commands import action_id, answers, click, reserved, slash
 
 FN, ALIAS = "checkout-api", "live"
-CONFIG = {"FunctionName": FN, "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{FN}"}
+CONFIG = {
+    "FunctionName": FN,
+    "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{FN}",
+    "MemorySize": 1024,
+}
 
 
 @pytest.fixture
@@ -85,6 +89,8 @@ def test_provision_previews_confirms_and_undo_removes_it(stubbed: tuple[SlackOps
     preview = ops.run(f"concurrency {FN} provision 20 --alias {ALIAS}", "UOPERATOR")
     assert "none → 20" in preview.text
     assert "billed" in preview.text
+    # 20 × 1 GB × 30 days × $0.0000041667 per GB-second: what the memory preview gives, here too
+    assert "about +$216.00 a month for +20 × 1024 MB (x86_64, us-east-1 price" in preview.text
     action = action_id({"blocks": preview.blocks}, "ops_confirm")
 
     expect_provisioned(stubber, None)  # Confirm re-reads it and re-runs the guardrails

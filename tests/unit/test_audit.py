@@ -427,3 +427,13 @@ def test_a_glob_finds_what_the_principal_s_name_finds() -> None:
 def test_malformed_input_is_bad_input(details: Any) -> None:
     with pytest.raises(BadInput):
         audit(details)
+
+
+def test_counts_read_as_words() -> None:
+    from chalicelib.audit.report import many, text
+
+    assert (many(1, "role"), many(2, "role")) == ("1 role", "2 roles")
+    assert many(1, "managed policy", "managed policies") == "1 managed policy"
+    shown = text(audit({"RoleDetailList": [role(allow("iam:PassRole"), name="deployer")]}))
+    assert "in 1 role, 0 users, 0 groups, 0 managed policies" in shown
+    assert "iam:PassRole" in shown  # as AWS spells it

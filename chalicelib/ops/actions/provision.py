@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from chalicelib import markup
 from chalicelib.aws.errors import AwsError
+from chalicelib.aws.lambda_ import FunctionConfig
 from chalicelib.errors import Drifted, Refused, UpstreamFailure, UsageError
 from chalicelib.ops import guardrails, lookups
 from chalicelib.ops.actions import NOT_APPLIED, Executed, Proposal, Undoable, changed_since
@@ -15,6 +16,22 @@ from chalicelib.ops.grammar import Command
 from chalicelib.store.actions import Action, Codec
 
 BILLED = "provisioned concurrency is billed for every second it stays allocated, used or not"
+
+
+def _billed(config: FunctionConfig, current: int | None, target: int) -> str:
+    """What the change does to the month's bill, by the function's memory (an estimate)."""
+    from chalicelib.aws.limits import provisioned_monthly_cost
+
+    if not config.memory_mb:
+        return BILLED
+    change = provisioned_monthly_cost(
+        target - (current or 0), config.memory_mb, config.architecture
+    )
+    return (
+        f"{BILLED}: about {'+' if change >= 0 else '−'}${abs(change):,.2f} a month for "
+        f"{target - (current or 0):+d} × {config.memory_mb} MB ({config.architecture}, "
+        "us-east-1 price, an estimate)"
+    )
 
 
 @dataclass(frozen=True)
@@ -42,9 +59,9 @@ class Provision(Undoable):
 
     def plan(self, command: Command, ctx: OpsContext) -> Proposal:
         function = command.target or ""
-        lookups.function(ctx.lam, function)
+        config = lookups.function(ctx.lam, function)
         target = command.number if command.verb == "provision" else None
-        return self._to(ctx, function, command.alias or "", target, "")
+        return self._to(ctx, function, command.alias or "", target, "", config=config)
 
     def _to(
         self,
@@ -54,6 +71,7 @@ class Provision(Undoable):
         target: int | None,
         head: str,
         check: Callable[[int | None], None] | None = None,
+        config: FunctionConfig | None = None,
     ) -> Proposal:
         lookups.alias(ctx.lam, function, alias)  # provisioned concurrency only on an alias
         current = self._current(ctx, function, alias)
@@ -66,7 +84,7 @@ class Provision(Undoable):
             summary=f"{head}Provisioned concurrency of *{function}:{alias}*: "
             f"{shown(current)} → {shown(target)}",
             plan=ProvisionPlan(function, alias, current, target),
-            risks=self._risks(ctx, function, current, target),
+            risks=self._risks(ctx, function, current, target, config),
         )
 
     @staticmethod
@@ -83,7 +101,11 @@ class Provision(Undoable):
 
     @staticmethod
     def _risks(
-        ctx: OpsContext, function: str, current: int | None, target: int | None
+        ctx: OpsContext,
+        function: str,
+        current: int | None,
+        target: int | None,
+        config: FunctionConfig | None = None,
     ) -> list[str]:
         if not target:
             return []
@@ -96,7 +118,7 @@ class Provision(Undoable):
             )
         if reserved is None:
             risks += guardrails.pool_risks(ctx.lam, target - (current or 0), "provisioned")
-        return [*risks, BILLED]
+        return [*risks, _billed(config, current, target) if config else BILLED]
 
     def recheck(self, action: Action, ctx: OpsContext) -> None:
         p: ProvisionPlan = action.plan
