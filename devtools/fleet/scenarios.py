@@ -114,6 +114,10 @@ def recent_deploy(s: Seeder) -> Scenario:
     s.healthy(name, region=region, dims=resource, recent=False)
     s.metrics(name, "Invocations", [(t, 60) for t in s.window()], region=region, dims=resource)
     s.metrics(name, "Errors", [(t, 9) for t in s.window()], region=region, dims=resource)
+    # Lambda publishes each series by function too (what `/ops status` reads), not only by alias.
+    s.metrics(name, "Invocations", [(t, 60) for t in s.window()], region=region)
+    s.metrics(name, "Errors", [(t, 9) for t in s.window()], region=region)
+    s.metric_alarm(f"{name}-error-rate", "Errors", resource, region)  # what Snooze mutes
     old = {**resource, "ExecutedVersion": "2"}
     new = {**resource, "ExecutedVersion": "3"}
     lookback = [timedelta(minutes=m) for m in range(12, 180, 5)]

@@ -312,6 +312,24 @@ def test_a_fix_confirmed_from_its_alarm_is_shown_to_the_team_and_no_longer_offer
     assert fix["text"]["text"] not in [b["text"]["text"] for b in buttons(message)]  # redrawn
 
 
+def test_an_alarm_in_another_region_snoozes_and_shows_its_status_there(
+    front: boto3.Session, front_client: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    """The demo's checkout-api alarm is in eu-west-1: its buttons go there."""
+    import app
+
+    [scenario] = fleet.seed(["recent_deploy"], front)
+    fire(app._container[0], scenario)
+    [message] = slack.channel_messages()
+    snooze, status = labelled(message, "Snooze 1 h"), labelled(message, "Status")
+    assert snooze["value"].endswith("--region eu-west-1")
+    click(front_client, slack_url, snooze["action_id"], snooze["value"])
+    click(front_client, slack_url, status["action_id"], status["value"])
+    preview, shown = (a["text"] for a in answers(slack))
+    assert "Snooze *checkout-api-error-rate*: not snoozed → muted until" in preview
+    assert "Last hour: 0 invocations" not in shown and "invocations" in shown
+
+
 def test_the_snooze_button_of_an_alarm_previews_its_snooze(
     front: boto3.Session, front_client: Client, slack_url: str, slack: FakeSlack
 ) -> None:
