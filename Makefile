@@ -22,8 +22,8 @@ $(STAMP): requirements-dev.lock pyproject.toml
 run: install  ## the whole bot locally: moto server, demo fleet, Slack stand-in, chalice local
 	$(BIN)/python -m devtools.demo
 
-test: install  ## the whole test suite (unit, functional, end-to-end)
-	$(BIN)/python -m pytest
+test: install  ## the whole test suite (unit, functional, end-to-end), on four workers
+	$(BIN)/python -m pytest -n 4 --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check .

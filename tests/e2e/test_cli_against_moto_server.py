@@ -16,7 +16,8 @@ from moto.server import ThreadedMotoServer
 from devtools import fleet
 from tests.conftest import EVENTS
 
-pytestmark = pytest.mark.e2e
+# One worker runs this module: its module-scoped fixtures start one moto server.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("moto-server")]
 
 # The one click that goes with each kind, where a kind has one.
 ACTIONS = {

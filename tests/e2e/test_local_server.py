@@ -14,7 +14,8 @@ from devtools.local_server import LocalServer, wait_until_free
 from tests.e2e.processes import ROOT, run_marker, survivors, wait_for_no_survivors
 from tests.e2e.test_local_run import free_port
 
-pytestmark = pytest.mark.e2e
+# One worker runs this module: its module-scoped fixtures start one local server.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local-server")]
 
 
 def server_env(marker: tuple[str, str]) -> dict[str, str]:

@@ -25,10 +25,12 @@ def test_in_lambda_every_line_is_one_json_object_with_its_fields(
     handler = logging.Handler()
     handler.emit = captured.append  # type: ignore[method-assign]
     journal.log.addHandler(handler)
-    monkeypatch.setattr(journal.log, "level", logging.INFO)
+    level = journal.log.level
+    journal.log.setLevel(logging.INFO)  # setLevel, not the attribute: logging caches the check
     try:
         journal.line("command", user="U1", command="/ops status a\nb\ue000", outcome="Said")
     finally:
+        journal.log.setLevel(level)
         journal.log.removeHandler(handler)
         journal.request_id[0] = ""
     [line] = captured
