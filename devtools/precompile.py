@@ -69,6 +69,28 @@ def build_only(name: str) -> bool:
     )
 
 
+# Parts of the Slack SDKs Shepherd never loads: other Slack APIs (Socket Mode, RTM, Audit Logs,
+# SCIM) and Bolt's adapters for other frameworks (Shepherd's is aws_lambda's chalice handler).
+# Were one needed at init, listing the init imports from the pruned package would fail first.
+UNUSED = (
+    "slack_sdk/socket_mode/",
+    "slack_sdk/rtm/",
+    "slack_sdk/rtm_v2/",
+    "slack_sdk/audit_logs/",
+    "slack_sdk/scim/",
+)
+BOLT_ADAPTERS = "slack_bolt/adapter/"
+
+
+def unused(name: str) -> bool:
+    if name.startswith(UNUSED):
+        return True
+    if name.startswith(BOLT_ADAPTERS):
+        rest = name.removeprefix(BOLT_ADAPTERS)
+        return "/" in rest and not rest.startswith("aws_lambda/")
+    return False
+
+
 def headers_only(metadata: bytes) -> bytes:
     """A distribution's METADATA without its long description (the project's README, tens of KB
     for pydantic): importlib.metadata reads the headers (name, version, requirements), nothing
@@ -86,7 +108,9 @@ def precompile(zip_path: Path) -> tuple[int, int, int]:
             infos = [
                 i
                 for i in z.infolist()
-                if "__pycache__/" not in i.filename and not build_only(i.filename)
+                if "__pycache__/" not in i.filename
+                and not build_only(i.filename)
+                and not unused(i.filename)
             ]
             for info in infos:
                 z.extract(info, package)

@@ -82,3 +82,24 @@ def test_the_package_keeps_metadata_headers_and_drops_long_descriptions() -> Non
     )
     assert headers_only(metadata) == b"Metadata-Version: 2.4\nName: pydantic\nVersion: 2.14.3\n"
     assert headers_only(b"Name: a\nVersion: 1") == b"Name: a\nVersion: 1"
+
+
+def test_the_parts_of_the_slack_sdks_left_out_are_never_loaded() -> None:
+    """What `make package` prunes (other Slack APIs, other frameworks' adapters): nothing
+    Shepherd runs imports it, not Bolt's app nor the chalice handler."""
+    import subprocess
+    import sys
+
+    from devtools.precompile import UNUSED, unused
+
+    probe = (
+        "import sys, app, chalicelib.slack.app, chalicelib.container, slack_sdk.web;"
+        "print('\\n'.join(m.replace('.', '/') + '/' for m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [m for m in loaded if unused(m) or m.startswith(UNUSED)] == []
+    assert unused("slack_bolt/adapter/flask/handler.py")
+    assert not unused("slack_bolt/adapter/aws_lambda/chalice_handler.py")
+    assert not unused("slack_bolt/adapter/__init__.py")
