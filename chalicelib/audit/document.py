@@ -135,6 +135,10 @@ class Documents:
             tuple(denies),
         )
 
+    def _spelled(self, actions: tuple[str, ...]) -> tuple[str, ...]:
+        """A statement's actions as AWS spells them (`IAM:passrole` is `iam:PassRole`)."""
+        return tuple(self.catalogue.proper(a.strip()) for a in actions)
+
     def granted(self, s: Statement) -> ActionSet:
         """Every action the statement names (with NotAction, every other one)."""
         key = tuple(sorted(a.strip().lower() for a in s.actions))
@@ -181,7 +185,7 @@ class Documents:
         if s.not_resource:
             yield raw(
                 "not_resource",
-                f"Allow {listed(s.actions)} on every resource except {', '.join(s.resources)}",
+                f"Allow {listed(self._spelled(s.actions))} on every resource except {', '.join(s.resources)}",
                 granted,
             )
         for pattern in s.actions if not (star or s.not_action) else ():
@@ -218,7 +222,7 @@ class Documents:
             also += "; all reads by name, which AWS labels Write or Permissions" if reads else ""
             yield raw(
                 "resource_wildcard",
-                f"{len(risky)} write/permissions actions ({listed(s.actions)}) on "
+                f"{len(risky)} write/permissions actions ({listed(self._spelled(s.actions))}) on "
                 f"{'every resource' if s.not_resource else where}{also}",
                 risky,
                 "low" if reads else "high" if self.catalogue.has_perms(risky) else None,
@@ -226,7 +230,7 @@ class Documents:
         elif unscoped:  # all there is: counted where nothing pages, never left unsaid
             yield raw(
                 "resource_wildcard",
-                f"{len(unscoped)} write/permissions actions ({listed(s.actions)}) that accept "
+                f"{len(unscoped)} write/permissions actions ({listed(self._spelled(s.actions))}) that accept "
                 'only Resource "*": no resource can narrow them (a condition can)',
                 unscoped,
                 "info",

@@ -437,3 +437,10 @@ def test_counts_read_as_words() -> None:
     shown = text(audit({"RoleDetailList": [role(allow("iam:PassRole"), name="deployer")]}))
     assert "in 1 role, 0 users, 0 groups, 0 managed policies" in shown
     assert "iam:PassRole" in shown  # as AWS spells it
+
+
+def test_a_statement_s_actions_are_named_as_aws_spells_them() -> None:
+    [f] = [
+        f for f in findings(allow(["IAM:passrole", "lambda:*"])) if f.kind == "resource_wildcard"
+    ]
+    assert "(iam:PassRole, lambda:*)" in f.detail
