@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from deploy import slack_app
 from deploy.clients import Clients
@@ -114,8 +114,22 @@ class Doctor(Clients):
         for step in steps:
             try:
                 found = step()
-            except (ClientError, BotoCoreError) as exc:
+            except ClientError as exc:
                 found = Check(_step_name(step), FAIL, f"AWS refused: {exc}", _permissions())
+            except NoCredentialsError as exc:
+                found = Check(
+                    _step_name(step),
+                    FAIL,
+                    f"no AWS credentials: {exc}",
+                    "set AWS_PROFILE (or run `aws configure`) for the account Shepherd is in",
+                )
+            except BotoCoreError as exc:
+                found = Check(
+                    _step_name(step),
+                    FAIL,
+                    f"AWS could not be reached: {exc}",
+                    "check the network and AWS_REGION (the region Shepherd was deployed to)",
+                )
             yield from found if isinstance(found, list) else [found]
 
     # -- the stack ----------------------------------------------------------------------------
@@ -344,7 +358,9 @@ class Doctor(Clients):
         return Check("alarm topic", OK, f"{topic} → {on_alarm['FunctionName']}")
 
     def check_rule(self) -> Check:
-        rules = self.deployment.of_type("AWS::Events::Rule") if self.deployment else {}
+        if self.deployment is None:
+            return _skipped("eventbridge rule", "no stack")
+        rules = self.deployment.of_type("AWS::Events::Rule")
         on_event = self._function("on_alarm_event")
         if not rules or on_event is None:
             return Check(

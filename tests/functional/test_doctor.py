@@ -476,3 +476,18 @@ def ticking() -> Any:
     """A clock that moves one second each time it is read: a wait ends without waiting."""
     ticks = itertools.count()
     return lambda: float(next(ticks))
+
+
+def test_aws_out_of_reach_is_said_as_such_not_as_a_missing_deploy(aws: boto3.Session) -> None:
+    from botocore.config import Config
+
+    nowhere = Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1)
+    clients = {
+        service: aws.client(service, endpoint_url="http://127.0.0.1:9", config=nowhere)
+        for service in ("cloudformation", "ssm")
+    }
+    checks = list(Doctor(aws, clients=clients).checks())
+    stack = checks[0]
+    assert stack.status == FAIL and stack.detail.startswith("AWS could not be reached")
+    assert "network" in stack.fix
+    assert not any(c.fix == "make deploy" for c in checks)  # nothing says to deploy again
