@@ -130,6 +130,10 @@ class Doctor(Clients):
                     f"AWS could not be reached: {exc}",
                     "check the network and AWS_REGION (the region Shepherd was deployed to)",
                 )
+            except Exception as exc:  # Slack out of reach, a timeout: said, and the rest checked
+                found = Check(
+                    _step_name(step), FAIL, f"{type(exc).__name__}: {exc}", "check the network"
+                )
             yield from found if isinstance(found, list) else [found]
 
     # -- the stack ----------------------------------------------------------------------------
@@ -152,6 +156,20 @@ class Doctor(Clients):
                     r.get("PhysicalResourceId", ""),
                 )
         self.deployment = Deployment(dict(stack), resources)
+        if status == "UPDATE_ROLLBACK_COMPLETE":
+            return Check(
+                "stack",
+                WARN,
+                f"{name}: the last update rolled back; the version before it serves",
+                "make deploy (it shows CloudFormation's reason if it fails again)",
+            )
+        if status == "REVIEW_IN_PROGRESS":
+            return Check(
+                "stack",
+                FAIL,
+                f"{name} was never created: its first change set failed",
+                "make deploy (it shows CloudFormation's reason)",
+            )
         if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             return Check(
                 "stack",
@@ -511,11 +529,28 @@ class Doctor(Clients):
     # -- a synthetic alarm, end to end -------------------------------------------------------
 
     def test_alarm(self, timeout_s: float = 120.0) -> Check:
+        try:
+            return self._test_alarm(timeout_s)
+        except ClientError as exc:
+            return Check("test alarm", FAIL, f"AWS refused: {exc}", _permissions())
+        except Exception as exc:  # Slack refused reading the channel, or is out of reach
+            return Check(
+                "test alarm",
+                FAIL,
+                f"{type(exc).__name__}: {exc}",
+                "the bot must be in the channel with channels:history (groups:history if private)",
+            )
+
+    def _test_alarm(self, timeout_s: float) -> Check:
         if self.deployment is None or self.slack is None:
             return _skipped("test alarm", "no stack or no Slack token")
         topic = self.deployment.physical("AlarmTopic")
         if not topic:
             return _skipped("test alarm", "no alarm topic")
+        wanted = self.deployment.parameters.get("Channel") or "#ops-alarms"
+        channel = self._channel(wanted)
+        if channel is None:
+            return Check("test alarm", FAIL, f"no channel {wanted} to look in", "see alarm channel")
         name = f"shepherd-doctor-{datetime.now(UTC):%Y%m%dT%H%M%S}"
         started = time.time()
         sns = self.client("sns")
@@ -524,21 +559,22 @@ class Doctor(Clients):
             Subject=f'ALARM: "{name}"',
             Message=json.dumps(self.synthetic_alarm(name, "ALARM")),
         )
-        channel = self._channel(self.deployment.parameters.get("Channel") or "#ops-alarms")
         deadline = self.clock() + timeout_s
         found = None
-        while channel is not None and found is None and self.clock() < deadline:
-            history = self.slack.conversations_history(
-                channel=channel["id"], oldest=f"{started - 5:.6f}", limit=100
+        try:
+            while found is None and self.clock() < deadline:
+                history = self.slack.conversations_history(
+                    channel=channel["id"], oldest=f"{started - 5:.6f}", limit=100
+                )
+                found = next((m for m in history["messages"] if name in m.get("text", "")), None)
+                if found is None:
+                    self.sleep(3)
+        finally:
+            sns.publish(  # close it, whatever happened: no reminders about a test
+                TopicArn=topic,
+                Subject=f'OK: "{name}"',
+                Message=json.dumps(self.synthetic_alarm(name, "OK")),
             )
-            found = next((m for m in history["messages"] if name in m.get("text", "")), None)
-            if found is None:
-                self.sleep(3)
-        sns.publish(  # close it: no reminders about a test
-            TopicArn=topic,
-            Subject=f'OK: "{name}"',
-            Message=json.dumps(self.synthetic_alarm(name, "OK")),
-        )
         if found is None:
             return Check(
                 "test alarm",
@@ -602,4 +638,8 @@ def _header(value: str | None) -> set[str]:
 
 
 def _permissions() -> str:
-    return "run the doctor with credentials that may read the stack (ReadOnlyAccess serves)"
+    return (
+        "run the doctor with credentials that may read the stack and its resources, decrypt the "
+        "two SSM parameters, invoke shepherd-<stage>-on_alarm_action and, for --test-alarm, "
+        "publish to the alarm topic (ReadOnlyAccess alone does not invoke or publish)"
+    )

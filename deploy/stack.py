@@ -34,6 +34,18 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 BUSY = ("_IN_PROGRESS",)
 POLL_S = 5.0
+# States CloudFormation accepts no change set in, and what gets a stack out of each.
+STUCK = {
+    "UPDATE_ROLLBACK_FAILED": (
+        "its rollback failed, and CloudFormation takes no change until it is finished: "
+        "`aws cloudformation continue-update-rollback --stack-name {name}` (with "
+        "--resources-to-skip for what it names), then deploy again"
+    ),
+    "DELETE_FAILED": (
+        "a delete failed: delete it again, retaining the resources it names (CloudFormation "
+        "console → Delete), then deploy again"
+    ),
+}
 
 
 class DeployFailed(ShepherdError):
@@ -115,11 +127,16 @@ class Deployer(Clients):
         if stack is None:
             return None
         status = stack["StackStatus"]
+        if status == "REVIEW_IN_PROGRESS":
+            # A first change set that failed leaves an empty stack under review: created anew.
+            return None
         if status.endswith(BUSY):
             raise DeployFailed(
                 f"stack {name} is {status}: another deploy or rollback is running; "
                 "run this again when it has finished"
             )
+        if status in STUCK:
+            raise DeployFailed(f"stack {name} is {status}: {STUCK[status].format(name=name)}")
         if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
             # A first create that failed: the stack holds nothing and cannot be updated.
             self.out(f"  stack     {name} is {status} from a failed first deploy; deleting it")
@@ -381,11 +398,9 @@ def _failure(name: str, status: str, events: list[dict[str, Any]]) -> str:
         if failed
         else "no resource said why (see the stack's events in the CloudFormation console)"
     )
-    then = (
-        " The stack rolled back; the next deploy deletes it and starts again."
-        if status.startswith("ROLLBACK")
-        else " The stack rolled back to what it was."
-        if "ROLLBACK" in status
-        else ""
-    )
+    then = {
+        "ROLLBACK_COMPLETE": " The stack rolled back; the next deploy deletes it and starts again.",
+        "ROLLBACK_FAILED": " The stack rolled back; the next deploy deletes it and starts again.",
+        "UPDATE_ROLLBACK_COMPLETE": " The stack rolled back to what it was, which still serves.",
+    }.get(status, f" {STUCK[status].format(name=name)}." if status in STUCK else "")
     return f"stack {name} is {status}: {cause}.{then}"

@@ -435,3 +435,35 @@ def test_the_cli_names_a_missing_package(
         code = main(["deploy", "--package", str(tmp_path / "nothing"), "--operators", "U0LEAD"])
     assert code == 2
     assert "run `make package` first" in capsys.readouterr().err
+
+
+def test_an_empty_stack_left_by_a_failed_first_change_set_is_created_anew(
+    session: boto3.Session, package: Path
+) -> None:
+    """A first CREATE change set that fails leaves its stack REVIEW_IN_PROGRESS, for good."""
+    cfn, out = Cfn(session), []
+    cfn.stack("REVIEW_IN_PROGRESS")
+    cfn.change_set("CREATE")
+    cfn.described("FAILED", "stop here")
+    with pytest.raises(DeployFailed, match="stop here"):
+        deployer(session, cfn, with_quota(session, 1000), out).deploy(
+            Request(package=package, operators="U0LEAD")
+        )
+    cfn.stub.assert_no_pending_responses()  # a CREATE change set, not a refusal to wait
+
+
+@pytest.mark.parametrize(
+    ("status", "remedy"),
+    [
+        ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback --stack-name shepherd-prod"),
+        ("DELETE_FAILED", "retaining the resources it names"),
+    ],
+)
+def test_a_stuck_stack_says_how_to_get_it_out(
+    session: boto3.Session, package: Path, status: str, remedy: str
+) -> None:
+    cfn = Cfn(session)
+    cfn.stack(status, {"Operators": "U0LEAD"})
+    with pytest.raises(DeployFailed, match=remedy):
+        deployer(session, cfn, with_quota(session, 1000), []).deploy(Request(package=package))
+    assert session.client("s3").list_buckets()["Buckets"] == []  # nothing made first

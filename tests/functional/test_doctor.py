@@ -266,8 +266,8 @@ def test_no_stack(aws: boto3.Session, slack_url: str) -> None:
 
 
 def test_a_stack_that_rolled_back(world: World, slack_url: str) -> None:
-    world.status = "UPDATE_ROLLBACK_COMPLETE"
-    assert "is UPDATE_ROLLBACK_COMPLETE" in failing(world, slack_url, "stack").detail
+    world.status = "UPDATE_ROLLBACK_FAILED"
+    assert "is UPDATE_ROLLBACK_FAILED" in failing(world, slack_url, "stack").detail
 
 
 def test_a_function_whose_update_failed(world: World, slack_url: str) -> None:
@@ -491,3 +491,31 @@ def test_aws_out_of_reach_is_said_as_such_not_as_a_missing_deploy(aws: boto3.Ses
     assert stack.status == FAIL and stack.detail.startswith("AWS could not be reached")
     assert "network" in stack.fix
     assert not any(c.fix == "make deploy" for c in checks)  # nothing says to deploy again
+
+
+def test_a_stack_whose_last_update_rolled_back_still_serves(world: World, slack_url: str) -> None:
+    from deploy.doctor import WARN
+
+    world.status = "UPDATE_ROLLBACK_COMPLETE"
+    check = run(world, slack_url)["stack"]
+    assert check.status == WARN and "the version before it serves" in check.detail
+
+
+def test_a_test_alarm_slack_will_not_let_it_read_is_a_failed_check_and_is_closed(
+    world: World, slack_url: str, slack: FakeSlack
+) -> None:
+    unsubscribe_the_function(world)
+    slack.refuse["conversations.history"] = "not_in_channel"
+    sqs = world.aws.client("sqs")
+    queue = sqs.create_queue(QueueName="published")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    world.aws.client("sns").subscribe(
+        TopicArn=world.topic, Protocol="sqs", Endpoint=arn["QueueArn"]
+    )
+    found = doctor(world, slack_url, clock=ticking())
+    list(found.checks())
+    check = found.test_alarm(timeout_s=5)
+    assert check.status == FAIL and "not_in_channel" in check.detail
+    sent = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    states = sorted(json.loads(json.loads(m["Body"])["Message"])["NewStateValue"] for m in sent)
+    assert states == ["ALARM", "OK"]  # what it opened, it closed
