@@ -23,7 +23,7 @@ run: install  ## the whole bot locally: moto server, demo fleet, Slack stand-in,
 	$(BIN)/python -m devtools.demo
 
 test: install  ## the whole test suite (unit, functional, end-to-end), on four workers
-	$(BIN)/python -m pytest -n 4 --dist loadgroup
+	$(BIN)/python -m pytest -n 4 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

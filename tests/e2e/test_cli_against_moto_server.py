@@ -16,8 +16,7 @@ from moto.server import ThreadedMotoServer
 from devtools import fleet
 from tests.conftest import EVENTS
 
-# One worker runs this module: its module-scoped fixtures start one moto server.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("moto-server")]
+pytestmark = pytest.mark.e2e
 
 # The one click that goes with each kind, where a kind has one.
 ACTIONS = {

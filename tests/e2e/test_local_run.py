@@ -12,8 +12,7 @@ import pytest
 from devtools.local_server import wait_until_free
 from tests.e2e.processes import demo, demo_env, run_marker, survivors, wait_for_no_survivors
 
-# One worker runs this module: its module-scoped fixtures start one local run.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local-run")]
+pytestmark = pytest.mark.e2e
 
 SESSION = """\
 /ops status invoice-mailer

@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +16,7 @@ from devtools.local_server import LocalServer, wait_until_free
 from tests.e2e.processes import ROOT, run_marker, survivors, wait_for_no_survivors
 from tests.e2e.test_local_run import free_port
 
-# One worker runs this module: its module-scoped fixtures start one local server.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local-server")]
+pytestmark = pytest.mark.e2e
 
 
 def server_env(marker: tuple[str, str]) -> dict[str, str]:
@@ -76,8 +77,8 @@ def test_a_server_whose_owner_is_killed_exits_by_itself() -> None:
     )
     try:
         assert owner.stdout is not None
-        lines = iter(owner.stdout.readline, "")
-        assert next(line for line in lines if line.strip() in ("True", "False")).strip() == "True"
+        said = _first_of(owner.stdout, ("True", "False"), timeout=90)
+        assert said == "True", said
         assert len(survivors(marker)) == 2  # the owner and its server
         owner.send_signal(signal.SIGKILL)
         owner.wait()
@@ -89,3 +90,32 @@ def test_a_server_whose_owner_is_killed_exits_by_itself() -> None:
         owner.wait()
         assert owner.stdout is not None
         owner.stdout.close()
+
+
+def _first_of(stream: Any, wanted: tuple[str, ...], timeout: float) -> str:
+    """The first line of `stream` that is one of `wanted`, read beside the test so that a silent
+    owner fails the test after `timeout` instead of holding its worker for good."""
+    import queue
+    import threading
+
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            lines.put(line.strip())
+        lines.put(None)  # end of output
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            return f"ended without one of {wanted}: {seen[-10:]}"
+        if line in wanted:
+            return line
+        seen.append(line)
+    return f"none of {wanted} within {timeout:.0f} s: {seen[-10:]}"
