@@ -199,7 +199,6 @@ class Deployer(Clients):
         s3 = self.client("s3")
         try:
             s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
-            return
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code"))
             if code in ("403", "AccessDenied", "Forbidden"):
@@ -209,6 +208,15 @@ class Deployer(Clients):
                 ) from exc
             if code not in ("404", "NoSuchBucket", "NotFound"):
                 raise
+        else:
+            located = s3.get_bucket_location(Bucket=bucket, ExpectedBucketOwner=account)
+            region = located.get("LocationConstraint") or "us-east-1"
+            if region != self.region:
+                raise DeployFailed(
+                    f"bucket {bucket} is in {region}, the stack in {self.region}: Lambda takes "
+                    "code only from a bucket in its own region; name one there with --bucket"
+                )
+            return
         where = (
             {}
             if self.region == "us-east-1"

@@ -467,3 +467,17 @@ def test_a_stuck_stack_says_how_to_get_it_out(
     with pytest.raises(DeployFailed, match=remedy):
         deployer(session, cfn, with_quota(session, 1000), []).deploy(Request(package=package))
     assert session.client("s3").list_buckets()["Buckets"] == []  # nothing made first
+
+
+def test_a_bucket_in_another_region_is_refused_with_the_reason(
+    session: boto3.Session, package: Path
+) -> None:
+    cfn = Cfn(session)
+    cfn.no_stack()
+    session.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="team-artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    with pytest.raises(DeployFailed, match="is in eu-west-1, the stack in us-east-1"):
+        deployer(session, cfn, with_quota(session, 1000), []).deploy(
+            Request(package=package, operators="U0LEAD", bucket="team-artifacts")
+        )
