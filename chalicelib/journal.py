@@ -37,7 +37,7 @@ def line(event: str, **fields: Any) -> None:
         "%s %s",
         event,
         " ".join(f"{k}={v}" for k, v in shown.items() if k not in ("event", "request_id")),
-        extra={"journal": shown, **{k: v for k, v in shown.items() if k not in RESERVED}},
+        extra={k: v for k, v in shown.items() if k not in RESERVED},
     )
 
 
@@ -76,7 +76,7 @@ def use_json(root: logging.Logger) -> None:
         handler.setFormatter(formatter)
 
 
-# A LogRecord's own attributes: a field so named is kept in `journal` only.
+# A LogRecord's own attributes: a field so named stays in the message only.
 RESERVED = frozenset(
-    set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "journal"}
+    set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 )

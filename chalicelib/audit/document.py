@@ -16,13 +16,13 @@ from typing import Any, Generic, TypeVar
 from chalicelib.audit import escalation
 from chalicelib.audit.by_name import by_name, uncatalogued
 from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue
-from chalicelib.audit.escalation import Grant, grant
 from chalicelib.audit.findings import KINDS, lower
 from chalicelib.audit.graph import Admission, admissions
 from chalicelib.audit.merge import SHOWN_ACTIONS
 from chalicelib.audit.policy import Statement, statements
 from chalicelib.audit.raw import Raw, listed
 from chalicelib.audit.reach import covers_all, covers_all_roles
+from chalicelib.audit.targets import Grant, grant
 from chalicelib.audit.trust import trust_raws
 
 RECENT = 2048  # inline and trust documents whose judgement is kept for reuse

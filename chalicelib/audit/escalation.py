@@ -6,9 +6,7 @@ maintained list and the published paths it lacks, each with its source. A path's
 when a statement grants it on a resource the path can use, under a condition that allows the
 path's request, and no Deny takes it back:
 
-- resources: `*`, or every resource of its type in the account (`arn:aws:iam::111122223333:role/*`
-  as `*`); for IAM actions on principals, the principal itself (its own ARN, its groups, a policy
-  attached to it) — attaching a policy to yourself is the shortest path there is;
+- resources (targets.py): every resource of its type in the account, or the principal itself;
 - conditions (conditions.py): `iam:PassedToService` must allow the service the path passes the role
   to, `iam:PolicyARN` an administrator's policy, `iam:PermissionsBoundary` a principal without a
   boundary; a condition on anything else keeps the path and says it is conditioned;
@@ -26,43 +24,25 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, glob_regex, positions
+from chalicelib.audit.catalogue import EMPTY, ActionSet, Catalogue, positions
 from chalicelib.audit.conditions import Test, judge
 from chalicelib.audit.findings import Finding, lower
 from chalicelib.audit.merge import SHOWN_ACTIONS
+from chalicelib.audit.targets import (
+    ON_GROUP,
+    ON_ITSELF,
+    ON_POLICY,
+    ON_ROLE,
+    ON_USER,
+    Grant,
+    Roles,
+    arn_matches,
+    every_role,
+    where,
+)
 
 DATA = Path(__file__).with_name("escalations.json")
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
-# IAM actions whose resource is a principal or a policy, by the type their ARN names.
-ON_ROLE = {
-    "iam:attachrolepolicy",
-    "iam:putrolepolicy",
-    "iam:updateassumerolepolicy",
-    "iam:deleterolepermissionsboundary",
-    "iam:putrolepermissionsboundary",
-}
-ON_USER = {
-    "iam:attachuserpolicy",
-    "iam:putuserpolicy",
-    "iam:createaccesskey",
-    "iam:deleteaccesskey",
-    "iam:createloginprofile",
-    "iam:updateloginprofile",
-    "iam:deleteuserpermissionsboundary",
-    "iam:putuserpermissionsboundary",
-}
-ON_GROUP = {"iam:attachgrouppolicy", "iam:putgrouppolicy", "iam:addusertogroup"}
-ON_POLICY = {"iam:createpolicyversion", "iam:setdefaultpolicyversion"}
-# On itself a principal gains by these; the others (a key or a password for itself, its own
-# trust policy, joining a group it is in) give it nothing it has not got.
-ON_ITSELF = (ON_ROLE | ON_USER | ON_GROUP | ON_POLICY) - {
-    "iam:updateassumerolepolicy",
-    "iam:createaccesskey",
-    "iam:deleteaccesskey",
-    "iam:createloginprofile",
-    "iam:updateloginprofile",
-    "iam:addusertogroup",
-}
 BOUNDED = ON_ROLE | ON_USER | {"iam:createrole", "iam:createuser"}
 PASS_ROLE, ASSUME_ROLE = "iam:passrole", "sts:assumerole"
 
@@ -170,52 +150,6 @@ class Holdings:
     denied: ActionSet = EMPTY  # what its unconditional Denies on every resource remove
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """A statement on the actions escalation paths use, where its resources or its condition
-    decide whether it completes a path (document.py keeps them; judged here, per path)."""
-
-    actions: ActionSet
-    resources: tuple[str, ...]
-    not_resource: bool
-    tests: tuple[Test, ...]
-    # The kinds ("role/", "user/", "group/", "policy/", "service") of which it reaches every
-    # resource but perhaps the principal itself: judged once per document, not per principal.
-    every: frozenset[str] = frozenset()
-
-
-KINDS = ("role/", "user/", "group/", "policy/")
-
-
-def grant(
-    actions: ActionSet,
-    resources: tuple[str, ...],
-    not_resource: bool,
-    tests: tuple[Test, ...],
-    catalogue: Catalogue,
-) -> Grant:
-    from chalicelib.audit.reach import covers_all
-
-    covered = {k for k in KINDS if any(_every_of(r, k) for r in resources)}
-    if covers_all(tuple(_any_place(r) for r in resources), catalogue):
-        covered.add("service")
-    every = frozenset({*KINDS, "service"} - covered) if not_resource else frozenset(covered)
-    return Grant(actions, resources, not_resource, tests, every)
-
-
-@dataclass(frozen=True)
-class Roles:
-    """Which roles a statement reaches: `patterns` (ARN globs), or all but `except_`."""
-
-    patterns: tuple[str, ...] = ()
-    except_: tuple[str, ...] | None = None  # NotResource
-
-    def reach(self, arn: str) -> bool:
-        if self.except_ is not None:
-            return not any(_arn_matches(p, arn) for p in self.except_)
-        return any(_arn_matches(p, arn) for p in self.patterns)
-
-
 @dataclass(frozen=True)
 class Reach:
     """Roles a principal may pass (for one path) or assume: what its Allows reach, less its
@@ -231,7 +165,7 @@ class Reach:
     @property
     def every_role(self) -> bool:
         return not self.denies and any(
-            a.except_ is None and any(_every_role(p) for p in a.patterns) for a in self.allows
+            a.except_ is None and any(every_role(p) for p in a.patterns) for a in self.allows
         )
 
 
@@ -326,10 +260,10 @@ def _can(
             holds = _holds(g.tests, facts, method)
             if holds is False:
                 continue
-            s, o = _where(g, action, itself)
+            s, o = where(g, action, itself)
             if action == "iam:addusertogroup" and not o:
                 o = not g.not_resource and any(  # a named group worth joining, not its own
-                    _arn_matches(r, group)
+                    arn_matches(r, group)
                     for r in g.resources
                     for group in holdings.privileged_groups
                     if group not in principal.groups
@@ -347,7 +281,7 @@ def _can(
             continue  # a Deny under a condition not judged may not apply: the path stays
         if via and _holds(d.tests, {**facts, "aws:viaawsservice": "true"}, method) is not True:
             continue
-        s, o = _where(d, action, itself)
+        s, o = where(d, action, itself)
         self_ok, others_ok = self_ok and not s, others_ok and not o
     if method.when == "bounded":
         others_ok = False  # the path is its own boundary
@@ -419,61 +353,6 @@ def _facts(action: str) -> dict[str, str | None]:
     return facts
 
 
-KIND_OF = {
-    **dict.fromkeys(ON_ROLE, "role/"),
-    **dict.fromkeys(ON_USER, "user/"),
-    **dict.fromkeys(ON_GROUP, "group/"),
-    **dict.fromkeys(ON_POLICY, "policy/"),
-}
-
-
-def _where(g: Grant, action: str, itself: tuple[str, ...]) -> tuple[bool, bool]:
-    """Whether a statement reaches the principal itself, and every resource of the type."""
-    every = KIND_OF.get(action, "service") in g.every
-    mine = bool(itself) and any(_arn_matches(r, arn) for r in g.resources for arn in itself)
-    if g.not_resource:
-        return (bool(itself) and not mine, every)
-    return (mine, every)
-
-
-def _any_place(resource: str) -> str:
-    """The ARN with any region and account: a type's every resource in one account is every
-    resource of it an attacker in that account can use."""
-    parts = resource.split(":")
-    if len(parts) >= 6 and parts[0] == "arn":
-        parts[3] = parts[3] and "*"
-        parts[4] = parts[4] and "*"
-    return ":".join(parts)
-
-
-def _every_of(resource: str, kind: str) -> bool:
-    if resource in ("*", "arn:*", "arn:aws:*"):
-        return True
-    parts = resource.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn" or parts[2].lower() not in ("iam", "*"):
-        return False
-    return glob_regex(parts[5]).fullmatch(f"{kind}some/path/any-name") is not None
-
-
-def _every_role(pattern: str) -> bool:
-    return _every_of(pattern, "role/")
-
-
-def _arn_matches(pattern: str, arn: str) -> bool:
-    """IAM's glob, case-insensitive as the audit judges resources; most resource patterns are a
-    literal or a literal and one trailing `*`, compared without a regex."""
-    if pattern == "*":
-        return True
-    star = pattern.find("*")
-    if "?" not in pattern and (star == -1 or star == len(pattern) - 1):
-        p, a = pattern.lower(), arn.lower()
-        return a == p if star == -1 else a.startswith(p[:-1])
-    return _compiled(pattern).fullmatch(arn) is not None
-
-
-_compiled = functools.lru_cache(maxsize=8192)(glob_regex)  # templated documents repeat them
-
-
 # --- findings --------------------------------------------------------------------------------
 
 
@@ -518,6 +397,3 @@ def power(judged: Judged, admin: bool) -> str | None:
         return None
     m = sure[0]
     return f"can {m.name} ({' + '.join(m.actions)})"
-
-
-EMPTY_HOLDINGS = Holdings(EMPTY)
