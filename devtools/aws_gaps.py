@@ -425,7 +425,10 @@ class AwsGapsServer:
         self.gaps = Gaps(moto_endpoint, region, delay_s)
         self._server = _Server(self.gaps)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="aws-gaps", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one interval
+            name="aws-gaps",
+            daemon=True,
         )
 
     @property

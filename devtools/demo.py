@@ -92,8 +92,10 @@ def _run(running: contextlib.ExitStack) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log is noise here
 
+    from devtools import moto_metrics
     from devtools.fake_slack import FakeSlack, FakeSlackServer
 
+    moto_metrics.install()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     running.callback(moto.stop)
@@ -126,9 +128,9 @@ def _run(running: contextlib.ExitStack) -> int:
         "SHEPHERD_TABLE": "shepherd-state",
         "SHEPHERD_OPERATORS": "ULOCALOPS",
         "SHEPHERD_LOG_LEVEL": "WARNING",
-        # The demo's handlers run with chalice's 3 s test context: redraw a storm's summary
-        # within it (a deployed function has 60 s, and redraws every 3 s).
-        "SHEPHERD_STORM_REDRAW": "1",
+        # The demo's handlers run one after another with chalice's 3 s test context: redraw a
+        # storm's summary within it, and soon (a deployed function has 60 s, and redraws every 3 s).
+        "SHEPHERD_STORM_REDRAW": "0.2",
         # A second account, `staging`, assumed as a member account is (devtools/fleet/accounts.py).
         "SHEPHERD_ACCOUNTS_FILE": str(accounts_file(DEMO_DIR / "accounts.json")),
     }

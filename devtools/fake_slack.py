@@ -383,7 +383,10 @@ class FakeSlackServer:
         self._server = _Server(self.fake, port)
         self.fake.base_url = f"http://127.0.0.1:{self.port}/"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-slack", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one interval
+            name="fake-slack",
+            daemon=True,
         )
 
     @property

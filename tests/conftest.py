@@ -6,7 +6,24 @@ from typing import Any
 
 import pytest
 
+from devtools import moto_metrics
+
 EVENTS = Path(__file__).parent / "events"
+
+
+moto_metrics.install()  # the same answers, at a cost that follows the request
+
+
+def _one_loader() -> None:
+    """Every botocore session of the suite reads each service model once, not once per test."""
+    import functools
+
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+
+
+_one_loader()
 
 
 def load_event(name: str) -> Any:

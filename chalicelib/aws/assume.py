@@ -51,6 +51,9 @@ def assumed_session(
         }
 
     core = botocore.session.get_session()
+    loader = getattr(sts, "_loader", None)  # the service models Shepherd's own session has read
+    if loader is not None:
+        core.register_component("data_loader", loader)  # not read and parsed again per account
     core._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
         refresh_using=fetch, method="sts-assume-role"
     )
