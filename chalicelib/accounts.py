@@ -3,7 +3,8 @@
     {"accounts": [{"id": "210987654321", "name": "staging",
                    "role": "arn:aws:iam::210987654321:role/shepherd-member",
                    "external_id": "3f9c2a7e5b1d4c8f0a6e", "regions": ["us-east-1", "eu-west-1"],
-                   "channel": "#staging-alarms", "operators": ["S0STAGING"], "viewers": []}]}
+                   "channel": "#staging-alarms", "operators": ["S0STAGING"], "viewers": [],
+                   "approvals": ["alias", "reserve-0"], "break_glass": ["U0LEAD"]}]}
 
 With no file (or no accounts in it) Shepherd works in its own account only, as before. A
 malformed file is an error when Shepherd starts, never a quiet "no accounts": an account that is
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.approvals import ApprovalRule, parse_rules
 from chalicelib.errors import BadInput
 
 ACCOUNTS_FILE = Path(__file__).resolve().parents[1] / "policies" / "accounts.json"
@@ -40,6 +42,8 @@ class Account:
     channel: str | None = None  # its alarms go here (default: SHEPHERD_CHANNEL)
     operators: tuple[str, ...] = ()  # empty: SHEPHERD_OPERATORS and the rules file decide
     viewers: tuple[str, ...] = ()
+    approvals: tuple[ApprovalRule, ...] = ()  # this account's changes a second operator approves
+    break_glass: tuple[str, ...] = ()  # empty: SHEPHERD_BREAK_GLASS decides
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,16 @@ def _account(raw: dict[str, Any]) -> Account:
         channel=str(raw["channel"]) if raw.get("channel") else None,
         operators=tuple(_strings(raw.get("operators", []))),
         viewers=tuple(_strings(raw.get("viewers", []))),
+        approvals=parse_rules(
+            ",".join(_strings(raw.get("approvals", []))), f"account `{name}` approvals", name
+        ),
+        break_glass=tuple(_strings(raw.get("break_glass", []))),
     )
 
 
 def _strings(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError("regions, operators and viewers must be lists of strings")
+        raise TypeError(
+            "regions, operators, viewers, approvals and break_glass must be lists of strings"
+        )
     return value

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.accounts import ACCOUNTS_FILE, Accounts, load_accounts
+from chalicelib.approvals import HOME, Approvals, parse_rules
+from chalicelib.errors import BadInput
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
@@ -40,6 +42,8 @@ class Settings:
     viewers: tuple[str, ...] = ()
     # The deployed names of Shepherd's own functions start with this (`shepherd-prod-`).
     own_prefix: str | None = None
+    # Changes a second operator must approve, and who may act alone (chalicelib/approvals.py).
+    approvals: Approvals = field(default_factory=Approvals)
     # Member accounts (policies/accounts.json); none: Shepherd's own account only.
     accounts: Accounts = field(default_factory=Accounts)
     # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
@@ -56,10 +60,20 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         operators = _ids(env.get("SHEPHERD_OPERATORS", ""))
+        accounts = load_accounts(Path(env.get("SHEPHERD_ACCOUNTS_FILE", str(ACCOUNTS_FILE))))
+        rules = parse_rules(env.get("SHEPHERD_APPROVALS", ""), "SHEPHERD_APPROVALS")
+        for rule in rules:
+            if rule.account not in (None, HOME) and accounts.get(rule.account) is None:
+                known = ", ".join(a.name for a in accounts.members) or "none"
+                raise BadInput(
+                    f"SHEPHERD_APPROVALS: `{rule.account}` is not a configured account "
+                    f"(configured: {known}; `home` is Shepherd's own)"
+                )
         return cls(
-            accounts=load_accounts(Path(env.get("SHEPHERD_ACCOUNTS_FILE", str(ACCOUNTS_FILE)))),
+            accounts=accounts,
             preview_ttl_s=float(env.get("SHEPHERD_PREVIEW_TTL", cls.preview_ttl_s)),
             viewers=_ids(env.get("SHEPHERD_VIEWERS", "")),
+            approvals=Approvals(rules, _ids(env.get("SHEPHERD_BREAK_GLASS", ""))),
             timezone=env.get("SHEPHERD_TIMEZONE", cls.timezone),
             remind_after_min=float(env.get("SHEPHERD_REMIND_AFTER", cls.remind_after_min)),
             remind_max=int(env.get("SHEPHERD_REMIND_MAX", cls.remind_max)),

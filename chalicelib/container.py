@@ -291,7 +291,8 @@ class Container:
         from chalicelib.ops.views import Views
 
         return Ops(
-            Views(self.ops_context, self.viewers), Lifecycle(self.ops_context, self.operators)
+            Views(self.ops_context, self.viewers),
+            Lifecycle(self.ops_context, self.operators, approvals=self.settings.approvals),
         )
 
     @cached_property

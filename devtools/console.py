@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +21,8 @@ from urllib.parse import urlencode
 
 HELP = (
     "Type `/ops …` as in Slack (try `/ops help`), `click N` or `click <label>` to press a button, "
-    "`home` to open Shepherd's Home tab, Ctrl-D to quit."
+    "`home` to open Shepherd's Home tab, `as U…` to be another Slack user (a second operator "
+    "approving), Ctrl-D to quit."
 )
 
 
@@ -73,6 +75,12 @@ class Console:
             return self.click(text.removeprefix("click ").strip())
         if text == "home":
             return self.home()
+        if text.startswith("as "):
+            who = text.removeprefix("as ").strip()
+            if not re.fullmatch(r"[UW][A-Z0-9]{1,31}", who):
+                return f"not a Slack user id: {who!r} (they look like ULOCALPEER)"
+            self.user = who
+            return f"you are now {who}"
         if text in ("help", "?"):
             return HELP
         return f"not a Slack command here: {text!r}. {HELP}"

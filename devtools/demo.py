@@ -126,7 +126,10 @@ def _run(running: contextlib.ExitStack) -> int:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SHEPHERD_CHANNEL": "#ops-alarms",
         "SHEPHERD_TABLE": "shepherd-state",
-        "SHEPHERD_OPERATORS": "ULOCALOPS",
+        "SHEPHERD_OPERATORS": "ULOCALOPS,ULOCALPEER",
+        # The kill switch (`reserve 0`) needs a second operator: `as ULOCALPEER` to approve it.
+        "SHEPHERD_APPROVALS": "reserve-0",
+        "SHEPHERD_BREAK_GLASS": "ULOCALOPS",
         "SHEPHERD_LOG_LEVEL": "WARNING",
         # The demo's handlers run one after another with chalice's 3 s test context: redraw a
         # storm's summary within it, and soon (a deployed function has 60 s, and redraws every 3 s).
@@ -192,7 +195,9 @@ def _run(running: contextlib.ExitStack) -> int:
         f"{HELP}\nTry: /ops status invoice-mailer · /ops alias invoice-mailer live rollback · "
         "click Confirm · click Acknowledge · click Snooze 1 h · /ops timeout orders-processor 30 · "
         "/ops redrive invoice-mailer-failed · /ops audit · /ops history · home · "
-        f"/ops status {in_staging.function} --account staging\n",
+        f"/ops status {in_staging.function} --account staging\n"
+        "Two people: /ops concurrency orders-processor reserve 0 (the kill switch needs a second "
+        "operator) · as ULOCALPEER · click Approve · as ULOCALOPS\n",
         flush=True,
     )
     _prompt(CONSOLE)

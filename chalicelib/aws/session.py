@@ -74,9 +74,12 @@ class Aws:
                 )
             return self._clients[key]
 
-    def acting(self, member: Account, user: str, action_id: str) -> Aws:
-        """Shepherd in `member` for one change: its session names the Slack user
-        (SourceIdentity `slack-<user>`) and carries the action and approver as session tags."""
+    def acting(
+        self, member: Account, user: str, action_id: str, proposer: str | None = None
+    ) -> Aws:
+        """Shepherd in `member` for one change: its session names the Slack user who runs it
+        (SourceIdentity `slack-<user>`) and carries the action, that user (`approver`) and whoever
+        proposed it (`proposer`) as session tags."""
         from chalicelib.aws.assume import assumed_session, slack_identity
 
         home = self.client("sts")
@@ -88,7 +91,11 @@ class Aws:
                 self.region,
                 session_name=f"shepherd-{action_id}",
                 source_identity=slack_identity(user),
-                tags={"shepherd-action": action_id, "approver": user},
+                tags={
+                    "shepherd-action": action_id,
+                    "approver": user,
+                    **({"proposer": proposer} if proposer else {}),
+                },
             )
 
         acting = Aws(self.session, self.region, session_for, frozenset({member.id}))

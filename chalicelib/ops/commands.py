@@ -51,6 +51,8 @@ class Ops:
                     account=action.account or None,
                     region=action.region or None,
                     status=action.status,
+                    approved_by=action.approved_by,
+                    break_glass=action.break_glass,
                 )
             return outcome
 

@@ -42,12 +42,13 @@ class OpsContext:
             region = member.regions[0]  # where its fleet is, as the accounts file says
         return replace(self, account=member.id if member else "", region=region or None)
 
-    def acting(self, user: str, action_id: str) -> OpsContext:
-        """For making a change: in a member account, a session that names the Slack user
-        (SourceIdentity) and the action (session tags); Shepherd's own role at home."""
+    def acting(self, user: str, action_id: str, proposer: str | None = None) -> OpsContext:
+        """For making a change: in a member account, a session that names the Slack user who runs
+        it (SourceIdentity) and the action and both people (session tags); Shepherd's own role at
+        home."""
         if not self.account:
             return self
-        acting = self.aws.acting(self.accounts.named(self.account), user, action_id)
+        acting = self.aws.acting(self.accounts.named(self.account), user, action_id, proposer)
         return replace(self, aws=acting)
 
     def is_own(self, function: str) -> bool:

@@ -30,7 +30,8 @@ USAGE = """\
 `/ops audit [<filter>]`
 `/ops history [<function>]`
 `/ops undo <action-id>`
-Any command: `--account <name|id>` (a configured member account) and `--region <region>`"""
+Any command: `--account <name|id>` (a configured member account) and `--region <region>`; a change
+that needs a second operator: `--break-glass "<reason>"` to act alone, if you are break-glass"""
 
 NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,140}$")
 MUTATING = {
@@ -59,6 +60,9 @@ class Command:
     options: dict[str, str] = field(default_factory=dict)
     account: str | None = None  # `--account`: a configured member (name or id); None: home
     region: str | None = None  # `--region`; None: Shepherd's own
+    break_glass: str | None = (
+        None  # `--break-glass "<reason>"`: act alone (chalicelib/approvals.py)
+    )
 
     @property
     def mutating(self) -> bool:
@@ -79,14 +83,19 @@ def parse(text: str) -> Command:
         hint = f"; did you mean {markup.code(close[0])}?" if close else ""
         raise UsageError(f"unknown command {markup.code(verb)}{hint}")
     rest, where = _where(rest)
-    return replace(parser(rest), account=where.get("account"), region=where.get("region"))
+    return replace(
+        parser(rest),
+        account=where.get("account"),
+        region=where.get("region"),
+        break_glass=where.get("break-glass"),
+    )
 
 
 def _where(words: list[str]) -> tuple[list[str], dict[str, str]]:
     """`--account` and `--region`, which every command takes, apart from the command's own."""
     rest, where, i = [], {}, 0
     while i < len(words):
-        key = words[i][2:] if words[i] in ("--account", "--region") else None
+        key = words[i][2:] if words[i] in ("--account", "--region", "--break-glass") else None
         if key is None:
             rest.append(words[i])
             i += 1
@@ -94,6 +103,12 @@ def _where(words: list[str]) -> tuple[list[str], dict[str, str]]:
         if i + 1 >= len(words):
             raise UsageError(f"{markup.code(words[i])} needs a value")
         value = words[i + 1]
+        if key == "break-glass":
+            if not value.strip() or value.startswith("--"):
+                raise UsageError('`--break-glass` needs the reason, quoted: `--break-glass "why"`')
+            where[key] = value.strip()[:300]
+            i += 2
+            continue
         # A member's name or 12-digit id, and a region, as the accounts file accepts them.
         if not (REGION if key == "region" else ACCOUNT_NAME).match(value):
             raise UsageError(f"{markup.code(value)} is not a valid {key}")

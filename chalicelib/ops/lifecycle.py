@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import markup, units
+from chalicelib.approvals import HOME, Approvals
 from chalicelib.aws.errors import AwsError, code_of
 from chalicelib.errors import Drifted, Refused, ShepherdError, UsageError
 from chalicelib.ops import actions, guardrails, repair
@@ -34,16 +35,21 @@ def new_id() -> str:
 
 class Lifecycle:
     def __init__(
-        self, ctx: OpsContext, operators: Operators, make_id: Callable[[], str] = new_id
+        self,
+        ctx: OpsContext,
+        operators: Operators,
+        make_id: Callable[[], str] = new_id,
+        approvals: Approvals | None = None,
     ) -> None:
         self.ctx = ctx
         self.log = ctx.log
         self.operators = operators
         self.make_id = make_id
+        self.approvals = approvals or Approvals()
 
     def propose(self, command: Command, text: str, user: str) -> Preview:
         """Plan the change, check who asks, record the proposal; nothing is changed yet."""
-        undoes = None
+        undoes, done = None, None
         if command.verb == "undo":
             done = self._undoable(command.target or "")
             ctx = self._in(done)  # an undo is made where the action was
@@ -68,8 +74,44 @@ class Lifecycle:
             proposal = kind.narrow(proposal, refused)
         action = self._action(kind.kind, proposal, text, user, undoes)
         action.account, action.region = ctx.account, ctx.region or ""
+        self._second_operator(action, proposal, command.break_glass, done)
         self.log.create(action)
         return Preview(action, proposal.details)
+
+    def _second_operator(
+        self, action: Action, proposal: Proposal, reason: str | None, undone: Action | None
+    ) -> None:
+        """Mark `action` as needing a second operator's approval when a rule says so (or it undoes
+        a change that needed one), unless a break-glass operator gives a reason to act alone."""
+        member = self.ctx.accounts.get(action.account) if action.account else None
+        names = (member.id, member.name) if member else (HOME,)
+        rules = self.approvals.rules + (member.approvals if member else ())
+        rule = next(
+            (r for r in rules if r.matches(action.kind, proposal.target, proposal.plan, names)),
+            None,
+        )
+        why = str(rule) if rule else None
+        if why is None and undone is not None and (undone.approval or undone.break_glass):
+            why = f"undoing {markup.code(undone.id)}, a change that needed a second operator"
+        if why is None:
+            return
+        if reason is None:
+            action.approval = why
+            return
+        glass = (member.break_glass if member else ()) or self.approvals.break_glass
+        source = (
+            f"the break-glass operators of {markup.code(member.name)}"
+            if member and member.break_glass
+            else "SHEPHERD_BREAK_GLASS"
+        )
+        verdict = self.operators.with_baseline(glass, source).check(action.user)
+        if not verdict.allowed:
+            self.log.record_refusal(action, f"break-glass refused: {verdict.why}")
+            raise Refused(
+                f"{verdict.why}, so `--break-glass` is not yours to use: {why}. Propose it "
+                "without `--break-glass` and another operator can approve it; nothing was changed."
+            )
+        action.break_glass = reason
 
     def _in(self, action: Action) -> OpsContext:
         """The context of the account and region `action` was proposed in."""
@@ -150,6 +192,10 @@ class Lifecycle:
             raise Refused(f"{verdict.why}; nothing was changed.")
         if proposed.status != "proposed":
             return self._already(action_id)
+        if proposed.approval and user == proposed.user:
+            why = f"{markup.user(user)} proposed it, and {proposed.approval}"
+            self._record_refused("approve", proposed, user, why)
+            raise Refused(f"{why}: another operator must approve it. The preview stands.")
         kind = actions.registry()[proposed.kind]
         ctx = self._in(proposed)
         try:
@@ -159,11 +205,12 @@ class Lifecycle:
         except Refused as exc:  # a guardrail that passed at the preview refuses now
             self.log.transition(proposed, "stale", outcome=f"refused at Confirm: {exc}")
             raise
-        action = self.log.transition(proposed, "executing", confirmed_by=user)
+        approved = {"approved_by": user} if proposed.approval else {}
+        action = self.log.transition(proposed, "executing", confirmed_by=user, **approved)
         if action is None:
             return self._already(action_id)
         try:
-            executed = kind.execute(action, ctx.acting(user, action.id))
+            executed = kind.execute(action, ctx.acting(user, action.id, proposer=action.user))
         except Exception as exc:
             log.warning("action %s failed", action_id, exc_info=True)
             message = str(exc.__cause__ if isinstance(exc, AwsError) and exc.__cause__ else exc)

@@ -7,6 +7,7 @@ from typing import Any
 Block = dict[str, Any]
 
 CONFIRM = "ops_confirm"
+APPROVE = "ops_approve"  # Confirm by a second operator, on a preview posted for the team
 CANCEL = "ops_cancel"
 UNDO = "ops_undo"
 CANCEL_MOVE = "ops_cancel_move"

@@ -21,6 +21,7 @@ from chalicelib.ops.outcomes import (
     Stale,
 )
 from chalicelib.slack.blocks import (
+    APPROVE,
     CANCEL,
     CANCEL_MOVE,
     CONFIRM,
@@ -105,6 +106,8 @@ def _history(h: History) -> Reply:
     lines = [
         f"{markup.when(a.at.get(a.status, a.created))} · {markup.code(a.id)} {a.status} · "
         f"{markup.user(a.confirmed_by or a.user)} · {markup.code(a.command)} · {a.summary}"
+        + (f" · approved by {markup.user(a.approved_by)}" if a.approved_by else "")
+        + (f" · break glass: {markup.code(a.break_glass, 120)}" if a.break_glass else "")
         + (f" · {a.outcome}" if a.status in ("refused", "failed", "stale") and a.outcome else "")
         for a in h.actions
     ]
@@ -116,7 +119,18 @@ def _preview(p: Preview) -> Reply:
     risks = "".join(f"\n:warning: {r}" for r in a.risks)
     details = "".join(f"\n{line}" for line in p.details)
     text = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}{details}{risks}"
-    confirm = button("Confirm", CONFIRM, a.id, "danger" if a.risks else "primary")
+    style = "danger" if a.risks else "primary"
+    if a.approval:  # posted for the team: any operator but the proposer approves it
+        text += (
+            f"\n:busts_in_silhouette: {a.approval}: proposed by {markup.user(a.user)}, who cannot "
+            "approve it; any other operator of it may."
+        )
+        approve = button("Approve", APPROVE, a.id, style)
+        blocks = [section(text), actions(approve, button("Cancel", CANCEL, a.id))]
+        return Reply(text, blocks, shared=True)
+    if a.break_glass:
+        text += f"\n:rotating_light: Break glass, without a second operator: {markup.code(a.break_glass, 300)}"
+    confirm = button("Confirm", CONFIRM, a.id, style)
     return Reply(text, [section(text), actions(confirm, button("Cancel", CANCEL, a.id))])
 
 
@@ -134,13 +148,15 @@ def _stale(s: Stale) -> Reply:
     if s.fresh is None:
         return Reply(f"{head}\nA fresh preview could not be made: {s.fresh_refused}")
     fresh = _preview(s.fresh)
-    return Reply(f"{head}\n{fresh.text}", [section(head), *(fresh.blocks or [])])
+    blocks = [section(head), *(fresh.blocks or [])]
+    return Reply(f"{head}\n{fresh.text}", blocks, shared=fresh.shared)  # approval: for the team
 
 
 def _done(d: Done) -> Reply:
     a = d.action
     icon = ":warning:" if d.partial else ":white_check_mark:"
     text = f"{icon} {markup.user(a.confirmed_by)} ran {markup.code(a.command)} ({markup.code(a.id)}): {d.text}"
+    text += _second_operator(a)
     if d.unrecorded:
         text += (
             "\n:warning: The change was made, but the action log could not be written; its "
@@ -151,6 +167,18 @@ def _done(d: Done) -> Reply:
     if d.follow_up == "cancel_move":
         return Reply(text, [section(text), actions(_cancel_move(a.id))], shared=True)
     return Reply(text, shared=True)
+
+
+def _second_operator(a: Action) -> str:
+    """Who else stands behind a change: its approver, or the break-glass reason it was made on."""
+    if a.approved_by:
+        return f"\n:busts_in_silhouette: Proposed by {markup.user(a.user)}, approved by {markup.user(a.approved_by)}."
+    if a.break_glass:
+        return (
+            f"\n:rotating_light: Break glass: {markup.user(a.user)} acted alone, because "
+            f"{markup.code(a.break_glass, 300)}"
+        )
+    return ""
 
 
 def _cancel_move(action_id: str) -> Block:

@@ -59,6 +59,9 @@ class Action:
     progress: int | None = None  # messages handled so far by a long redrive
     account: str = ""  # a member account's id; "": Shepherd's own
     region: str = ""  # "": Shepherd's own region
+    approval: str | None = None  # why a second operator must approve it (chalicelib/approvals.py)
+    approved_by: str | None = None  # that second operator, once approved
+    break_glass: str | None = None  # the reason a break-glass operator gave to act alone
 
     @property
     def scope(self) -> str:

@@ -67,6 +67,16 @@ def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
         ),
         ({"id": STAGING, "name": "staging", "role": ROLE}, "needs an `external_id`"),
         ({"id": STAGING, "name": "staging", "role": ROLE, "external_id": "short"}, "16 to 1224"),
+        (
+            {
+                "id": STAGING,
+                "name": "staging",
+                "role": ROLE,
+                "external_id": XID,
+                "approvals": ["alias", "rollback"],
+            },
+            "`rollback` is not an approval rule",
+        ),
     ],
 )
 def test_a_malformed_account_is_an_error_at_start(tmp_path: Path, raw: Any, why: str) -> None:
@@ -459,3 +469,35 @@ def test_the_recovery_of_an_unconfigured_account_s_alarm_is_only_logged(
 
     assert slack.messages == {}
     assert "unconfigured account 999988887777: not shown" in caplog.text
+
+
+def test_a_change_approved_in_a_member_account_carries_both_people_in_its_session(
+    aws: boto3.Session,
+) -> None:
+    """The accounts file's own rule: the kill switch in staging needs a second operator."""
+    from chalicelib.approvals import parse_rules
+    from tests.functional.conftest import SlackOps
+    from tests.functional.test_ops_commands import action_id
+
+    fleet.seed(["throttling"], in_staging(aws))
+    rules = parse_rules("reserve-0", "account `staging` approvals", "staging")
+    member = Account(STAGING, "staging", ROLE, approvals=rules)
+    bot = Container(Settings(operators=("UOPERATOR", "USECOND"), accounts=Accounts((member,))), aws)
+    assumed: list[dict[str, Any]] = []
+    bot.aws.client("sts").meta.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(params)
+    )
+    ops = SlackOps(bot)
+    home = ops.run("concurrency payments-capture reserve 0", "UOPERATOR").text
+    assert "second operator" not in home  # the rule is staging's alone
+    preview = ops.run("concurrency payments-capture reserve 0 --account staging", "UOPERATOR")
+    assert "needs a second operator (account `staging` approvals)" in preview.text
+    action = action_id({"blocks": preview.blocks}, "ops_approve")
+    assert "another operator must approve" in ops.confirm(action, "UOPERATOR").text
+    assert "approved by <@USECOND>" in ops.confirm(action, "USECOND").text
+    assert reserved_in(in_staging(aws), "payments-capture") == 0
+
+    [change] = [a for a in assumed if "SourceIdentity" in a]
+    assert change["SourceIdentity"] == "slack-USECOND"
+    assert {"Key": "approver", "Value": "USECOND"} in change["Tags"]
+    assert {"Key": "proposer", "Value": "UOPERATOR"} in change["Tags"]

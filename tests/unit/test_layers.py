@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2] / "chalicelib"
 # Bottom to top: a part may import only parts listed before it (and itself).
 LAYERS = [
     {"errors", "units", "markup"},
+    {"approvals"},
     {"accounts", "journal"},
     {"config"},
     {"aws"},

@@ -21,11 +21,12 @@ log = logging.getLogger(__name__)
 def answer(
     respond: Respond,
     work: Callable[[], Outcome],
-    replace: bool = False,
+    replace: bool | Callable[[], bool] = False,
     channel: tuple[WebClient, str | None] | None = None,
 ) -> None:
     # Bolt swallows exceptions raised in lazy listeners: reply_to answers every failure.
     answered = reply_to(work)
+    replace = replace() if callable(replace) else replace  # decided by the outcome
     if answered.thread is not None and channel is not None and channel[1]:
         try:
             answered = _post_with_thread(channel[0], channel[1], answered)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from chalicelib.ops.outcomes import Done, Outcome
-from chalicelib.slack.blocks import CANCEL, CANCEL_MOVE, CONFIRM, UNDO
+from chalicelib.ops.outcomes import Done, Failed, Outcome, Stale
+from chalicelib.slack.blocks import APPROVE, CANCEL, CANCEL_MOVE, CONFIRM, UNDO
 from chalicelib.slack.listeners.answer import ack_now, answer, replier
 
 if TYPE_CHECKING:
@@ -27,19 +27,32 @@ def _user(body: dict[str, Any]) -> str:
 
 
 def register(app: App, container: Wiring) -> None:
-    def confirm_action(body: dict[str, Any], respond: Respond) -> None:
-        def confirm() -> Outcome:
-            outcome = container.ops.confirm(_value(body), _user(body))
-            if isinstance(outcome, Done):
-                try:  # the alarm whose button proposed it stops offering it
-                    container.attention.fix_applied(
-                        outcome.action.command, _user(body), outcome.action.id
-                    )
-                except Exception:
-                    log.exception("could not mark the fix applied on its alarm")
-            return outcome
+    def confirmed(body: dict[str, Any]) -> Outcome:
+        outcome = container.ops.confirm(_value(body), _user(body))
+        if isinstance(outcome, Done):
+            try:  # the alarm whose button proposed it stops offering it
+                container.attention.fix_applied(
+                    outcome.action.command, _user(body), outcome.action.id
+                )
+            except Exception:
+                log.exception("could not mark the fix applied on its alarm")
+        return outcome
 
-        answer(respond, confirm, replace=True)
+    def confirm_action(body: dict[str, Any], respond: Respond) -> None:
+        answer(respond, lambda: confirmed(body), replace=True)
+
+    def approve_action(body: dict[str, Any], respond: Respond) -> None:
+        """Approve, on a preview the team sees, gives way only to what ran (or could not) or to a
+        fresh preview; a refused click (the proposer's own) is answered to that person alone."""
+        ran: list[Outcome] = []
+
+        def approve() -> Outcome:
+            ran.append(confirmed(body))
+            return ran[-1]
+
+        answer(
+            respond, approve, replace=lambda: any(isinstance(o, Done | Failed | Stale) for o in ran)
+        )
 
     def cancel_action(body: dict[str, Any], respond: Respond) -> None:
         answer(respond, lambda: container.ops.cancel(_value(body), _user(body)), replace=True)
@@ -54,6 +67,7 @@ def register(app: App, container: Wiring) -> None:
         answer(respond, lambda: container.ops.cancel_move(_value(body), _user(body)))
 
     app.action(CONFIRM)(ack=ack_now, lazy=[confirm_action])
+    app.action(APPROVE)(ack=ack_now, lazy=[approve_action])
     app.action(CANCEL)(ack=ack_now, lazy=[cancel_action])
     app.action(UNDO)(ack=ack_now, lazy=[undo_action])
     app.action(CANCEL_MOVE)(ack=ack_now, lazy=[cancel_move])

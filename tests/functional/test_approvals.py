@@ -1,0 +1,160 @@
+"""The two-person rule through signed Slack requests: a second operator approves, never the proposer;
+break-glass acts alone with a reason, posted and recorded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib.container import Container
+from devtools import fleet
+from devtools.fake_slack import FakeSlack
+from tests.functional.conftest import serve
+from tests.functional.test_ops_commands import action_id, answers, click, slash
+
+PROPOSER, SECOND, LEAD = "UOPERATOR", "USECOND", "ULEAD"
+APPROVE, UNDO = "ops_approve", "ops_undo"
+
+
+@pytest.fixture
+def team(
+    monkeypatch: pytest.MonkeyPatch, bot_env: Container, aws: boto3.Session
+) -> Iterator[Client]:
+    """Three operators; alias moves and the kill switch need two of them; ULEAD is break-glass."""
+    from app import app
+
+    monkeypatch.setenv("SHEPHERD_OPERATORS", f"{PROPOSER},{SECOND},{LEAD}")
+    monkeypatch.setenv("SHEPHERD_APPROVALS", "alias,reserve-0")
+    monkeypatch.setenv("SHEPHERD_BREAK_GLASS", LEAD)
+    serve(aws)
+    fleet.failed_deliveries(aws, count=1)  # invoice-mailer
+    fleet.releases(aws)  # versions 1-3, alias live on 3
+    with Client(app) as client:
+        yield client
+
+
+def live(aws: boto3.Session) -> str:
+    alias = aws.client("lambda").get_alias(FunctionName="invoice-mailer", Name="live")
+    return str(alias["FunctionVersion"])
+
+
+def shared(slack: FakeSlack) -> list[dict[str, Any]]:
+    return [a for a in answers(slack) if a.get("response_type") == "in_channel"]
+
+
+def test_the_proposer_cannot_approve_and_a_second_operator_runs_it_once(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    slash(team, slack_url, "alias invoice-mailer live rollback", user=PROPOSER)
+    [preview] = answers(slack)
+    assert preview["response_type"] == "in_channel"  # the team sees what awaits approval
+    assert "needs a second operator" in preview["text"] and "cannot approve it" in preview["text"]
+    assert "ops_confirm" not in str(preview["blocks"])
+    action = action_id(preview, APPROVE)
+
+    click(team, slack_url, APPROVE, action, user=PROPOSER)
+    refused = answers(slack)[-1]
+    assert "another operator must approve it" in refused["text"]
+    assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
+    assert live(aws) == "3"
+
+    clicks = [
+        threading.Thread(target=click, args=(team, slack_url, APPROVE, action), kwargs={"user": u})
+        for u in (SECOND, LEAD)
+    ]
+    for t in clicks:
+        t.start()
+    for t in clicks:
+        t.join()
+    assert live(aws) == "2"
+    [done] = [a for a in shared(slack) if "ran" in a["text"]]
+    assert "approved by" in done["text"] and f"<@{PROPOSER}>" in done["text"]
+    calls = [c for c in slack.calls if c.method.startswith("response/")]
+    assert sum("ran" in str(c.args.get("text")) for c in calls) == 1  # run once
+
+    slash(team, slack_url, "history invoice-mailer", user=SECOND)
+    history = answers(slack)[-1]["text"]
+    assert "approved by" in history and "approve refused" in history
+
+
+def test_an_approval_after_the_alias_moved_is_stale_and_changes_nothing(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    slash(team, slack_url, "alias invoice-mailer live rollback", user=PROPOSER)
+    action = action_id(answers(slack)[0], APPROVE)
+    aws.client("lambda").update_alias(
+        FunctionName="invoice-mailer", Name="live", FunctionVersion="2"
+    )
+    click(team, slack_url, APPROVE, action, user=SECOND)
+    stale = answers(slack)[-1]
+    assert "was not run" in stale["text"]
+    assert live(aws) == "2"  # as moved meanwhile, not rolled back from there
+    assert APPROVE in str(stale["blocks"])  # the fresh preview needs approval as well
+
+
+def test_break_glass_acts_alone_and_says_why_in_the_channel(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    slash(
+        team,
+        slack_url,
+        'alias invoice-mailer live rollback --break-glass "v3 drops invoices, no second on-call"',
+        user=PROPOSER,
+    )
+    refused = answers(slack)[-1]
+    assert "not yours to use" in refused["text"] and live(aws) == "3"
+
+    slash(
+        team,
+        slack_url,
+        'alias invoice-mailer live rollback --break-glass "v3 drops <!channel> invoices"',
+        user=LEAD,
+    )
+    preview = answers(slack)[-1]
+    assert "Break glass" in preview["text"]
+    click(team, slack_url, "ops_confirm", action_id(preview, "ops_confirm"), user=LEAD)
+    assert live(aws) == "2"
+    [done] = shared(slack)
+    assert "acted alone" in done["text"] and "v3 drops &lt;!channel&gt; invoices" in done["text"]
+
+    click(team, slack_url, UNDO, action_id(done, UNDO), user=LEAD)
+    undo = answers(slack)[-1]
+    assert "needs a second operator" in undo["text"] and APPROVE in str(undo["blocks"])
+
+
+def test_the_kill_switch_needs_approval_and_its_undo_too(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    slash(team, slack_url, "concurrency invoice-mailer reserve 5", user=PROPOSER)
+    assert "ops_confirm" in str(answers(slack)[-1]["blocks"])  # not every reserve: only 0
+    slash(team, slack_url, "concurrency invoice-mailer reserve 0", user=PROPOSER)
+    preview = answers(slack)[-1]
+    click(team, slack_url, APPROVE, action_id(preview, APPROVE), user=SECOND)
+    reserved = aws.client("lambda").get_function_concurrency(FunctionName="invoice-mailer")
+    assert reserved["ReservedConcurrentExecutions"] == 0
+    [done] = shared(slack)[-1:]
+    click(team, slack_url, UNDO, action_id(done, UNDO), user=SECOND)
+    undo = answers(slack)[-1]
+    assert APPROVE in str(undo["blocks"])
+    click(team, slack_url, APPROVE, action_id(undo, APPROVE), user=SECOND)
+    assert "another operator must approve it" in answers(slack)[-1]["text"]
+    click(team, slack_url, APPROVE, action_id(undo, APPROVE), user=PROPOSER)
+    after = aws.client("lambda").get_function_concurrency(FunctionName="invoice-mailer")
+    assert after.get("ReservedConcurrentExecutions") is None
+
+
+def test_a_rule_naming_an_account_that_is_not_configured_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.config import Settings
+    from chalicelib.errors import BadInput
+
+    with pytest.raises(BadInput, match="`prod` is not a configured account"):
+        Settings.from_env({"SHEPHERD_APPROVALS": "alias@prod"})
+    with pytest.raises(BadInput, match="`rollback` is not an approval rule"):
+        Settings.from_env({"SHEPHERD_APPROVALS": "rollback"})
