@@ -86,6 +86,12 @@ class CloudWatchApi:
         return bytes(answer["MetricWidgetImage"])
 
     @calls("cloudwatch")
+    def alarm_tags(self, arn: str) -> dict[str, str]:
+        """An alarm's tags, by its ARN."""
+        answer: Any = self.client.list_tags_for_resource(ResourceARN=arn)
+        return {str(t["Key"]): str(t["Value"]) for t in answer.get("Tags") or []}
+
+    @calls("cloudwatch")
     def alarm_metrics(self, names: list[str]) -> list[MetricSpec]:
         """The metrics the named metric alarms watch (single metric or metric math)."""
         response: Any = self.client.describe_alarms(AlarmNames=names[:100])

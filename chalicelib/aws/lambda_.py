@@ -85,6 +85,11 @@ class LambdaApi:
         return _function_config(self.client.get_function_configuration(FunctionName=name), name)
 
     @calls("lambda")
+    def tags(self, arn: str) -> dict[str, str]:
+        """The function's tags (ListTags takes its ARN, not its name)."""
+        return dict(self.client.list_tags(Resource=arn).get("Tags") or {})
+
+    @calls("lambda")
     def configure(
         self,
         function: str,

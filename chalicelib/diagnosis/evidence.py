@@ -141,6 +141,7 @@ class Evidence:
     unchecked: list[str] = field(default_factory=list)
     member: str = ""  # the configured member account it was read in ("": Shepherd's own)
     away_region: str = ""  # its region when it is not Shepherd's own
+    runbook: str | None = None  # the `runbook` tag of the alarm, else of the function: a URL
 
     @property
     def where(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,7 @@ INSIGHTS_MEMORY = ("memory_utilization", "Maximum")  # percent of the function's
 PRIOR_ERRORS = timedelta(hours=48)  # what `new_error` compares the window's errors with
 PRIOR_PATTERN = "?ERROR ?Error ?Exception"  # error lines only, filtered by CloudWatch Logs
 VERSION_METRICS = ("Invocations", "Errors")
+RUNBOOK_URL = re.compile(r"^https://[^\s<>|]{1,2000}$")  # what a link button may carry
 SHARED_S = 120.0  # a storm's alarms share the account's concurrency and a function's config
 QUEUE_METRICS: dict[str, tuple[str, str]] = {
     "Visible": ("ApproximateNumberOfMessagesVisible", "Maximum"),
@@ -240,6 +242,15 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     def destinations() -> None:
         facts.on_failure_arn = lam.on_failure_destination(r.name)
 
+    def runbook() -> None:
+        """The `runbook` tag of the alarm, else of the function (PagerDuty's and Opsgenie's
+        convention): a link on the message."""
+        s = ev.signal
+        found = runbook_url(cw.alarm_tags(s.arn)) if isinstance(s, Alarm) and s.arn else None
+        if found is None and r.account:
+            found = runbook_url(lam.tags(function_arn(r.region, r.account, r.name)))
+        ev.runbook = found
+
     def metrics() -> None:
         account_wide = [
             MetricQuery(key, "AWS/Lambda", name, {}, stat)
@@ -278,6 +289,7 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
             "account concurrency": account,
             "event source mappings": event_sources,
             "async destinations": destinations,
+            "runbook tag": runbook,
             "metrics": metrics,
             "logs": recent_logs,
             "logs of the previous 48 h": earlier_errors,
@@ -563,3 +575,9 @@ def _version_metrics(
 def _log_lines(logs: LogsApi, group: str, ev: Evidence) -> list[LogLine]:
     start = ev.window.start - timedelta(minutes=10)
     return [LogLine(e.time, e.message, e.stream) for e in logs.events(group, start, ev.window.end)]
+
+
+def runbook_url(tags: dict[str, str]) -> str | None:
+    """A `runbook` tag (any case) that is an https URL; anything else is not a link."""
+    value = next((v.strip() for k, v in tags.items() if k.lower() == "runbook"), "")
+    return value if RUNBOOK_URL.match(value) else None

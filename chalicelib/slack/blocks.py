@@ -7,7 +7,8 @@ from typing import Any
 Block = dict[str, Any]
 
 CONFIRM = "ops_confirm"
-APPROVE = "ops_approve"  # Confirm by a second operator, on a preview posted for the team
+APPROVE = "ops_approve"
+RUNBOOK_LINK = "runbook_link"  # opens the runbook its tag names; the click is only acknowledged  # Confirm by a second operator, on a preview posted for the team
 CANCEL = "ops_cancel"
 UNDO = "ops_undo"
 CANCEL_MOVE = "ops_cancel_move"
@@ -39,6 +40,16 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
     if style:
         element["style"] = style
     return element
+
+
+def link_button(label: str, action_id: str, url: str) -> Block:
+    """A button that opens `url` (Slack still sends the click, which is only acknowledged)."""
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "url": url[:3000],
+        "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON)},
+    }
 
 
 def actions(*elements: Block, block_id: str | None = None) -> Block:

@@ -19,9 +19,11 @@ from chalicelib.slack.blocks import (
     MAX_HEADER,
     MAX_TEXT,
     RUN_COMMAND,
+    RUNBOOK_LINK,
     Block,
     button,
     clip,
+    link_button,
 )
 from chalicelib.units import sparkline
 
@@ -331,6 +333,8 @@ def _buttons(d: Diagnosis) -> list[Block]:
     if r.type == "function":
         status = f"/ops status {r.name}{d.evidence.where}"
         buttons.append(button("Status", f"{RUN_COMMAND}:status", status))
+    if d.evidence.runbook:  # its tag, already checked to be an https URL
+        buttons.append(link_button("Runbook", RUNBOOK_LINK, d.evidence.runbook))
     return buttons
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import boto3
@@ -169,3 +170,43 @@ def test_an_alarm_action_invoking_the_function_directly_is_diagnosed(
     [post] = posts(slack)
     assert "orders-processor-errors" in post["text"]
     assert "timeout" in post["text"]
+
+
+def link_buttons(post: dict[str, Any]) -> list[str]:
+    return [
+        e["url"]
+        for b in post["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if "url" in e
+    ]
+
+
+def test_a_runbook_tag_on_the_function_or_the_alarm_is_a_link_button(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    """The alarm's tag wins over the function's; a tag that is not an https URL is no link."""
+    lam, cw = aws.client("lambda"), aws.client("cloudwatch")
+    throttled, slow, oom = (seed(aws, k) for k in ("throttling", "timeout", "out_of_memory"))
+    for scenario, url in (
+        (throttled, "https://wiki.example.com/runbooks/payments?step=1&team=pay"),
+        (slow, "javascript:alert(1)"),
+        (oom, "http://wiki.example.com/not-https"),
+    ):
+        arn = lam.get_function_configuration(FunctionName=scenario.function)["FunctionArn"]
+        lam.tag_resource(Resource=arn, Tags={"runbook": url})
+    alarm = cw.describe_alarms(AlarmNames=["orders-processor-duration"])["MetricAlarms"][0]
+    cw.tag_resource(
+        ResourceARN=alarm["AlarmArn"], Tags=[{"Key": "Runbook", "Value": "https://rb.example/slow"}]
+    )
+    for scenario in (throttled, slow, oom):
+        client.lambda_.invoke(scenario.handler, scenario.event)
+    first, second, third = posts(slack)
+    assert link_buttons(first) == ["https://wiki.example.com/runbooks/payments?step=1&team=pay"]
+    assert link_buttons(second) == ["https://rb.example/slow"]
+    assert link_buttons(third) == []
+    from tests.functional.test_ops_commands import click
+
+    # Slack opens the link and still sends the click: acknowledged, nothing answered.
+    assert click(client, os.environ["SLACK_API_URL"], "runbook_link", "").status_code == 200
+    assert not [c for c in slack.calls if c.method.startswith("response/")]

@@ -233,6 +233,7 @@ CALLS: dict[str, Call] = {
     "lambda.get_function_configuration": call(E, ("lambda:GetFunctionConfiguration", FN)),
     "lambda.update_function_configuration": call(A, ("lambda:UpdateFunctionConfiguration", FN)),
     "lambda.get_alias": call(E, ("lambda:GetAlias", FN)),
+    "lambda.list_tags": call(E, ("lambda:ListTags", FN)),  # a `runbook` tag
     "lambda.list_aliases": call(E, ("lambda:ListAliases", FN)),
     "lambda.update_alias": call(A, ("lambda:UpdateAlias", FN)),
     "lambda.list_versions_by_function": call(E, ("lambda:ListVersionsByFunction", FN)),
@@ -279,6 +280,7 @@ CALLS: dict[str, Call] = {
     "cloudwatch.get_metric_data": call(E, ("cloudwatch:GetMetricData", ANY)),
     "cloudwatch.get_metric_widget_image": call(E, ("cloudwatch:GetMetricWidgetImage", ANY)),
     "cloudwatch.describe_alarms": call(E, ("cloudwatch:DescribeAlarms", ALARM)),
+    "cloudwatch.list_tags_for_resource": call(E, ("cloudwatch:ListTagsForResource", ALARM)),
     # on the rule and on each alarm it mutes (CloudWatch API Reference, PutAlarmMuteRule)
     "cloudwatch.put_alarm_mute_rule": call(
         A, ("cloudwatch:PutAlarmMuteRule", RULE), ("cloudwatch:PutAlarmMuteRule", ALARM)

@@ -9,7 +9,7 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from chalicelib.ops.outcomes import Done, Failed, Outcome, Stale
-from chalicelib.slack.blocks import APPROVE, CANCEL, CANCEL_MOVE, CONFIRM, UNDO
+from chalicelib.slack.blocks import APPROVE, CANCEL, CANCEL_MOVE, CONFIRM, RUNBOOK_LINK, UNDO
 from chalicelib.slack.listeners.answer import ack_now, answer, replier
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ def register(app: App, container: Wiring) -> None:
 
     app.action(CONFIRM)(ack=ack_now, lazy=[confirm_action])
     app.action(APPROVE)(ack=ack_now, lazy=[approve_action])
+    app.action(RUNBOOK_LINK)(ack_now)  # Slack opened the link; the click needs only its ack
     app.action(CANCEL)(ack=ack_now, lazy=[cancel_action])
     app.action(UNDO)(ack=ack_now, lazy=[undo_action])
     app.action(CANCEL_MOVE)(ack=ack_now, lazy=[cancel_move])
