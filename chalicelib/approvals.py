@@ -1,7 +1,7 @@
 """The two-person rule: which changes a second operator must approve, and who may act alone.
 
 Rules are words, comma-separated: `<change>[:<function glob>][@<account>]`, where a change is
-`alias`, `reserve`, `reserve-0` (the kill switch: reserved concurrency set to 0), `provision`,
+`alias`, `reserve`, `reserve-0` (the kill switch: reserved concurrency set to 0, or lifted from 0), `provision`,
 `redrive`, `memory`, `timeout` or `snooze`, and the account is a configured member's name or id,
 or `home` for Shepherd's own. `SHEPHERD_APPROVALS="alias@prod,reserve-0"` makes every alias move in
 `prod` and every `reserve 0` anywhere need a second operator. A member account in the accounts file
@@ -47,8 +47,11 @@ class ApprovalRule:
     def matches(self, kind: str, target: str, plan: Any, account: tuple[str, ...]) -> bool:
         if CHANGES[self.change] != kind or not fnmatch.fnmatchcase(target, self.functions):
             return False
-        if self.change == "reserve-0" and getattr(plan, "target", None) != 0:
-            return False
+        if self.change == "reserve-0" and 0 not in (
+            getattr(plan, "target", None),
+            getattr(plan, "before", None),
+        ):
+            return False  # the kill switch: setting it, or lifting it
         return self.account is None or self.account in account
 
     def __str__(self) -> str:

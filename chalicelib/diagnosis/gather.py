@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from chalicelib.aws.arns import function_arn, queue_arn, queue_url, split_arn
 from chalicelib.aws.cloudwatch import CloudWatchApi, MetricQuery
@@ -578,6 +579,10 @@ def _log_lines(logs: LogsApi, group: str, ev: Evidence) -> list[LogLine]:
 
 
 def runbook_url(tags: dict[str, str]) -> str | None:
-    """A `runbook` tag (any case) that is an https URL; anything else is not a link."""
+    """A `runbook` tag (any case) that is a plain https URL to a host: printable ASCII only (no
+    look-alike, zero-width or bidi characters), no `user@` before the host; else no link."""
     value = next((v.strip() for k, v in tags.items() if k.lower() == "runbook"), "")
-    return value if RUNBOOK_URL.match(value) else None
+    if not RUNBOOK_URL.fullmatch(value) or not all(" " < c <= "~" for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if parts.hostname and "@" not in parts.netloc else None

@@ -104,12 +104,19 @@ class Lifecycle:
             if member and member.break_glass
             else "SHEPHERD_BREAK_GLASS"
         )
-        verdict = self.operators.with_baseline(glass, source).check(action.user)
-        if not verdict.allowed:
-            self.log.record_refusal(action, f"break-glass refused: {verdict.why}")
+        allowed = (
+            bool(glass) and self.operators.with_baseline(glass, source).check(action.user).allowed
+        )
+        if not allowed:
+            who = (
+                f"{markup.user(action.user)} is not listed in {source}"
+                if glass
+                else f"no one is break-glass ({source} is empty)"
+            )
+            self.log.record_refusal(action, f"break-glass refused: {who}")
             raise Refused(
-                f"{verdict.why}, so `--break-glass` is not yours to use: {why}. Propose it "
-                "without `--break-glass` and another operator can approve it; nothing was changed."
+                f"{who}, so `--break-glass` is not yours to use: {why}. Propose it without "
+                "`--break-glass` and another operator can approve it; nothing was changed."
             )
         action.break_glass = reason
 
@@ -238,12 +245,13 @@ class Lifecycle:
         kind.recheck(action, ctx)
 
     def _stale(self, action: Action, why: str, user: str) -> Outcome:
-        """Mark the preview stale and offer the same command, previewed afresh for `user`."""
+        """Mark the preview stale and offer the same command, previewed afresh for `user`; one that
+        needs approval stays its proposer's, so that whoever clicked must approve it afresh."""
         if self.log.transition(action, "stale", outcome=f"not run: {why}") is None:
             return self._already(action.id)
         text = action.command.removeprefix("/ops").strip()
         try:
-            fresh = self.propose(parse(text), text, user)
+            fresh = self.propose(parse(text), text, action.user if action.approval else user)
         except ShepherdError as exc:
             return Stale(action, why, None, exc.shown())
         return Stale(action, why, fresh)
@@ -283,7 +291,10 @@ class Lifecycle:
             or self.log.transition(proposed, "cancelled", cancelled_by=user) is None
         ):
             return Said(f"Action {markup.code(action_id)} can no longer be cancelled.")
-        return Said(f"Cancelled {markup.code(action_id)}; nothing was changed.")
+        return Said(
+            f"{markup.user(user)} cancelled {markup.code(action_id)}; nothing was changed.",
+            cancelled=True,
+        )
 
     def cancel_move(self, action_id: str, user: str) -> Outcome:
         """Stop a running message-move task; what was moved stays moved."""

@@ -24,6 +24,7 @@ class Said:
 
     text: str
     cancel_move: str | None = None
+    cancelled: bool = False  # a preview was cancelled: it gives way to this answer
 
 
 @dataclass(frozen=True)

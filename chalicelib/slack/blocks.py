@@ -7,8 +7,8 @@ from typing import Any
 Block = dict[str, Any]
 
 CONFIRM = "ops_confirm"
-APPROVE = "ops_approve"
-RUNBOOK_LINK = "runbook_link"  # opens the runbook its tag names; the click is only acknowledged  # Confirm by a second operator, on a preview posted for the team
+APPROVE = "ops_approve"  # Confirm by a second operator, on a preview posted for the team
+RUNBOOK_LINK = "runbook_link"  # opens the runbook its tag names; the click is only acknowledged
 CANCEL = "ops_cancel"
 UNDO = "ops_undo"
 CANCEL_MOVE = "ops_cancel_move"

@@ -121,6 +121,9 @@ def _preview(p: Preview) -> Reply:
     text = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}{details}{risks}"
     style = "danger" if a.risks else "primary"
     if a.approval:  # posted for the team: any operator but the proposer approves it
+        text = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}{risks}"
+        if p.details:  # they may quote data (a redrive's message bodies): not for every channel
+            text += "\n_Its details (samples, costs) are shown to whoever previews it themselves._"
         text += (
             f"\n:busts_in_silhouette: {a.approval}: proposed by {markup.user(a.user)}, who cannot "
             "approve it; any other operator of it may."

@@ -29,7 +29,7 @@ def team(
     from app import app
 
     monkeypatch.setenv("SHEPHERD_OPERATORS", f"{PROPOSER},{SECOND},{LEAD}")
-    monkeypatch.setenv("SHEPHERD_APPROVALS", "alias,reserve-0")
+    monkeypatch.setenv("SHEPHERD_APPROVALS", "alias,reserve-0,redrive")
     monkeypatch.setenv("SHEPHERD_BREAK_GLASS", LEAD)
     serve(aws)
     fleet.failed_deliveries(aws, count=1)  # invoice-mailer
@@ -82,19 +82,43 @@ def test_the_proposer_cannot_approve_and_a_second_operator_runs_it_once(
     assert "approved by" in history and "approve refused" in history
 
 
-def test_an_approval_after_the_alias_moved_is_stale_and_changes_nothing(
+def test_an_approval_after_the_alias_moved_is_stale_and_the_fresh_one_is_still_the_proposer_s(
     team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
 ) -> None:
-    slash(team, slack_url, "alias invoice-mailer live rollback", user=PROPOSER)
+    from devtools.fleet.seeder import Seeder
+
+    slash(team, slack_url, "alias invoice-mailer live rollback", user=PROPOSER)  # v3 -> v2
     action = action_id(answers(slack)[0], APPROVE)
+    Seeder(aws).publish("invoice-mailer", (4,))
     aws.client("lambda").update_alias(
-        FunctionName="invoice-mailer", Name="live", FunctionVersion="2"
+        FunctionName="invoice-mailer", Name="live", FunctionVersion="4"
     )
     click(team, slack_url, APPROVE, action, user=SECOND)
     stale = answers(slack)[-1]
     assert "was not run" in stale["text"]
-    assert live(aws) == "2"  # as moved meanwhile, not rolled back from there
-    assert APPROVE in str(stale["blocks"])  # the fresh preview needs approval as well
+    assert live(aws) == "4"  # a run of the old plan would have left v2
+    assert f"proposed by <@{PROPOSER}>" in stale["text"]  # not by whoever clicked
+    fresh = action_id(stale, APPROVE)
+    click(team, slack_url, APPROVE, fresh, user=PROPOSER)
+    assert "another operator must approve it" in answers(slack)[-1]["text"]
+    assert live(aws) == "4"
+    click(team, slack_url, APPROVE, fresh, user=SECOND)
+    assert live(aws) == "3"
+
+
+def test_a_preview_for_the_team_shows_no_message_bodies_and_a_refused_cancel_keeps_it(
+    team: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    slash(team, slack_url, "redrive invoice-mailer-failed", user=PROPOSER)
+    preview = answers(slack)[-1]
+    assert preview["response_type"] == "in_channel"
+    assert "INV-" not in str(preview) and "shown to whoever previews it" in preview["text"]
+    click(team, slack_url, "ops_cancel", action_id(preview, "ops_cancel"), user="USTRANGER")
+    refused = answers(slack)[-1]
+    assert "the preview stands" in refused["text"] and refused["replace_original"] is False
+    click(team, slack_url, "ops_cancel", action_id(preview, "ops_cancel"), user=SECOND)
+    cancelled = answers(slack)[-1]
+    assert f"<@{SECOND}> cancelled" in cancelled["text"] and cancelled["replace_original"] is True
 
 
 def test_break_glass_acts_alone_and_says_why_in_the_channel(
@@ -107,6 +131,7 @@ def test_break_glass_acts_alone_and_says_why_in_the_channel(
         user=PROPOSER,
     )
     refused = answers(slack)[-1]
+    assert "not listed in SHEPHERD_BREAK_GLASS" in refused["text"]
     assert "not yours to use" in refused["text"] and live(aws) == "3"
 
     slash(
@@ -143,6 +168,8 @@ def test_the_kill_switch_needs_approval_and_its_undo_too(
     assert APPROVE in str(undo["blocks"])
     click(team, slack_url, APPROVE, action_id(undo, APPROVE), user=SECOND)
     assert "another operator must approve it" in answers(slack)[-1]["text"]
+    slash(team, slack_url, "concurrency invoice-mailer unreserve", user=SECOND)
+    assert APPROVE in str(answers(slack)[-1]["blocks"])  # lifting the kill switch, typed
     click(team, slack_url, APPROVE, action_id(undo, APPROVE), user=PROPOSER)
     after = aws.client("lambda").get_function_concurrency(FunctionName="invoice-mailer")
     assert after.get("ReservedConcurrentExecutions") is None

@@ -55,7 +55,15 @@ def register(app: App, container: Wiring) -> None:
         )
 
     def cancel_action(body: dict[str, Any], respond: Respond) -> None:
-        answer(respond, lambda: container.ops.cancel(_value(body), _user(body)), replace=True)
+        """A cancelled preview gives way to the cancellation; a refused click (on a preview the
+        team sees) is answered to that person alone."""
+        said: list[Outcome] = []
+
+        def cancel() -> Outcome:
+            said.append(container.ops.cancel(_value(body), _user(body)))
+            return said[-1]
+
+        answer(respond, cancel, replace=lambda: any(getattr(o, "cancelled", False) for o in said))
 
     def undo_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         # Undo is also on the Home tab, whose clicks have no response_url: the preview comes
