@@ -203,6 +203,14 @@ class Lifecycle:
             why = f"{markup.user(user)} proposed it, and {proposed.approval}"
             self._record_refused("approve", proposed, user, why)
             raise Refused(f"{why}: another operator must approve it. The preview stands.")
+        if user != proposed.user:  # it runs as them: they must be allowed all it acts on
+            judge = self._operators(proposed.account)
+            for name in _also_acts_on(proposed):
+                if not (verdict := judge.check(user, name)).allowed:
+                    self._record_refused("confirm", proposed, user, verdict.why)
+                    raise Refused(
+                        f"{verdict.why} (it acts on {markup.code(name)}); nothing was changed."
+                    )
         kind = actions.registry()[proposed.kind]
         ctx = self._in(proposed)
         try:
@@ -315,3 +323,11 @@ class Lifecycle:
             ) from exc
         self.log.note(action, cancelled_by=user, outcome=f"cancelled after {moved} moved")
         return MoveCancelled(user, action.target, moved)
+
+
+def _also_acts_on(action: Action) -> list[str]:
+    """The functions a change acts on besides its target: a replay's destinations."""
+    plan = action.plan
+    if getattr(plan, "mode", None) != "replay":
+        return []
+    return sorted({d.split(":")[0] for d in getattr(plan, "destination", [])})

@@ -185,3 +185,32 @@ def test_a_rule_naming_an_account_that_is_not_configured_stops_the_start(
         Settings.from_env({"SHEPHERD_APPROVALS": "alias@prod"})
     with pytest.raises(BadInput, match="`rollback` is not an approval rule"):
         Settings.from_env({"SHEPHERD_APPROVALS": "rollback"})
+
+
+def test_an_approver_may_not_replay_into_a_function_they_could_not_change(
+    aws: boto3.Session,
+) -> None:
+    """The proposer's redrive was narrowed to what the proposer may change; run as the approver,
+    it must not reach what the approver may not."""
+    from chalicelib.approvals import Approvals, parse_rules
+    from chalicelib.config import Settings
+    from chalicelib.ops.operators import Operators, Rule
+    from tests.functional.conftest import SlackOps
+
+    fleet.failed_deliveries(aws, count=2)
+    settings = Settings(
+        operators=(PROPOSER, SECOND),
+        approvals=Approvals(parse_rules("redrive", "SHEPHERD_APPROVALS")),
+    )
+    bot = Container(settings, aws)
+    only_proposer = Rule(("invoice-mailer",), (PROPOSER,), "mailer owners")
+    bot.__dict__["operators"] = Operators((PROPOSER, SECOND), (only_proposer,))
+    ops = SlackOps(bot)
+    preview = ops.run("redrive invoice-mailer-failed", PROPOSER)
+    action = action_id({"blocks": preview.blocks}, APPROVE)
+    refused = ops.confirm(action, SECOND).text
+    assert "it acts on `invoice-mailer`" in refused and "nothing was changed" in refused
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName="invoice-mailer-failed")["QueueUrl"]
+    depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert depth["Attributes"]["ApproximateNumberOfMessages"] == "2"
