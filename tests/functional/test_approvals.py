@@ -214,3 +214,19 @@ def test_an_approver_may_not_replay_into_a_function_they_could_not_change(
     url = sqs.get_queue_url(QueueName="invoice-mailer-failed")["QueueUrl"]
     depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert depth["Attributes"]["ApproximateNumberOfMessages"] == "2"
+
+
+def test_an_undo_from_the_home_tab_that_needs_approval_is_posted_for_the_team(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    """The Home tab answers in a direct message, where no second operator would see an Approve."""
+    slash(team, slack_url, "concurrency invoice-mailer reserve 0", user=PROPOSER)
+    click(team, slack_url, APPROVE, action_id(answers(slack)[-1], APPROVE), user=SECOND)
+    done = shared(slack)[-1]
+    click(team, slack_url, UNDO, action_id(done, UNDO), user=SECOND, on_home=True)
+    posts = [c.args for c in slack.calls_to("chat.postMessage")]
+    [dm] = [p for p in posts if p.get("channel") == SECOND]
+    assert "is posted in" in dm["text"] and "for approval" in dm["text"]
+    assert APPROVE not in str(dm.get("blocks"))
+    [for_team] = [p for p in posts if p.get("channel") == "#ops-alarms"]
+    assert APPROVE in str(for_team["blocks"]) and "Undo" in for_team["text"]

@@ -12,6 +12,7 @@ from slack_bolt import App
 
 if TYPE_CHECKING:
     from chalicelib.alarms.attention import Attention
+    from chalicelib.config import Settings
     from chalicelib.ops.commands import Ops
     from chalicelib.ops.home import HomeFacts
 
@@ -24,6 +25,8 @@ class Wiring(Protocol):
     @property
     def attention(self) -> Attention: ...
     def home_facts(self) -> HomeFacts: ...
+    @property
+    def settings(self) -> Settings: ...
 
 
 def register(app: App, container: Wiring) -> None:
