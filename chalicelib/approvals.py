@@ -84,6 +84,17 @@ def parse_rules(text: str, source: str, account: str | None = None) -> tuple[App
 class Approvals:
     rules: tuple[ApprovalRule, ...] = ()
     break_glass: tuple[str, ...] = ()  # user and group ids who may act alone, with a reason
+    source: str = "SHEPHERD_BREAK_GLASS"  # where `break_glass` comes from, as a refusal names it
+
+    def within(
+        self, rules: tuple[ApprovalRule, ...], break_glass: tuple[str, ...], account: str
+    ) -> Approvals:
+        """In a member account: Shepherd's rules and its own; its break-glass list, else
+        Shepherd's."""
+        if break_glass:
+            who = f"the break-glass operators of {markup.code(account)}"
+            return Approvals(self.rules + rules, break_glass, who)
+        return Approvals(self.rules + rules, self.break_glass, self.source)
 
     def needed(
         self, kind: str, target: str, plan: Any, account: tuple[str, ...]

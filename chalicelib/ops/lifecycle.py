@@ -84,12 +84,12 @@ class Lifecycle:
         """Mark `action` as needing a second operator's approval when a rule says so (or it undoes
         a change that needed one), unless a break-glass operator gives a reason to act alone."""
         member = self.ctx.accounts.get(action.account) if action.account else None
-        names = (member.id, member.name) if member else (HOME,)
-        rules = self.approvals.rules + (member.approvals if member else ())
-        rule = next(
-            (r for r in rules if r.matches(action.kind, proposal.target, proposal.plan, names)),
-            None,
-        )
+        approvals = self.approvals
+        names: tuple[str, ...] = (HOME,)
+        if member is not None:
+            approvals = approvals.within(member.approvals, member.break_glass, member.name)
+            names = (member.id, member.name)
+        rule = approvals.needed(action.kind, proposal.target, proposal.plan, names)
         why = str(rule) if rule else None
         if why is None and undone is not None and (undone.approval or undone.break_glass):
             why = f"undoing {markup.code(undone.id)}, a change that needed a second operator"
@@ -98,12 +98,7 @@ class Lifecycle:
         if reason is None:
             action.approval = why
             return
-        glass = (member.break_glass if member else ()) or self.approvals.break_glass
-        source = (
-            f"the break-glass operators of {markup.code(member.name)}"
-            if member and member.break_glass
-            else "SHEPHERD_BREAK_GLASS"
-        )
+        glass, source = approvals.break_glass, approvals.source
         allowed = (
             bool(glass) and self.operators.with_baseline(glass, source).check(action.user).allowed
         )
@@ -203,15 +198,15 @@ class Lifecycle:
             why = f"{markup.user(user)} proposed it, and {proposed.approval}"
             self._record_refused("approve", proposed, user, why)
             raise Refused(f"{why}: another operator must approve it. The preview stands.")
+        kind = actions.registry()[proposed.kind]
         if user != proposed.user:  # it runs as them: they must be allowed all it acts on
             judge = self._operators(proposed.account)
-            for name in _also_acts_on(proposed):
+            for name in kind.acts_on(proposed):
                 if not (verdict := judge.check(user, name)).allowed:
                     self._record_refused("confirm", proposed, user, verdict.why)
                     raise Refused(
                         f"{verdict.why} (it acts on {markup.code(name)}); nothing was changed."
                     )
-        kind = actions.registry()[proposed.kind]
         ctx = self._in(proposed)
         try:
             self._still_holds(proposed, kind, ctx)
@@ -323,11 +318,3 @@ class Lifecycle:
             ) from exc
         self.log.note(action, cancelled_by=user, outcome=f"cancelled after {moved} moved")
         return MoveCancelled(user, action.target, moved)
-
-
-def _also_acts_on(action: Action) -> list[str]:
-    """The functions a change acts on besides its target: a replay's destinations."""
-    plan = action.plan
-    if getattr(plan, "mode", None) != "replay":
-        return []
-    return sorted({d.split(":")[0] for d in getattr(plan, "destination", [])})

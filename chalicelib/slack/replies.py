@@ -117,11 +117,12 @@ def _history(h: History) -> Reply:
 def _preview(p: Preview) -> Reply:
     a = p.action
     risks = "".join(f"\n:warning: {r}" for r in a.risks)
+    head = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}"
     details = "".join(f"\n{line}" for line in p.details)
-    text = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}{details}{risks}"
+    text = f"{head}{details}{risks}"
     style = "danger" if a.risks else "primary"
     if a.approval:  # posted for the team: any operator but the proposer approves it
-        text = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}{risks}"
+        text = f"{head}{risks}"
         if p.details:  # they may quote data (a redrive's message bodies): not for every channel
             text += "\n_Its details (samples, costs) are shown to whoever previews it themselves._"
         text += (

@@ -90,6 +90,11 @@ class ActionKind(Protocol):
         is left to do."""
         ...
 
+    def acts_on(self, action: Action) -> list[str]:
+        """The functions a proposed `action` acts on besides its target: whoever confirms it
+        other than its proposer must be allowed each."""
+        ...
+
 
 class Undoable:
     """The common case: the result is what the preview said, and Undo plans the way back."""
@@ -104,6 +109,9 @@ class Undoable:
 
     def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
         raise Refused(f"{next(iter(refused.values()))}; nothing was changed.")
+
+    def acts_on(self, action: Action) -> list[str]:
+        return []
 
 
 def changed_since(

@@ -169,8 +169,13 @@ class Redrive:
             plan=plan,
             risks=[IDEMPOTENT],
             details=details + left,
-            also_acts_on=sorted({d.split(":")[0] for d in plan.destination}),
+            also_acts_on=_functions(plan),
         )
+
+    def acts_on(self, action: Action) -> list[str]:
+        """A replay's destinations (a move sends back to queues, not into functions)."""
+        plan: RedrivePlan = action.plan
+        return _functions(plan) if plan.mode == "replay" else []
 
     def narrow(self, proposal: Proposal, refused: dict[str, str]) -> Proposal:
         """Only into the functions the proposer may change; the rest are named and left."""
@@ -342,3 +347,8 @@ def _sample(body: str) -> str:
 
 
 KIND = Redrive()
+
+
+def _functions(plan: RedrivePlan) -> list[str]:
+    """The functions a replay goes into, without their qualifiers."""
+    return sorted({d.split(":")[0] for d in plan.destination})

@@ -21,12 +21,19 @@ log = logging.getLogger(__name__)
 def answer(
     respond: Respond,
     work: Callable[[], Outcome],
-    replace: bool | Callable[[], bool] = False,
+    replace: bool | Callable[[Outcome], bool] = False,
     channel: tuple[WebClient, str | None] | None = None,
 ) -> None:
     # Bolt swallows exceptions raised in lazy listeners: reply_to answers every failure.
-    answered = reply_to(work)
-    replace = replace() if callable(replace) else replace  # decided by the outcome
+    done: list[Outcome] = []  # the outcome, when there was one (an error has none)
+
+    def working() -> Outcome:
+        done.append(work())
+        return done[-1]
+
+    answered = reply_to(working)
+    if callable(replace):  # decided by the outcome; an error never replaces
+        replace = bool(done) and replace(done[-1])
     if answered.thread is not None and channel is not None and channel[1]:
         try:
             answered = _post_with_thread(channel[0], channel[1], answered)

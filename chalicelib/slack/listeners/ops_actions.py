@@ -47,26 +47,20 @@ def register(app: App, container: Wiring) -> None:
     def approve_action(body: dict[str, Any], respond: Respond) -> None:
         """Approve, on a preview the team sees, gives way only to what ran (or could not) or to a
         fresh preview; a refused click (the proposer's own) is answered to that person alone."""
-        ran: list[Outcome] = []
-
-        def approve() -> Outcome:
-            ran.append(confirmed(body))
-            return ran[-1]
-
         answer(
-            respond, approve, replace=lambda: any(isinstance(o, Done | Failed | Stale) for o in ran)
+            respond,
+            lambda: confirmed(body),
+            replace=lambda outcome: isinstance(outcome, Done | Failed | Stale),
         )
 
     def cancel_action(body: dict[str, Any], respond: Respond) -> None:
         """A cancelled preview gives way to the cancellation; a refused click (on a preview the
         team sees) is answered to that person alone."""
-        said: list[Outcome] = []
-
-        def cancel() -> Outcome:
-            said.append(container.ops.cancel(_value(body), _user(body)))
-            return said[-1]
-
-        answer(respond, cancel, replace=lambda: any(getattr(o, "cancelled", False) for o in said))
+        answer(
+            respond,
+            lambda: container.ops.cancel(_value(body), _user(body)),
+            replace=lambda outcome: isinstance(outcome, Said) and outcome.cancelled,
+        )
 
     def undo_action(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         # Undo is also on the Home tab, whose clicks have no response_url: the preview comes
