@@ -12,6 +12,7 @@ from chalicelib.approvals import HOME, Approvals, parse_rules
 from chalicelib.errors import BadInput
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+RUNBOOKS_FILE = Path(__file__).resolve().parents[1] / "policies" / "runbooks.json"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Settings:
     approvals: Approvals = field(default_factory=Approvals)
     # Member accounts (policies/accounts.json); none: Shepherd's own account only.
     accounts: Accounts = field(default_factory=Accounts)
+    # Runbooks (chalicelib/ops/runbooks.py), read and checked when Shepherd starts.
+    runbooks_file: Path = RUNBOOKS_FILE
     # Lazy listeners run in this process instead of a self-invoke (tests, `chalice local`).
     lazy_in_process: bool = False
     # The Chalice function this process serves (`api_handler`, `on_alarm`…), when in Lambda.
@@ -71,6 +74,7 @@ class Settings:
                 )
         return cls(
             accounts=accounts,
+            runbooks_file=Path(env.get("SHEPHERD_RUNBOOKS_FILE", str(RUNBOOKS_FILE))),
             preview_ttl_s=float(env.get("SHEPHERD_PREVIEW_TTL", cls.preview_ttl_s)),
             viewers=_ids(env.get("SHEPHERD_VIEWERS", "")),
             approvals=Approvals(rules, _ids(env.get("SHEPHERD_BREAK_GLASS", ""))),

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.ops.context import OpsContext
     from chalicelib.ops.home import HomeFacts
     from chalicelib.ops.operators import Operators
+    from chalicelib.ops.runbooks import Runbooks
     from chalicelib.ops.viewers import Viewers
     from chalicelib.slack.keys import SlackKeys
     from chalicelib.slack.poster import SlackPoster
@@ -176,6 +177,7 @@ class Container:
             channel=channel,
             storms=StormDesk(Storms(self.table), channel, rules),
             snoozes=self.snoozes,
+            runbooks=lambda d: self.runbooks.offered(d, self.settings.accounts),
         )
 
     def grapher(self, diagnosis: Diagnosis) -> bytes | None:
@@ -291,9 +293,21 @@ class Container:
         from chalicelib.ops.views import Views
 
         return Ops(
-            Views(self.ops_context, self.viewers),
-            Lifecycle(self.ops_context, self.operators, approvals=self.settings.approvals),
+            Views(self.ops_context, self.viewers, self.runbooks),
+            Lifecycle(
+                self.ops_context,
+                self.operators,
+                approvals=self.settings.approvals,
+                runbooks=self.runbooks,
+            ),
         )
+
+    @cached_property
+    def runbooks(self) -> Runbooks:
+        """The runbooks file, read (and checked) when Shepherd starts: see `build`."""
+        from chalicelib.ops.runbooks import load_runbooks
+
+        return load_runbooks(self.settings.runbooks_file, self.settings.accounts)
 
     @cached_property
     def viewers(self) -> Viewers:
@@ -368,4 +382,6 @@ def warm(container: Container, function: str) -> list[str]:
 
 def build(settings: Settings | None = None, session: boto3.Session | None = None) -> Container:
     """The container for this process: settings from the environment unless given."""
-    return Container(settings or Settings.from_env(), session)
+    container = Container(settings or Settings.from_env(), session)
+    container.runbooks  # noqa: B018  a malformed runbooks file stops the start, like the accounts file
+    return container

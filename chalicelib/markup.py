@@ -131,6 +131,21 @@ def link(url: str, label: str) -> str:
     return _own(f"<{_escape(url)}|{_escape(safe_label)}>")
 
 
+_HTTPS_URL = re.compile(r"^https://[^\s<>|]{1,2000}$")
+
+
+def https_url(value: str) -> str | None:
+    """`value` when it is a plain https URL to a host, fit for a link: printable ASCII only (no
+    look-alike, zero-width or bidi characters), no `user@` before the host; else None."""
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    if not _HTTPS_URL.fullmatch(value) or not all(" " < c <= "~" for c in value):
+        return None
+    parts = urlsplit(value)
+    return value if parts.hostname and "@" not in parts.netloc else None
+
+
 def _escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

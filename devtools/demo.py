@@ -23,6 +23,8 @@ from devtools.fleet.accounts import STAGING, accounts_file, as_account, member_s
 from devtools.local_server import LocalServer, port_is_free
 from devtools.moto_config import lambda_without_docker
 
+RUNBOOKS = Path(__file__).resolve().parent / "fleet" / "runbooks.json"
+
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_PORT = int(os.environ.get("SHEPHERD_LOCAL_PORT", "8000"))
 SIGNING_SECRET = "local-signing-secret"
@@ -136,6 +138,8 @@ def _run(running: contextlib.ExitStack) -> int:
         "SHEPHERD_STORM_REDRAW": "0.2",
         # A second account, `staging`, assumed as a member account is (devtools/fleet/accounts.py).
         "SHEPHERD_ACCOUNTS_FILE": str(accounts_file(DEMO_DIR / "accounts.json")),
+        # One runbook, offered on checkout-api's alarm (a bad deploy): roll back, then snooze.
+        "SHEPHERD_RUNBOOKS_FILE": str(RUNBOOKS),
     }
     os.environ.update(env)
     print(
@@ -197,7 +201,9 @@ def _run(running: contextlib.ExitStack) -> int:
         "/ops redrive invoice-mailer-failed · /ops audit · /ops history · home · "
         f"/ops status {in_staging.function} --account staging\n"
         "Two people: /ops concurrency orders-processor reserve 0 (the kill switch needs a second "
-        "operator) · as ULOCALPEER · click Approve · as ULOCALOPS\n",
+        "operator) · as ULOCALPEER · click Approve · as ULOCALOPS\n"
+        "Runbooks: /ops runbooks · click Run runbook: bad-deploy (on checkout-api's alarm) · "
+        "click Confirm · click Undo runbook\n",
         flush=True,
     )
     _prompt(CONSOLE)

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from chalicelib.alarms.storms import StormDesk
 from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.gather import gather
-from chalicelib.diagnosis.rules import Diagnosis, diagnose
+from chalicelib.diagnosis.rules import Action, Diagnosis, diagnose
 from chalicelib.errors import UpstreamFailure
 from chalicelib.events.ingest import parse_event
 from chalicelib.events.signals import Alarm, Signal
@@ -83,6 +83,8 @@ class AlarmDeps:
     channel: AlarmChannel
     storms: StormDesk
     snoozes: Snoozes | None = None  # Shepherd's snoozes, honoured on every delivery path
+    # The runbooks a diagnosis matches, offered on its message (chalicelib/ops/runbooks.py).
+    runbooks: Callable[[Diagnosis], list[Action]] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
     if not deps.aws.knows(signal.account):
         return _unconfigured(signal, deps, attempt)
     firing = not isinstance(signal, Alarm) or signal.state == "ALARM"
-    early = Early(lambda: diagnose(gather(signal, deps.aws)), begin=firing)
+    early = Early(lambda: _diagnosed(signal, deps), begin=firing)
     snooze = (  # read beside the claim and the diagnosis, not after them
         _EARLY.submit(deps.snoozes.active, signal.arn)
         if firing and isinstance(signal, Alarm) and deps.snoozes is not None
@@ -182,6 +184,18 @@ def handle_signal(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:
         raise
     deps.deliveries.complete(key)
     return True
+
+
+def _diagnosed(signal: Signal, deps: AlarmDeps) -> Diagnosis:
+    """The signal's diagnosis, with the runbooks it matches (an extra: a failure to match is
+    logged, and the alarm is told without them)."""
+    diagnosis = diagnose(gather(signal, deps.aws))
+    if deps.runbooks is not None:
+        try:
+            diagnosis.runbooks = deps.runbooks(diagnosis)
+        except Exception:
+            log.warning("no runbooks offered for %s", signal.dedupe_key, exc_info=True)
+    return diagnosis
 
 
 def _unconfigured(signal: Signal, deps: AlarmDeps, attempt: Attempt) -> bool:

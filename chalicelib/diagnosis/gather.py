@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
+from chalicelib import markup
 from chalicelib.aws.arns import function_arn, queue_arn, queue_url, split_arn
 from chalicelib.aws.cloudwatch import CloudWatchApi, MetricQuery
 from chalicelib.aws.errors import code_of
@@ -55,7 +54,6 @@ INSIGHTS_MEMORY = ("memory_utilization", "Maximum")  # percent of the function's
 PRIOR_ERRORS = timedelta(hours=48)  # what `new_error` compares the window's errors with
 PRIOR_PATTERN = "?ERROR ?Error ?Exception"  # error lines only, filtered by CloudWatch Logs
 VERSION_METRICS = ("Invocations", "Errors")
-RUNBOOK_URL = re.compile(r"^https://[^\s<>|]{1,2000}$")  # what a link button may carry
 SHARED_S = 120.0  # a storm's alarms share the account's concurrency and a function's config
 QUEUE_METRICS: dict[str, tuple[str, str]] = {
     "Visible": ("ApproximateNumberOfMessagesVisible", "Maximum"),
@@ -581,8 +579,4 @@ def _log_lines(logs: LogsApi, group: str, ev: Evidence) -> list[LogLine]:
 def runbook_url(tags: dict[str, str]) -> str | None:
     """A `runbook` tag (any case) that is a plain https URL to a host: printable ASCII only (no
     look-alike, zero-width or bidi characters), no `user@` before the host; else no link."""
-    value = next((v.strip() for k, v in tags.items() if k.lower() == "runbook"), "")
-    if not RUNBOOK_URL.fullmatch(value) or not all(" " < c <= "~" for c in value):
-        return None
-    parts = urlsplit(value)
-    return value if parts.hostname and "@" not in parts.netloc else None
+    return markup.https_url(next((v for k, v in tags.items() if k.lower() == "runbook"), ""))

@@ -30,6 +30,8 @@ USAGE = """\
 `/ops audit [<filter>]`
 `/ops history [<function>]`
 `/ops undo <action-id>`
+`/ops runbooks` · the configured runbooks
+`/ops runbook <name> [<arg>=<value> ...]` · its steps previewed as one plan, run on one Confirm
 Any command: `--account <name|id>` (a configured member account) and `--region <region>`; a change
 that needs a second operator: `--break-glass "<reason>"` to act alone, if you are break-glass"""
 
@@ -47,6 +49,7 @@ MUTATING = {
     "memory",
     "timeout",
     "snooze",
+    "runbook",
 }
 
 
@@ -288,6 +291,46 @@ def _history(rest: list[str]) -> Command:
     return Command("history", _name(rest[0], "function") if rest else None)
 
 
+RUNBOOK = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ARG = re.compile(r"^(?P<key>[a-z][a-z0-9_]{0,30})=(?P<value>.*)$", re.DOTALL)
+# A value fills a placeholder of a step: never an option (`--…`), nothing unprintable.
+ARG_VALUE = re.compile(r"^[^\x00-\x1f\x7f\s-][^\x00-\x1f\x7f]{0,254}$")
+
+
+def _runbooks(rest: list[str]) -> Command:
+    if rest:
+        raise UsageError("`runbooks` takes nothing: `/ops runbook <name>` runs one")
+    return Command("runbooks")
+
+
+def _runbook(rest: list[str]) -> Command:
+    """`runbook <name> [<arg>=<value> ...]`: the values fill the placeholders of its steps."""
+    if not rest:
+        raise UsageError("`runbook` needs a runbook's name; `/ops runbooks` lists them")
+    name, args = rest[0], {}
+    if not RUNBOOK.match(name):
+        raise UsageError(
+            f"{markup.code(name[:60])} is not a runbook name; `/ops runbooks` lists them"
+        )
+    for word in rest[1:]:
+        matched = ARG.match(word)
+        if not matched:
+            raise UsageError(
+                f"{markup.code(word[:60])} is not an argument: write `<arg>=<value>` "
+                "(`function=orders`)"
+            )
+        key, value = matched["key"], matched["value"]
+        if not ARG_VALUE.match(value):
+            raise UsageError(
+                f"{markup.code(value[:60])} is not a value for {markup.code(key)}: printable, "
+                "not starting with `-` or a space, at most 255 characters"
+            )
+        if key in args:
+            raise UsageError(f"{markup.code(key)} is given twice")
+        args[key] = value
+    return Command("runbook", name, options=args)
+
+
 def _undo(rest: list[str]) -> Command:
     if len(rest) != 1:
         raise UsageError("`undo` takes one action id")
@@ -306,4 +349,6 @@ _PARSERS: dict[str, Callable[[list[str]], Command]] = {
     "audit": _audit,
     "history": _history,
     "undo": _undo,
+    "runbooks": _runbooks,
+    "runbook": _runbook,
 }

@@ -20,10 +20,13 @@ from chalicelib.aws.errors import AwsError, code_of
 from chalicelib.errors import Drifted, Refused, ShepherdError, UsageError
 from chalicelib.ops import actions, guardrails, repair
 from chalicelib.ops.actions import Proposal
+from chalicelib.ops.actions.runbook import KIND as RUNBOOK
 from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command, parse
 from chalicelib.ops.operators import Operators
 from chalicelib.ops.outcomes import Done, Failed, MoveCancelled, Outcome, Preview, Said, Stale
+from chalicelib.ops.runbook_runs import RunbookRuns
+from chalicelib.ops.runbooks import Runbooks
 from chalicelib.store.actions import Action, Status
 
 log = logging.getLogger(__name__)
@@ -40,18 +43,27 @@ class Lifecycle:
         operators: Operators,
         make_id: Callable[[], str] = new_id,
         approvals: Approvals | None = None,
+        runbooks: Runbooks | None = None,
     ) -> None:
         self.ctx = ctx
         self.log = ctx.log
         self.operators = operators
         self.make_id = make_id
         self.approvals = approvals or Approvals()
+        self.runs = RunbookRuns(self, runbooks or Runbooks())
 
-    def propose(self, command: Command, text: str, user: str) -> Preview:
-        """Plan the change, check who asks, record the proposal; nothing is changed yet."""
+    def propose(
+        self, command: Command, text: str, user: str, part_of: str | None = None
+    ) -> Preview:
+        """Plan the change, check who asks, record the proposal; nothing is changed yet.
+        `part_of`: the runbook run it is a step of (it runs only as that runs)."""
         undoes, done = None, None
+        if command.verb == "runbook":
+            return self.runs.propose(command, text, user)
         if command.verb == "undo":
             done = self._undoable(command.target or "")
+            if done.kind == RUNBOOK.kind:
+                return self.runs.undo(done, command, text, user)
             ctx = self._in(done)  # an undo is made where the action was
             kind = actions.registry()[done.kind]
             proposal, undoes = kind.undo(done, ctx), done.id
@@ -74,6 +86,7 @@ class Lifecycle:
             proposal = kind.narrow(proposal, refused)
         action = self._action(kind.kind, proposal, text, user, undoes)
         action.account, action.region = ctx.account, ctx.region or ""
+        action.part_of = part_of
         self._second_operator(action, proposal, command.break_glass, done)
         self.log.create(action)
         return Preview(action, proposal.details)
@@ -163,7 +176,7 @@ class Lifecycle:
         done = repair.settled(found, self.ctx) if found else None
         if done is None:
             raise UsageError(f"no action {markup.code(action_id)}; see `/ops history`")
-        if done.status != "done":
+        if done.status != "done" and not (done.kind == RUNBOOK.kind and self.runs.ran(done)):
             raise Refused(
                 f"action {markup.code(action_id)} is {done.status}: only a completed action can be undone"
             )
@@ -184,49 +197,84 @@ class Lifecycle:
         return done
 
     def confirm(self, action_id: str, user: str) -> Outcome:
-        """Run a proposed action, once, for an operator of its target, if its preview still holds."""
+        """Run a proposed action, once, for an operator of its target, if its preview still holds
+        (a runbook run: for an operator of every step's target, if every step's still holds)."""
         proposed = self.log.get(action_id)
         if proposed is None:
             return Said(f"Action {markup.code(action_id)} is unknown; nothing was done.")
-        verdict = self._operators(proposed.account).check(user, proposed.target)
-        if not verdict.allowed:
-            self._record_refused("confirm", proposed, user, verdict.why)
-            raise Refused(f"{verdict.why}; nothing was changed.")
+        if proposed.part_of:
+            return Said(
+                f"{markup.code(action_id)} is a step of the runbook run "
+                f"{markup.code(proposed.part_of)}: it runs when that run is confirmed, in its "
+                "turn; nothing was done."
+            )
+        steps = self.runs.steps(proposed) if proposed.kind == RUNBOOK.kind else [proposed]
+        for part in steps:
+            verdict = self._operators(part.account).check(user, part.target)
+            if not verdict.allowed:
+                self._record_refused("confirm", proposed, user, verdict.why)
+                raise Refused(f"{verdict.why}; nothing was changed.")
         if proposed.status != "proposed":
             return self._already(action_id)
         if proposed.approval and user == proposed.user:
             why = f"{markup.user(user)} proposed it, and {proposed.approval}"
             self._record_refused("approve", proposed, user, why)
             raise Refused(f"{why}: another operator must approve it. The preview stands.")
-        kind = actions.registry()[proposed.kind]
         if user != proposed.user:  # it runs as them: they must be allowed all it acts on
-            judge = self._operators(proposed.account)
-            for name in kind.acts_on(proposed):
-                if not (verdict := judge.check(user, name)).allowed:
-                    self._record_refused("confirm", proposed, user, verdict.why)
-                    raise Refused(
-                        f"{verdict.why} (it acts on {markup.code(name)}); nothing was changed."
-                    )
-        ctx = self._in(proposed)
+            for part in steps:
+                judge = self._operators(part.account)
+                for name in actions.registry()[part.kind].acts_on(part):
+                    if not (verdict := judge.check(user, name)).allowed:
+                        self._record_refused("confirm", proposed, user, verdict.why)
+                        raise Refused(
+                            f"{verdict.why} (it acts on {markup.code(name)}); nothing was changed."
+                        )
         try:
-            self._still_holds(proposed, kind, ctx)
+            for part in [proposed, *steps] if proposed.kind == RUNBOOK.kind else steps:
+                self._still_holds(part, actions.registry()[part.kind], self._in(part))
         except Drifted as exc:
-            return self._stale(proposed, str(exc), user)
+            return self._stale(proposed, str(exc), user, steps)
         except Refused as exc:  # a guardrail that passed at the preview refuses now
-            self.log.transition(proposed, "stale", outcome=f"refused at Confirm: {exc}")
+            self._stop(proposed, steps, f"refused at Confirm: {exc}")
             raise
         approved = {"approved_by": user} if proposed.approval else {}
         action = self.log.transition(proposed, "executing", confirmed_by=user, **approved)
         if action is None:
             return self._already(action_id)
+        if action.kind == RUNBOOK.kind:
+            return self.runs.run(action, steps, user)
+        return self._execute(action, user, self._in(action))
+
+    def run_step(self, step: Action, user: str, recheck: bool, until: float) -> Done | Failed | str:
+        """One step of a confirmed runbook run, confirmed by `user`: re-checked first when an
+        earlier step ran (what it read may have moved); why it did not run, else what it did."""
+        ctx = self._in(step)
+        if recheck:
+            try:
+                self._still_holds(step, actions.registry()[step.kind], ctx)
+            except Refused as exc:  # Drifted too: the run stops, nothing is re-proposed
+                self.log.transition(step, "stale", outcome=f"not run: {exc}")
+                return str(exc)
+        approved = {"approved_by": user} if step.approval else {}
+        action = self.log.transition(step, "executing", confirmed_by=user, **approved)
+        if action is None:
+            return "its record had moved (run or cancelled elsewhere)"
+        budget = max(10.0, until - self.log.clock())  # what the run has left, for a replay
+        return self._execute(
+            action, user, dataclasses.replace(ctx, redrive_budget=min(ctx.redrive_budget, budget))
+        )
+
+    def _execute(self, action: Action, user: str, ctx: OpsContext) -> Done | Failed:
+        """Make the confirmed (`executing`) change, as `user`, and record what happened."""
+        kind = actions.registry()[action.kind]
         try:
             executed = kind.execute(action, ctx.acting(user, action.id, proposer=action.user))
         except Exception as exc:
-            log.warning("action %s failed", action_id, exc_info=True)
+            log.warning("action %s failed", action.id, exc_info=True)
             message = str(exc.__cause__ if isinstance(exc, AwsError) and exc.__cause__ else exc)
-            self._record(action, "failed", outcome=f"{code_of(exc)}: {message}")
+            self.record(action, "failed", outcome=f"{code_of(exc)}: {message}")
             return Failed(action, code_of(exc), message)
-        done, recorded = self._record(
+        done, recorded = self.record(
             action, "done", result=executed.result, outcome=executed.outcome
         )
         return Done(
@@ -236,6 +284,13 @@ class Lifecycle:
             executed.outcome == "partial",
             unrecorded=not recorded,
         )
+
+    def _stop(self, run: Action, steps: list[Action], why: str) -> bool:
+        """Mark a preview stale, and a run's steps with it; False if it had moved already."""
+        for step in steps:
+            if step is not run:
+                self.log.transition(step, "stale", outcome=why)
+        return self.log.transition(run, "stale", outcome=why) is not None
 
     def _still_holds(self, action: Action, kind: actions.ActionKind, ctx: OpsContext) -> None:
         age = self.log.clock() - action.created
@@ -247,10 +302,10 @@ class Lifecycle:
         guardrails.not_changing_shepherd(ctx, action.kind, action.target)
         kind.recheck(action, ctx)
 
-    def _stale(self, action: Action, why: str, user: str) -> Outcome:
+    def _stale(self, action: Action, why: str, user: str, steps: list[Action]) -> Outcome:
         """Mark the preview stale and offer the same command, previewed afresh for `user`; one that
         needs approval stays its proposer's, so that whoever clicked must approve it afresh."""
-        if self.log.transition(action, "stale", outcome=f"not run: {why}") is None:
+        if not self._stop(action, steps, f"not run: {why}"):
             return self._already(action.id)
         text = action.command.removeprefix("/ops").strip()
         try:
@@ -259,7 +314,7 @@ class Lifecycle:
             return Stale(action, why, None, exc.shown())
         return Stale(action, why, fresh)
 
-    def _record(self, action: Action, status: Status, **fields: Any) -> tuple[Action, bool]:
+    def record(self, action: Action, status: Status, **fields: Any) -> tuple[Action, bool]:
         """Write the outcome; a change already made is reported even when the write fails (the
         record stays `executing` and is repaired when next read: chalicelib/ops/repair.py)."""
         try:
@@ -283,17 +338,28 @@ class Lifecycle:
     def cancel(self, action_id: str, user: str) -> Said:
         """Drop a proposal: its proposer or an operator of its target only; a refusal is recorded."""
         proposed = self.log.get(action_id)
+        if proposed is not None and proposed.part_of:
+            return Said(
+                f"{markup.code(action_id)} is a step of the runbook run "
+                f"{markup.code(proposed.part_of)}: cancel the run; nothing was changed."
+            )
+        steps = []
+        if proposed is not None and proposed.kind == RUNBOOK.kind:
+            steps = self.runs.steps(proposed)
         if proposed is not None and proposed.user != user:
-            verdict = self._operators(proposed.account).check(user, proposed.target)
-            if not verdict.allowed:
-                self._record_refused("cancel", proposed, user, verdict.why)
-                raise Refused(f"{verdict.why}; the preview stands.")
+            for part in steps or [proposed]:
+                verdict = self._operators(part.account).check(user, part.target)
+                if not verdict.allowed:
+                    self._record_refused("cancel", proposed, user, verdict.why)
+                    raise Refused(f"{verdict.why}; the preview stands.")
         if (
             proposed is None
             or proposed.status != "proposed"
             or self.log.transition(proposed, "cancelled", cancelled_by=user) is None
         ):
             return Said(f"Action {markup.code(action_id)} can no longer be cancelled.")
+        for step in steps:
+            self.log.transition(step, "cancelled", cancelled_by=user)
         return Said(
             f"{markup.user(user)} cancelled {markup.code(action_id)}; nothing was changed.",
             cancelled=True,

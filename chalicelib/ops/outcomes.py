@@ -53,6 +53,8 @@ class Audited:
 class Preview:
     action: Action
     details: list[str] = field(default_factory=list)
+    steps: list[Preview] = field(default_factory=list)  # a runbook run's, each its own preview
+    links: list[tuple[str, str]] = field(default_factory=list)  # a runbook's (label, https URL)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import USAGE, Command
 from chalicelib.ops.operators import Verdict
 from chalicelib.ops.outcomes import Audited, Diagnosed, History, Outcome, Said
+from chalicelib.ops.runbooks import Runbooks
 from chalicelib.ops.viewers import Viewers, Where
 
 LAST_HOUR = (
@@ -33,9 +34,12 @@ class Asker:
 
 
 class Views:
-    def __init__(self, ctx: OpsContext, viewers: Viewers | None = None) -> None:
+    def __init__(
+        self, ctx: OpsContext, viewers: Viewers | None = None, runbooks: Runbooks | None = None
+    ) -> None:
         self.ctx = ctx
         self.viewers = viewers  # None: everything is shown (the CLI, run by whoever has AWS)
+        self.runbooks_of = runbooks or Runbooks()
 
     def show(self, c: Command, user: str = "", where: Where | None = None) -> Outcome:
         """The answer to a read-only command asked by `user` in `where` (in the account and
@@ -47,7 +51,7 @@ class Views:
             viewers = self.viewers
             if viewers is not None and member is not None:
                 viewers = viewers.for_account(member)
-            views = Views(scoped, viewers)
+            views = Views(scoped, viewers, self.runbooks_of)
         view: Callable[[Command, Asker], Outcome] = getattr(views, c.verb)
         return view(c, Asker(user, where))
 
@@ -189,7 +193,39 @@ class Views:
         # Where the command points (`--region`, `--account`), not Shepherd's own region.
         account = self.ctx.account or self.ctx.aws.home_account()
         alarm = on_demand_alarm(c.target or "", self.ctx.region or self.ctx.aws.region, account)
-        return Diagnosed(diagnose(gather(alarm, self.ctx.aws)), reveal=self._may_see(asker).allowed)
+        diagnosis = diagnose(gather(alarm, self.ctx.aws))
+        diagnosis.runbooks = self.runbooks_of.offered(diagnosis, self.ctx.accounts)
+        return Diagnosed(diagnosis, reveal=self._may_see(asker).allowed)
+
+    def runbooks(self, _: Command, _asker: Asker) -> Said:
+        """`/ops runbooks`: each runbook, what offers it, its steps and links."""
+        books = self.runbooks_of.books
+        if not books:
+            return Said(
+                f"No runbooks are configured ({self.runbooks_of.source}; README: Runbooks)."
+            )
+        out = [f"*Runbooks* ({len(books)}, from {self.runbooks_of.source})"]
+        for book in books:
+            args = ", ".join(
+                f"`{k}={v}`" if v is not None else f"`{k}=` (required)"
+                for k, v in book.args.items()
+            )
+            lines = [
+                f"*{book.name}*"
+                + (f" — {markup.prose(book.description, 300)}" if book.description else "")
+            ]
+            lines.append(f"offered on: {book.match}")
+            lines += [f"{n}. {markup.code('/ops ' + step)}" for n, step in enumerate(book.steps, 1)]
+            if args:
+                lines.append(f"args: {args}")
+            lines += [
+                f"link: {markup.code(link.label)} {markup.code(link.url)}" for link in book.links
+            ]
+            out.append("\n".join(lines))
+        out.append(
+            "Run one: `/ops runbook <name> function=<function>` (and `queue=`, `alarm=`, its args)"
+        )
+        return Said("\n\n".join(out))
 
     def audit(self, c: Command, asker: Asker) -> Audited:
         from chalicelib.audit import runs

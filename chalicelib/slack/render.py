@@ -329,6 +329,8 @@ def _buttons(d: Diagnosis) -> list[Block]:
                     None if buttons else "primary",
                 )
             )
+    for offer in d.runbooks:  # the runbooks it matches (chalicelib/ops/runbooks.py)
+        buttons.append(button(offer.label, f"{RUN_COMMAND}:{len(buttons)}", offer.command[:2000]))
     r = d.evidence.resource
     if r.type == "function":
         status = f"/ops status {r.name}{d.evidence.where}"

@@ -25,10 +25,12 @@ from chalicelib.slack.blocks import (
     CANCEL,
     CANCEL_MOVE,
     CONFIRM,
+    RUNBOOK_LINK,
     UNDO,
     Block,
     actions,
     button,
+    link_button,
     section,
 )
 from chalicelib.store.actions import Action
@@ -108,6 +110,7 @@ def _history(h: History) -> Reply:
         f"{markup.user(a.confirmed_by or a.user)} · {markup.code(a.command)} · {a.summary}"
         + (f" · approved by {markup.user(a.approved_by)}" if a.approved_by else "")
         + (f" · break glass: {markup.code(a.break_glass, 120)}" if a.break_glass else "")
+        + (f" · a step of runbook run {markup.code(a.part_of)}" if a.part_of else "")
         + (f" · {a.outcome}" if a.status in ("refused", "failed", "stale") and a.outcome else "")
         for a in h.actions
     ]
@@ -115,27 +118,44 @@ def _history(h: History) -> Reply:
 
 
 def _preview(p: Preview) -> Reply:
+    """A change's preview: Confirm for its proposer; Approve for the team when a second operator
+    must approve it. A runbook run's shows each step's own preview, in order."""
     a = p.action
-    risks = "".join(f"\n:warning: {r}" for r in a.risks)
-    head = f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}"
-    details = "".join(f"\n{line}" for line in p.details)
-    text = f"{head}{details}{risks}"
+    for_team = bool(a.approval)  # posted where any operator but the proposer approves it
+    sections = [f"*Preview* {markup.code(a.id)} · {markup.code(a.command)}\n{a.summary}"]
+    if p.steps:
+        sections += [_step(n, step, for_team) for n, step in enumerate(p.steps, start=1)]
+    elif not for_team:
+        sections[0] += "".join(f"\n{line}" for line in p.details)
+    tail = "".join(f"\n:warning: {r}" for r in a.risks)
     style = "danger" if a.risks else "primary"
-    if a.approval:  # posted for the team: any operator but the proposer approves it
-        text = f"{head}{risks}"
-        if p.details:  # they may quote data (a redrive's message bodies): not for every channel
-            text += "\n_Its details (samples, costs) are shown to whoever previews it themselves._"
-        text += (
+    if for_team:
+        if p.details or any(step.details for step in p.steps):
+            # They may quote data (a redrive's message bodies): not for every channel.
+            tail += "\n_Its details (samples, costs) are shown to whoever previews it themselves._"
+        tail += (
             f"\n:busts_in_silhouette: {a.approval}: proposed by {markup.user(a.user)}, who cannot "
             "approve it; any other operator of it may."
         )
-        approve = button("Approve", APPROVE, a.id, style)
-        blocks = [section(text), actions(approve, button("Cancel", CANCEL, a.id))]
-        return Reply(text, blocks, shared=True)
-    if a.break_glass:
-        text += f"\n:rotating_light: Break glass, without a second operator: {markup.code(a.break_glass, 300)}"
-    confirm = button("Confirm", CONFIRM, a.id, style)
-    return Reply(text, [section(text), actions(confirm, button("Cancel", CANCEL, a.id))])
+        first = button("Approve", APPROVE, a.id, style)
+    else:
+        if a.break_glass:
+            tail += f"\n:rotating_light: Break glass, without a second operator: {markup.code(a.break_glass, 300)}"
+        first = button("Confirm", CONFIRM, a.id, style)
+    links = [
+        link_button(label, f"{RUNBOOK_LINK}:{i}", url) for i, (label, url) in enumerate(p.links)
+    ]
+    blocks = [section(text) for text in sections[:-1]]
+    blocks += [section(sections[-1] + tail), actions(first, button("Cancel", CANCEL, a.id), *links)]
+    return Reply("\n".join(sections) + tail, blocks, shared=for_team)
+
+
+def _step(n: int, step: Preview, for_team: bool) -> str:
+    """One step of a runbook run's preview: its command and what it will do."""
+    s = step.action
+    needs = " · _needs a second operator_" if s.approval else ""
+    details = "" if for_team else "".join(f"\n{line}" for line in step.details)
+    return f"*{n}.* {markup.code(s.command)}{needs}\n{s.summary}{details}"
 
 
 def _what_else(a: Action) -> str:
@@ -167,7 +187,9 @@ def _done(d: Done) -> Reply:
             "record is repaired the next time it is read (`/ops history`)."
         )
     if d.follow_up == "undo":
-        return Reply(text, [section(text), actions(button("Undo", UNDO, a.id))], shared=True)
+        label = "Undo runbook" if a.kind == "runbook" else "Undo"
+        blocks = [*markup.as_sections(text), actions(button(label, UNDO, a.id))]
+        return Reply(text, blocks, shared=True)
     if d.follow_up == "cancel_move":
         return Reply(text, [section(text), actions(_cancel_move(a.id))], shared=True)
     return Reply(text, shared=True)

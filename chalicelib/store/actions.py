@@ -62,6 +62,7 @@ class Action:
     approval: str | None = None  # why a second operator must approve it (chalicelib/approvals.py)
     approved_by: str | None = None  # that second operator, once approved
     break_glass: str | None = None  # the reason a break-glass operator gave to act alone
+    part_of: str | None = None  # the runbook run it is a step of: it runs only as that runs
 
     @property
     def scope(self) -> str:

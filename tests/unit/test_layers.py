@@ -73,7 +73,7 @@ def test_each_kind_declares_its_plan_and_result_types() -> None:
     registry = actions.registry()
     assert set(registry) == {
         *("reserved_concurrency", "provisioned", "alias", "redrive"),
-        *("memory", "timeout", "snooze"),
+        *("memory", "timeout", "snooze", "runbook"),
     }
     for name, kind in registry.items():
         assert kind.kind == name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Respond
@@ -94,7 +95,8 @@ def register(app: App, container: Wiring) -> None:
 
     app.action(CONFIRM)(ack=ack_now, lazy=[confirm_action])
     app.action(APPROVE)(ack=ack_now, lazy=[approve_action])
-    app.action(RUNBOOK_LINK)(ack_now)  # Slack opened the link; the click needs only its ack
+    # Slack opened the link (the alarm's runbook tag, a runbook's links); the click is only acked.
+    app.action(re.compile(f"^{RUNBOOK_LINK}(:\\d+)?$"))(ack_now)
     app.action(CANCEL)(ack=ack_now, lazy=[cancel_action])
     app.action(UNDO)(ack=ack_now, lazy=[undo_action])
     app.action(CANCEL_MOVE)(ack=ack_now, lazy=[cancel_move])

@@ -1,0 +1,250 @@
+"""Runbooks through signed Slack requests on moto and the fake Slack: one plan of several steps,
+one Confirm (or approval), run in order, stopped at the first failure, undone in reverse."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib.container import Container
+from devtools import fleet
+from devtools.fake_slack import FakeSlack
+from tests.functional.conftest import serve
+from tests.functional.test_ops_commands import action_id, answers, click, reserved, slash
+
+OPERATOR, SECOND = "UOPERATOR", "USECOND"
+CONFIRM, APPROVE, UNDO = "ops_confirm", "ops_approve", "ops_undo"
+FUNCTION = "invoice-mailer"
+CHANGES = ("PutFunctionConcurrency", "DeleteFunctionConcurrency", "UpdateAlias")
+CHANGES += ("UpdateFunctionConfiguration",)
+
+RUNBOOKS = {
+    "runbooks": [
+        {
+            "name": "steady",
+            "description": "Hold the function steady: cap it, roll it back, give it memory",
+            "match": {"kinds": ["throttling"], "functions": ["payments-*"]},
+            "args": {"reserve": "20"},
+            "steps": [
+                "concurrency {function} reserve {reserve}",
+                "alias {function} live rollback",
+                "memory {function} 1024",
+            ],
+            "links": [{"label": "Dashboard", "url": "https://grafana.example.com/d/{function}"}],
+        },
+        {
+            "name": "replay",
+            "match": {"alarms": ["*-never-matches"]},
+            "steps": ["redrive {queue}"],
+        },
+    ]
+}
+
+
+def runbooks_file(tmp_path: Path, doc: dict[str, Any] = RUNBOOKS) -> Path:
+    path = tmp_path / "runbooks.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def team(
+    monkeypatch: pytest.MonkeyPatch, bot_env: Container, aws: boto3.Session, tmp_path: Path
+) -> Iterator[Client]:
+    from app import app
+
+    monkeypatch.setenv("SHEPHERD_OPERATORS", f"{OPERATOR},{SECOND}")
+    monkeypatch.setenv("SHEPHERD_RUNBOOKS_FILE", str(runbooks_file(tmp_path)))
+    fleet.failed_deliveries(aws, count=1)  # invoice-mailer
+    fleet.releases(aws)  # versions 1-3, `live` on 3
+    serve(aws)
+    with Client(app) as client:
+        yield client
+
+
+def state(aws: boto3.Session) -> tuple[int | None, str, int]:
+    """(reserved concurrency, `live`'s version, memory) of the function."""
+    lam = aws.client("lambda")
+    live = lam.get_alias(FunctionName=FUNCTION, Name="live")["FunctionVersion"]
+    memory = lam.get_function_configuration(FunctionName=FUNCTION)["MemorySize"]
+    return reserved(aws, FUNCTION), live, memory
+
+
+def changes_made(container: Container) -> list[str]:
+    """The change calls the bot's Lambda client makes, in order."""
+    made: list[str] = []
+    client = container.aws.client("lambda")
+    for operation in CHANGES:
+        client.meta.events.register(
+            f"before-call.lambda.{operation}", lambda model, **_: made.append(model.name)
+        )
+    return made
+
+
+def fail(container: Container, operation: str) -> None:
+    """Lambda refuses `operation` as it does under a concurrent update."""
+
+    def refuse(**_: Any) -> tuple[Any, dict[str, Any]]:
+        error = {"Code": "ResourceConflictException", "Message": "An update is in progress"}
+        return SimpleNamespace(status_code=409), {"Error": error, "ResponseMetadata": {}}
+
+    container.aws.client("lambda").meta.events.register(f"before-call.lambda.{operation}", refuse)
+
+
+def test_three_steps_preview_as_one_plan_run_in_order_and_undo_in_reverse(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    import app
+
+    before = state(aws)
+    assert before[:2] == (None, "3")
+    made = changes_made(app.container())
+
+    slash(team, slack_url, f"runbook steady function={FUNCTION}")
+    [preview] = answers(slack)
+    text = preview["text"]
+    assert (
+        text.index("concurrency invoice-mailer reserve 20")
+        < text.index("alias invoice-mailer live rollback")
+        < text.index("memory invoice-mailer 1024")
+    )
+    assert "3 step(s)" in text and ":warning:" in text  # each step's own risks, numbered
+    assert any(
+        e.get("url") == "https://grafana.example.com/d/invoice-mailer"
+        for b in preview["blocks"]
+        for e in b.get("elements", [])
+    )
+    assert state(aws) == before  # a preview changes nothing
+
+    click(team, slack_url, CONFIRM, action_id(preview, CONFIRM))
+    done = answers(slack)[-1]
+    assert done["response_type"] == "in_channel"
+    assert "ran 3 step(s), in order" in done["text"]
+    assert made == ["PutFunctionConcurrency", "UpdateAlias", "UpdateFunctionConfiguration"]
+    assert state(aws) == (20, "2", 1024)
+
+    slash(team, slack_url, f"history {FUNCTION}")
+    history = answers(slack)[-1]["text"]
+    for step in ("concurrency invoice-mailer reserve 20", "alias invoice-mailer live rollback"):
+        assert step in history  # each step recorded under the function
+
+    made.clear()
+    click(team, slack_url, UNDO, action_id(done, UNDO))
+    undo = answers(slack)[-1]
+    assert "3 step(s) in reverse" in undo["text"]
+    click(team, slack_url, CONFIRM, action_id(undo, CONFIRM))
+    undone = answers(slack)[-1]
+    assert "undid 3 step(s)" in undone["text"]
+    assert made == ["UpdateFunctionConfiguration", "UpdateAlias", "DeleteFunctionConcurrency"]
+    assert state(aws) == before
+
+
+def test_a_failing_second_step_stops_the_run_and_leaves_the_first_recorded_and_undoable(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    import app
+
+    before = state(aws)
+    fail(app.container(), "UpdateAlias")
+    slash(team, slack_url, f"runbook steady function={FUNCTION} reserve=30")
+    click(team, slack_url, CONFIRM, action_id(answers(slack)[-1], CONFIRM))
+    stopped = answers(slack)[-1]
+    text = stopped["text"]
+    assert "stopped at step 2 of 3" in text
+    assert "ResourceConflictException" in text and "not run" in text
+    assert state(aws) == (30, before[1], before[2])  # the first ran, the third did not
+
+    slash(team, slack_url, f"history {FUNCTION}")
+    history = answers(slack)[-1]["text"]
+    assert "done" in history and "reserve 30" in history  # the first step, recorded
+    assert "failed" in history
+
+    click(team, slack_url, UNDO, action_id(stopped, UNDO))  # *Undo runbook*: what ran
+    undo = answers(slack)[-1]
+    assert "1 step(s) in reverse" in undo["text"]
+    click(team, slack_url, CONFIRM, action_id(undo, CONFIRM))
+    assert state(aws) == before
+
+
+def test_a_step_that_needs_a_second_operator_makes_the_run_need_one(
+    monkeypatch: pytest.MonkeyPatch,
+    team: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+) -> None:
+    monkeypatch.setenv("SHEPHERD_APPROVALS", "alias")
+    serve(aws)
+    slash(team, slack_url, f"runbook steady function={FUNCTION}", user=OPERATOR)
+    preview = answers(slack)[-1]
+    assert preview["response_type"] == "in_channel"
+    assert "step 2:" in preview["text"] and "needs a second operator" in preview["text"]
+    run = action_id(preview, APPROVE)
+    click(team, slack_url, APPROVE, run, user=OPERATOR)
+    assert "another operator must approve it" in answers(slack)[-1]["text"]
+    assert state(aws)[0] is None
+    click(team, slack_url, APPROVE, run, user=SECOND)
+    done = answers(slack)[-1]
+    assert "approved by" in done["text"] and state(aws)[:2] == (20, "2")
+
+
+def test_a_step_is_never_confirmed_alone_and_a_drifted_step_stops_the_run_before_it_starts(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    import app
+
+    slash(team, slack_url, f"runbook steady function={FUNCTION}")
+    run_id = action_id(answers(slack)[-1], CONFIRM)
+    run = app.container().action_log.get(run_id)
+    assert run is not None
+    first_step = run.plan.steps[0]
+    click(team, slack_url, CONFIRM, first_step)
+    assert "is a step of the runbook run" in answers(slack)[-1]["text"]
+    assert state(aws)[0] is None
+
+    aws.client("lambda").update_alias(FunctionName=FUNCTION, Name="live", FunctionVersion="2")
+    click(team, slack_url, CONFIRM, run_id)
+    stale = answers(slack)[-1]
+    assert "was not run" in stale["text"]
+    assert state(aws)[0] is None  # step 1 did not run either
+    assert action_id(stale, CONFIRM) != run_id  # a fresh preview of the whole run
+
+
+def test_a_matching_alarm_offers_its_runbook_with_what_the_alarm_fills_in(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    [scenario] = fleet.seed(["throttling"], aws)
+    fleet.releases(aws, "payments-capture")
+    team.lambda_.invoke("on_alarm", scenario.event)
+    [post] = [c.args for c in slack.calls_to("chat.postMessage")]
+    buttons = [e for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    [offer] = [b for b in buttons if b["text"]["text"].startswith("Run runbook")]
+    assert offer["text"]["text"] == "Run runbook: steady"
+    assert offer["value"].startswith("/ops runbook steady function=payments-capture")
+    assert not any("replay" in b["text"]["text"] for b in buttons)  # its match does not hold
+
+    click(team, slack_url, offer["action_id"], offer["value"])
+    preview = answers(slack)[-1]
+    assert "concurrency payments-capture reserve 20" in preview["text"]
+
+
+def test_runbooks_lists_them_and_a_wrong_runbook_command_says_what_is_wrong(
+    team: Client, slack_url: str, slack: FakeSlack
+) -> None:
+    slash(team, slack_url, "runbooks")
+    listed = answers(slack)[-1]["text"]
+    assert "steady" in listed and "replay" in listed and "reserve=20" in listed
+    slash(team, slack_url, "runbook stedy function=x")
+    assert "did you mean" in answers(slack)[-1]["text"]
+    slash(team, slack_url, "runbook steady")
+    assert "needs `function=&lt;function&gt;`" in answers(slack)[-1]["text"]  # as sent
+    slash(team, slack_url, "runbook steady function=no-such-function")
+    refused = answers(slack)[-1]["text"]
+    assert "cannot run: step 1" in refused
