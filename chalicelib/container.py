@@ -383,5 +383,6 @@ def warm(container: Container, function: str) -> list[str]:
 def build(settings: Settings | None = None, session: boto3.Session | None = None) -> Container:
     """The container for this process: settings from the environment unless given."""
     container = Container(settings or Settings.from_env(), session)
-    container.runbooks  # noqa: B018  a malformed runbooks file stops the start, like the accounts file
+    if container.settings.runbooks_file.exists():  # without one, nothing to import or read
+        container.runbooks  # noqa: B018  a malformed file stops the start, like the accounts file
     return container

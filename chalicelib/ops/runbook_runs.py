@@ -8,6 +8,7 @@ hands it here to run its steps (chalicelib/ops/lifecycle.py).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from chalicelib.store.actions import Action
 if TYPE_CHECKING:
     from chalicelib.ops.lifecycle import Lifecycle
 
+log = logging.getLogger(__name__)
 RUN_BUDGET = 270.0  # seconds its steps may take in one invocation (api_handler's timeout is 300)
 
 
@@ -180,7 +182,11 @@ class RunbookRuns:
                 )
                 lines.append(shown.format(":heavy_minus_sign:") + " not run")
                 continue
-            outcome = self.lc.run_step(step, user, recheck=n > 1, until=until)
+            try:
+                outcome = self.lc.run_step(step, user, recheck=n > 1, until=until)
+            except Exception as exc:  # its record, if it moved, is repaired when next read
+                log.exception("step %s of runbook run %s could not be run", step.id, run.id)
+                outcome = f"Shepherd failed: {type(exc).__name__}: {markup.prose(str(exc), 300)}"
             if isinstance(outcome, Done):
                 done.append(step.id)
                 lines.append(shown.format(":white_check_mark:") + f": {outcome.text}")

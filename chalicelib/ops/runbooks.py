@@ -35,15 +35,17 @@ import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalicelib import markup
 from chalicelib.accounts import Accounts
-from chalicelib.diagnosis.causes import KINDS, Action, Diagnosis
+from chalicelib.diagnosis.kinds import KINDS
 from chalicelib.errors import BadInput, UsageError
-from chalicelib.events.signals import Alarm
 from chalicelib.ops.grammar import ALARM, ARG, NAME, RUNBOOK, parse
+
+if TYPE_CHECKING:  # read at every start: what only a diagnosis needs is imported with it
+    from chalicelib.diagnosis.causes import Action, Diagnosis
 
 FROM_ALARM = ("function", "queue", "alarm")  # what an alarm fills in
 WHERE = ("account", "region")  # where the runbook runs
@@ -181,6 +183,9 @@ class Runbooks:
     def offered(self, d: Diagnosis, accounts: Accounts) -> list[Action]:
         """The runbooks a firing alarm's diagnosis matches, as buttons that run `/ops runbook`
         with what the alarm fills in (and where it is); at most OFFERED."""
+        from chalicelib.diagnosis.causes import Action
+        from chalicelib.events.signals import Alarm
+
         signal = d.evidence.signal
         if isinstance(signal, Alarm) and signal.state != "ALARM" and not signal.requested:
             return []
@@ -207,6 +212,8 @@ class Runbooks:
 def alarm_facts(d: Diagnosis) -> dict[str, str]:
     """What an alarm fills in: its function, the queue it is about (or its function's DLQ), its
     name."""
+    from chalicelib.events.signals import Alarm
+
     ev = d.evidence
     facts: dict[str, str] = {}
     if ev.function is not None:

@@ -230,3 +230,16 @@ def test_an_undo_from_the_home_tab_that_needs_approval_is_posted_for_the_team(
     assert APPROVE not in str(dm.get("blocks"))
     [for_team] = [p for p in posts if p.get("channel") == "#ops-alarms"]
     assert APPROVE in str(for_team["blocks"]) and "Undo" in for_team["text"]
+
+
+def test_a_change_typed_in_a_direct_message_that_needs_approval_is_posted_for_the_team(
+    team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
+) -> None:
+    """No second operator reads Shepherd's direct messages with the proposer."""
+    slash(team, slack_url, "alias invoice-mailer live rollback", channel="directmessage")
+    answered = answers(slack)[-1]
+    assert "is posted in" in answered["text"] and APPROVE not in str(answered.get("blocks"))
+    [for_team] = [c.args for c in slack.calls_to("chat.postMessage")]
+    assert for_team["channel"] == "#ops-alarms"
+    click(team, slack_url, APPROVE, action_id(for_team, APPROVE), user=SECOND)
+    assert live(aws) == "2"

@@ -248,3 +248,48 @@ def test_runbooks_lists_them_and_a_wrong_runbook_command_says_what_is_wrong(
     slash(team, slack_url, "runbook steady function=no-such-function")
     refused = answers(slack)[-1]["text"]
     assert "cannot run: step 1" in refused
+
+
+class Killed(BaseException):
+    """Lambda stopping the invocation at its timeout: nothing after it runs."""
+
+
+def test_a_run_killed_between_steps_is_settled_from_its_steps_and_what_ran_can_be_undone(
+    monkeypatch: pytest.MonkeyPatch,
+    team: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+) -> None:
+    import time
+
+    import app
+    from chalicelib.ops.lifecycle import Lifecycle
+
+    container = app.container()
+    before = state(aws)
+    real = Lifecycle.run_step
+
+    def killed_at_the_alias(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
+        if step.command.startswith("/ops alias"):
+            raise Killed
+        return real(self, step, *args, **kw)
+
+    monkeypatch.setattr(Lifecycle, "run_step", killed_at_the_alias)
+    slash(team, slack_url, f"runbook steady function={FUNCTION}")
+    run_id = action_id(answers(slack)[-1], CONFIRM)
+    with pytest.raises(Killed):
+        container.ops.confirm(run_id, OPERATOR)
+    assert state(aws) == (20, before[1], before[2])
+    run = container.action_log.get(run_id)
+    assert run is not None and run.status == "executing"
+
+    monkeypatch.setattr(container.action_log, "clock", lambda: time.time() + 400)  # past its run
+    slash(team, slack_url, f"undo {run_id}")
+    undo = answers(slack)[-1]
+    assert "1 step(s) in reverse" in undo["text"]
+    settled = container.action_log.get(run_id)
+    assert settled is not None and settled.status == "failed"
+    assert "stopped before its end" in (settled.outcome or "")
+    click(team, slack_url, CONFIRM, action_id(undo, CONFIRM))
+    assert state(aws) == before

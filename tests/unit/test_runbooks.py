@@ -157,3 +157,17 @@ def test_an_alarm_is_offered_the_runbooks_whose_match_holds_with_what_it_fills_i
     assert offer.command.endswith(f"--account {STAGING.id}")
     assert runbooks.offered(_diagnosis("timeout", member=STAGING.id), accounts) == []
     assert runbooks.offered(_diagnosis("throttling", "billing", STAGING.id), accounts) == []
+
+
+def test_every_kind_a_rule_can_give_is_one_a_runbook_may_match() -> None:
+    import re
+
+    from chalicelib.diagnosis.kinds import KINDS
+
+    rules = Path(__file__).resolve().parents[2] / "chalicelib" / "diagnosis" / "rules"
+    given = {
+        kind
+        for path in rules.glob("*.py")
+        for kind in re.findall(r'Cause\(\s*"([a-z_]+)"', path.read_text())
+    }
+    assert given and given <= KINDS

@@ -54,10 +54,13 @@ class RunbookKind:
     def result_text(self, action: Action) -> str:
         r: RunbookResult = action.result
         p: RunbookPlan = action.plan
-        what = "undid" if p.undoing else "ran"
         lines = "\n".join(r.lines)
         if r.stopped is None:
-            return f"{what} {len(r.ran)} step(s), in order:\n{lines}"
+            if p.undoing:
+                return (
+                    f"undid {len(r.ran)} step(s) of {markup.code(p.undoing)}, last first:\n{lines}"
+                )
+            return f"ran {len(r.ran)} step(s), in order:\n{lines}"
         kept = (
             "; what ran stays in place, and *Undo runbook* undoes it"
             if r.ran

@@ -10,10 +10,12 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from chalicelib import markup
+from chalicelib.config import Settings
 from chalicelib.markup import channel as mention
 from chalicelib.markup import finish_payload, for_client
-from chalicelib.ops.outcomes import Outcome
-from chalicelib.slack.replies import Reply, reply_to
+from chalicelib.ops.outcomes import Outcome, Preview, Said
+from chalicelib.slack.replies import Reply, reply, reply_to
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,28 @@ def replier(body: dict[str, Any], respond: Respond, client: WebClient) -> Any:
         )
 
     return direct
+
+
+def in_direct_message(body: dict[str, Any]) -> bool:
+    """Typed in a direct message with Shepherd, where no one else sees its answers."""
+    return str(body.get("channel_id", "")).startswith("D") or (
+        body.get("channel_name") == "directmessage"
+    )
+
+
+def for_approval(client: WebClient, settings: Settings, preview: Preview) -> Outcome:
+    """A preview a second operator must approve, made where no one else would see it (a direct
+    message, the Home tab): posted in its account's alarm channel instead, and said where."""
+    member = settings.accounts.get(preview.action.account or None)
+    channel = (member.channel if member else None) or settings.channel
+    shown = reply(preview)
+    client.chat_postMessage(
+        channel=channel, **for_client(client, {"text": shown.text, "blocks": shown.blocks})
+    )
+    return Said(
+        f"{markup.code(preview.action.command)} needs a second operator: its preview "
+        f"{markup.code(preview.action.id)} is posted in {markup.channel(channel)} for approval."
+    )
 
 
 def ack_now(ack: Callable[[], None]) -> None:

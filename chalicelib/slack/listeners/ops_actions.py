@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from chalicelib import markup
-from chalicelib.markup import for_client
 from chalicelib.ops.outcomes import Done, Failed, Outcome, Preview, Said, Stale
 from chalicelib.slack.blocks import APPROVE, CANCEL, CANCEL_MOVE, CONFIRM, RUNBOOK_LINK, UNDO
-from chalicelib.slack.listeners.answer import ack_now, answer, replier
-from chalicelib.slack.replies import reply
+from chalicelib.slack.listeners.answer import ack_now, answer, for_approval, replier
 
 if TYPE_CHECKING:
     from chalicelib.slack.listeners import Wiring
@@ -33,8 +30,8 @@ def _user(body: dict[str, Any]) -> str:
 def register(app: App, container: Wiring) -> None:
     def confirmed(body: dict[str, Any]) -> Outcome:
         outcome = container.ops.confirm(_value(body), _user(body))
-        if isinstance(outcome, Done):
-            try:  # the alarm whose button proposed it stops offering it
+        if isinstance(outcome, Done) and outcome.action.status == "done":
+            try:  # the alarm whose button proposed it stops offering it (not a stopped runbook)
                 container.attention.fix_applied(
                     outcome.action.command, _user(body), outcome.action.id
                 )
@@ -72,23 +69,9 @@ def register(app: App, container: Wiring) -> None:
             outcome = container.ops.run(f"undo {_value(body)}", _user(body))
             if reply is respond or not (isinstance(outcome, Preview) and outcome.action.approval):
                 return outcome
-            return _for_approval(client, outcome)
+            return for_approval(client, container.settings, outcome)
 
         answer(reply, undo)
-
-    def _for_approval(client: WebClient, preview: Preview) -> Outcome:
-        """A preview a second operator must approve, made where no one else would see it (a
-        direct message): posted in its account's alarm channel instead."""
-        member = container.settings.accounts.get(preview.action.account or None)
-        channel = (member.channel if member else None) or container.settings.channel
-        shown = reply(preview)
-        client.chat_postMessage(
-            channel=channel, **for_client(client, {"text": shown.text, "blocks": shown.blocks})
-        )
-        return Said(
-            f"{markup.code(preview.action.command)} needs a second operator: its preview "
-            f"{markup.code(preview.action.id)} is posted in {markup.channel(channel)} for approval."
-        )
 
     def cancel_move(body: dict[str, Any], respond: Respond) -> None:
         answer(respond, lambda: container.ops.cancel_move(_value(body), _user(body)))
