@@ -68,6 +68,8 @@ class FakeSlack:
     fail_next: list[str] = field(default_factory=list)
     # ...or methods refused every time with this error (e.g. a missing scope)...
     refuse: dict[str, str] = field(default_factory=dict)
+    # ...or link buttons whose URL Slack finds invalid (`invalid_blocks`)...
+    refused_urls: tuple[str, ...] = ()
     # ...or methods done and recorded, then the connection dropped before the answer.
     drop_after: list[str] = field(default_factory=list)
     # Slack's posting limit: at most one chat.postMessage per channel this often (0: none).
@@ -92,6 +94,15 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def _refused_url(self, blocks: list[dict[str, Any]]) -> str | None:
+        urls = [
+            str(e.get("url"))
+            for b in blocks
+            for e in b.get("elements") or []
+            if isinstance(e, dict) and e.get("url")
+        ]
+        return next((f"invalid url {u}" for u in urls if u in self.refused_urls), None)
 
     def handle(
         self, method: str, args: dict[str, Any], token: str | None
@@ -118,7 +129,7 @@ class FakeSlack:
                 "team": "local",
             }
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update") and (
-            too_long := over_limit(_blocks(args))
+            too_long := over_limit(_blocks(args)) or self._refused_url(_blocks(args))
         ):
             return 200, {"ok": False, "error": "invalid_blocks", "errors": [too_long]}
         if method in ("chat.postMessage", "chat.postEphemeral"):

@@ -247,7 +247,10 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
         s = ev.signal
         found = runbook_url(cw.alarm_tags(s.arn)) if isinstance(s, Alarm) and s.arn else None
         if found is None and r.account:
-            found = runbook_url(lam.tags(function_arn(r.region, r.account, r.name)))
+            arn = function_arn(r.region, r.account, r.name)
+            # A storm's alarms on one function read its tags once, as its configuration.
+            tags = aws.shared(("tags", acct, r.region, r.name), SHARED_S, lambda: lam.tags(arn))
+            found = runbook_url(tags)
         ev.runbook = found
 
     def metrics() -> None:

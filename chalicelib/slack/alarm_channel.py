@@ -6,13 +6,16 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib import markup
 from chalicelib.diagnosis import graphs
 from chalicelib.diagnosis.causes import kind_words
 from chalicelib.diagnosis.rules import Diagnosis
+from chalicelib.errors import UpstreamFailure
 from chalicelib.events.signals import Alarm, Signal
 from chalicelib.slack import edits, render, storm_blocks
+from chalicelib.slack.blocks import Block
 from chalicelib.slack.poster import SlackPoster
 from chalicelib.store.alarm_states import AlarmMessage
 from chalicelib.store.storms import StormRecord
@@ -67,11 +70,26 @@ class SlackAlarmChannel:
         drawing = (
             _GRAPHS.submit(self.grapher, diagnosis) if self.grapher and not look_first else None
         )
-        channel, ts = self.poster.post(
+        channel, ts, blocks = self._post(
             self._of(diagnosis), render.headline(diagnosis), blocks, key=key, look_first=look_first
         )
         self._graph_in_thread(drawing, diagnosis, channel, ts)
         return AlarmMessage(channel, ts, blocks)
+
+    def _post(
+        self, channel: str, text: str, blocks: list[Block], **kw: Any
+    ) -> tuple[str, str, list[Block]]:
+        """Post; a message Slack refuses whole for a link it will not take (a runbook tag's URL
+        that passed Shepherd's check) is posted again without its link buttons: a link must not
+        keep the alarm from being told. Returns what was posted, which later edits start from."""
+        try:
+            return (*self.poster.post(channel, text, blocks, **kw), blocks)
+        except UpstreamFailure as exc:
+            plain = edits.without_links(blocks)
+            if exc.code != "invalid_blocks" or plain == blocks:
+                raise
+        log.warning("Slack refused a link button of %r; posted without it", text[:120])
+        return (*self.poster.post(channel, text, plain, **kw), plain)
 
     def post_resolved(
         self, diagnosis: Diagnosis, ok: Alarm, key: str, look_first: bool
@@ -188,7 +206,7 @@ class SlackAlarmChannel:
         assert storm.summary is not None
         blocks = storm_blocks.function_reply(storm, function, diagnosis)
         text = f"{markup.prose(function, 255)}: {render.headline(diagnosis)}"
-        channel, ts = self.poster.post(
+        channel, ts, _ = self._post(
             storm.summary.channel,
             text,
             blocks,

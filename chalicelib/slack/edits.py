@@ -136,3 +136,16 @@ def _bare(command: str) -> str:
 
 def _when(t: datetime) -> str:
     return markup.when(t)
+
+
+def without_links(blocks: list[Block]) -> list[Block]:
+    """`blocks` without their link buttons (an actions block left empty goes too)."""
+    out = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            kept = [e for e in block.get("elements") or [] if not e.get("url")]
+            if not kept:
+                continue
+            block = {**block, "elements": kept}
+        out.append(block)
+    return out

@@ -210,3 +210,34 @@ def test_a_runbook_tag_on_the_function_or_the_alarm_is_a_link_button(
     # Slack opens the link and still sends the click: acknowledged, nothing answered.
     assert click(client, os.environ["SLACK_API_URL"], "runbook_link", "").status_code == 200
     assert not [c for c in slack.calls if c.method.startswith("response/")]
+
+
+def test_an_alarm_whose_runbook_link_slack_refuses_is_told_without_it_and_edited_from_that(
+    client: Client, aws: boto3.Session, slack: FakeSlack
+) -> None:
+    """Slack refuses a whole message for one URL it will not take: the alarm goes out without the
+    link, and its later edits start from what was posted, so they are not refused either."""
+    lam = aws.client("lambda")
+    scenario = seed(aws, "throttling")
+    url = "https://wiki.example.com/runbooks/payments"
+    arn = lam.get_function_configuration(FunctionName=scenario.function)["FunctionArn"]
+    lam.tag_resource(Resource=arn, Tags={"runbook": url})
+    slack.refused_urls = (url,)
+    client.lambda_.invoke(scenario.handler, scenario.event)
+    refused, posted = posts(slack)
+    assert link_buttons(refused) == [url] and link_buttons(posted) == []
+    assert "Raise reserved concurrency" in json.dumps(posted["blocks"])  # the fix stays
+    [message] = slack.channel_messages()
+    assert message.text == posted["text"]
+    from tests.functional.test_ops_commands import click
+
+    ack = next(
+        e
+        for b in message.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "alarm_ack"
+    )
+    click(client, os.environ["SLACK_API_URL"], ack["action_id"], ack["value"])
+    acknowledged = slack.messages[(message.channel, message.ts)]
+    assert "UOPERATOR" in json.dumps(acknowledged.blocks)  # the edit was taken

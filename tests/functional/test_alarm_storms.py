@@ -39,8 +39,17 @@ def test_a_burst_of_twelve_alarms_is_one_summary_naming_the_shared_cause(
 ) -> None:
     quick_redraws(bot_env)
     events = fleet.storm(aws, functions=6, alarms=12)
+    reads: list[str] = []
+    for operation in ("GetFunctionConfiguration", "ListTags"):
+        bot_env.aws.client("lambda").meta.events.register(
+            f"before-parameter-build.lambda.{operation}",
+            lambda model, params, **_: reads.append(
+                f"{model.name} {params.get('FunctionName') or params.get('Resource')}"
+            ),
+        )
     for event in events:
         client.lambda_.invoke("on_alarm", event)
+    assert reads and len(reads) == len(set(reads))  # each function's read once for its alarms
     top = slack.channel_messages(CHANNEL)
     assert len(top) == 5  # four alarms as usual, then the storm's summary
     summary = top[-1]
