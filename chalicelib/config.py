@@ -65,6 +65,9 @@ class Settings:
         operators = _ids(env.get("SHEPHERD_OPERATORS", ""))
         accounts = load_accounts(Path(env.get("SHEPHERD_ACCOUNTS_FILE", str(ACCOUNTS_FILE))))
         rules = parse_rules(env.get("SHEPHERD_APPROVALS", ""), "SHEPHERD_APPROVALS")
+        runbooks = Path(env.get("SHEPHERD_RUNBOOKS_FILE") or RUNBOOKS_FILE)
+        if env.get("SHEPHERD_RUNBOOKS_FILE") and not runbooks.exists():
+            raise BadInput(f"SHEPHERD_RUNBOOKS_FILE: no file {runbooks}")
         for rule in rules:
             if rule.account not in (None, HOME) and accounts.get(rule.account) is None:
                 known = ", ".join(a.name for a in accounts.members) or "none"
@@ -74,7 +77,7 @@ class Settings:
                 )
         return cls(
             accounts=accounts,
-            runbooks_file=Path(env.get("SHEPHERD_RUNBOOKS_FILE", str(RUNBOOKS_FILE))),
+            runbooks_file=runbooks,
             preview_ttl_s=float(env.get("SHEPHERD_PREVIEW_TTL", cls.preview_ttl_s)),
             viewers=_ids(env.get("SHEPHERD_VIEWERS", "")),
             approvals=Approvals(rules, _ids(env.get("SHEPHERD_BREAK_GLASS", ""))),

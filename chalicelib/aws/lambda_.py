@@ -110,6 +110,14 @@ class LambdaApi:
         return _function_config(self.client.update_function_configuration(**kwargs), function)
 
     @calls("lambda")
+    def settled(self, function: str, within_s: int = 60) -> None:
+        """Wait while an update of the function is in progress: Lambda refuses another
+        (ResourceConflictException) until `LastUpdateStatus` leaves `InProgress`."""
+        self.client.get_waiter("function_updated").wait(
+            FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": within_s}
+        )
+
+    @calls("lambda")
     def alias(self, function: str, alias: str) -> AliasState:
         return alias_state(self.client.get_alias(FunctionName=function, Name=alias))
 

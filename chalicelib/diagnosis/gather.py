@@ -2,81 +2,42 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from chalicelib import markup
 from chalicelib.aws.arns import function_arn, queue_arn, queue_url, split_arn
-from chalicelib.aws.cloudwatch import CloudWatchApi, MetricQuery
+from chalicelib.aws.cloudwatch import MetricQuery
 from chalicelib.aws.errors import code_of
-from chalicelib.aws.logs import LogsApi
 from chalicelib.aws.session import Aws
 from chalicelib.diagnosis.evidence import (
     Evidence,
     FunctionFacts,
     LogLine,
-    Point,
     QueueFacts,
     Resource,
-    Upstream,
     Version,
     window_for,
+)
+from chalicelib.diagnosis.queue_evidence import gather_queue, queue_tasks
+from chalicelib.diagnosis.sources import (
+    ACCOUNT_METRICS,
+    ACCOUNT_WIDE,
+    INSIGHTS_MEMORY,
+    LAMBDA_METRICS,
+    PRIOR_ERRORS,
+    PRIOR_PATTERN,
+    SHARED_S,
+    Fanout,
+    log_lines,
+    metric_data,
+    version_metrics,
 )
 from chalicelib.events.signals import Alarm, FailureRecord, MetricRef, Signal
 
 log = logging.getLogger(__name__)
-
-LAMBDA_METRICS: dict[str, tuple[str, str]] = {
-    # key: (metric name, statistic)
-    "Invocations": ("Invocations", "Sum"),
-    "Errors": ("Errors", "Sum"),
-    "Throttles": ("Throttles", "Sum"),
-    "DurationMax": ("Duration", "Maximum"),
-    "DurationAvg": ("Duration", "Average"),
-    "ConcurrentExecutions": ("ConcurrentExecutions", "Maximum"),
-    "IteratorAge": ("IteratorAge", "Maximum"),
-    "DeadLetterErrors": ("DeadLetterErrors", "Sum"),
-    "DestinationDeliveryFailures": ("DestinationDeliveryFailures", "Sum"),
-    "AsyncEventsReceived": ("AsyncEventsReceived", "Sum"),
-    "AsyncEventAge": ("AsyncEventAge", "Maximum"),
-    "AsyncEventsDropped": ("AsyncEventsDropped", "Sum"),
-    "RecursiveInvocationsDropped": ("RecursiveInvocationsDropped", "Sum"),
-}
-# Account-wide (no dimensions), read in the same request as the function's.
-ACCOUNT_METRICS: dict[str, tuple[str, str]] = {
-    "ClaimedAccountConcurrency": ("ClaimedAccountConcurrency", "Maximum"),
-}
-ACCOUNT_WIDE = ("Invocations", "Throttles", "ConcurrentExecutions")  # of LAMBDA_METRICS, no dims
-INSIGHTS_MEMORY = ("memory_utilization", "Maximum")  # percent of the function's memory
-PRIOR_ERRORS = timedelta(hours=48)  # what `new_error` compares the window's errors with
-PRIOR_PATTERN = "?ERROR ?Error ?Exception"  # error lines only, filtered by CloudWatch Logs
-VERSION_METRICS = ("Invocations", "Errors")
-SHARED_S = 120.0  # a storm's alarms share the account's concurrency and a function's config
-QUEUE_METRICS: dict[str, tuple[str, str]] = {
-    "Visible": ("ApproximateNumberOfMessagesVisible", "Maximum"),
-    "OldestAge": ("ApproximateAgeOfOldestMessage", "Maximum"),
-}
-
-
-class _Fanout:
-    """Runs named evidence tasks concurrently; a failure is recorded, never raised."""
-
-    def __init__(self, pool: ThreadPoolExecutor, evidence: Evidence) -> None:
-        self.pool = pool
-        self.evidence = evidence
-
-    def run(self, tasks: dict[str, Callable[[], None]]) -> None:
-        futures = {name: self.pool.submit(task) for name, task in tasks.items()}
-        for name, future in futures.items():
-            try:
-                future.result()
-                self.evidence.checked.append(name)
-            except Exception as exc:  # each source may fail on its own: say so, go on
-                log.info("evidence source %r failed: %s", name, exc)
-                self.evidence.unchecked.append(f"could not check {name}: {code_of(exc)}")
 
 
 def gather(signal: Signal, aws: Aws) -> Evidence:
@@ -93,11 +54,11 @@ def gather(signal: Signal, aws: Aws) -> Evidence:
         evidence.unchecked.extend(problems)
         if isinstance(signal, FailureRecord):
             evidence.logs.append(_failure_line(signal))
-        fan = _Fanout(pool, evidence)
+        fan = Fanout(pool, evidence)
         if resource.type == "function":
             _gather_function(fan, aws, evidence)
         elif resource.type == "queue":
-            _gather_queue(fan, aws, evidence)
+            gather_queue(fan, aws, evidence)
         elif resource.type == "account":
             _gather_account(fan, aws, evidence)
         return evidence
@@ -174,7 +135,7 @@ def _failure_line(failure: FailureRecord) -> LogLine:
 # --- a function ------------------------------------------------------------------------------
 
 
-def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
+def _gather_function(fan: Fanout, aws: Aws, ev: Evidence) -> None:
     r = ev.resource
     acct = aws.key(r.account)  # the alarm's account if configured, else Shepherd's own
     lam = aws.lambda_(r.region, acct)
@@ -265,11 +226,11 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
                 MetricQuery("MemoryUtilization", "LambdaInsights", name, dims, stat)
             )
         ev.metrics.update(
-            _metric_data(cw, "AWS/Lambda", base_dims, LAMBDA_METRICS, ev, account_wide)
+            metric_data(cw, "AWS/Lambda", base_dims, LAMBDA_METRICS, ev, account_wide)
         )
 
     def recent_logs() -> None:
-        ev.logs.extend(_log_lines(logs, f"/aws/lambda/{r.name}", ev))
+        ev.logs.extend(log_lines(logs, f"/aws/lambda/{r.name}", ev))
 
     def earlier_errors() -> None:
         # The error lines of the 48 h before the window (one page), beside the rest: a signature
@@ -304,7 +265,7 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     if r.qualifier and versions_to_split:
 
         def per_version() -> None:
-            ev.by_version.update(_version_metrics(cw, base_dims, versions_to_split, ev))
+            ev.by_version.update(version_metrics(cw, base_dims, versions_to_split, ev))
 
         second["metrics by version"] = per_version
     dlq = facts.dlq_arn or (
@@ -312,12 +273,12 @@ def _gather_function(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
     )
     if dlq:
         ev.queue = QueueFacts(name=split_arn(dlq)["rest"], arn=dlq, source_functions=[r.name])
-        second.update(_queue_tasks(aws, ev.queue, with_sources=False))
+        second.update(queue_tasks(aws, ev.queue, with_sources=False))
     if facts.log_group and facts.log_group != f"/aws/lambda/{r.name}":
         group = facts.log_group
 
         def custom_logs() -> None:
-            ev.logs.extend(_log_lines(logs, group, ev))
+            ev.logs.extend(log_lines(logs, group, ev))
 
         second["logs (custom group)"] = custom_logs
     if second:
@@ -343,7 +304,7 @@ def _insights(ev: Evidence) -> bool:
 # --- the account ------------------------------------------------------------------------------
 
 
-def _gather_account(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
+def _gather_account(fan: Fanout, aws: Aws, ev: Evidence) -> None:
     """An account-level alarm: the account's concurrency, claimed and throttled, and its quota."""
     r = ev.resource
     acct = aws.key(r.account)
@@ -358,225 +319,9 @@ def _gather_account(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
 
     def metrics() -> None:
         wanted = {**ACCOUNT_METRICS, **{k: LAMBDA_METRICS[k] for k in ACCOUNT_WIDE}}
-        ev.metrics.update(_metric_data(cw, "AWS/Lambda", {}, wanted, ev))
+        ev.metrics.update(metric_data(cw, "AWS/Lambda", {}, wanted, ev))
 
     fan.run({"account concurrency": account, "account metrics": metrics})
-
-
-# --- a queue ----------------------------------------------------------------------------------
-
-
-def _gather_queue(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
-    r = ev.resource
-    cw = aws.cloudwatch(r.region, aws.key(r.account))
-    queue = QueueFacts(name=r.name, arn=r.arn)
-    ev.queue = queue
-
-    def metrics() -> None:
-        ev.metrics.update(_metric_data(cw, "AWS/SQS", {"QueueName": r.name}, QUEUE_METRICS, ev))
-
-    def feeding_functions() -> None:
-        queue.source_functions.extend(
-            aws.lambda_(r.region, aws.key(r.account)).dead_letter_functions(r.arn)
-        )
-
-    fan.run(
-        _queue_tasks(aws, queue, with_sources=True)
-        | {"queue metrics": metrics, "functions that dead-letter here": feeding_functions}
-    )
-    if queue.is_dlq or _recorded_functions(queue.samples):
-        _trace_upstream(fan, aws, ev)
-
-
-MAX_UPSTREAM = 3  # functions traced back from a DLQ
-
-
-def _trace_upstream(fan: _Fanout, aws: Aws, ev: Evidence) -> None:
-    """Who fills the DLQ (its source queues' consumers, read with the sources in the first wave;
-    functions whose DLQ it is; functions its records name), then each one's configuration, error
-    metrics and error lines in one more wave, to say which one broke and how."""
-    queue = ev.queue
-    assert queue is not None
-    r = ev.resource
-    acct = aws.key(r.account)
-    direct = [*queue.source_functions, *_recorded_functions(queue.samples)]
-    found = [
-        Upstream([queue.name, f], FunctionFacts(name=f, arn="")) for f in dict.fromkeys(direct)
-    ]
-    for source, consumers in queue.source_consumers.items():  # read with the sources (wave 1)
-        visibility = queue.source_visibility.get(source)
-        found += [
-            Upstream([queue.name, source, name], FunctionFacts(name=name, arn=""), visibility)
-            for name in consumers
-        ]
-    ev.upstream = found[:MAX_UPSTREAM]
-    tasks: dict[str, Callable[[], None]] = {}
-    for up in ev.upstream:
-        tasks |= _upstream_tasks(aws, ev, up, acct)
-    if tasks:
-        fan.run(tasks)
-
-
-def _recorded_functions(bodies: list[str]) -> list[str]:
-    """The functions whose on-failure destination this queue is, as its messages say: a
-    destination record names its function (`requestContext.functionArn`). No API lists the
-    functions whose destination a queue is, and these are read already."""
-    names = []
-    for body in bodies:
-        try:
-            record = json.loads(body)
-            arn = str(record["requestContext"]["functionArn"])
-        except (ValueError, KeyError, TypeError):
-            continue
-        name = arn.split(":function:", 1)[-1].split(":", 1)[0]
-        if name and ":function:" in arn:
-            names.append(name)
-    return names
-
-
-def _upstream_tasks(
-    aws: Aws, ev: Evidence, up: Upstream, acct: str
-) -> dict[str, Callable[[], None]]:
-    r = ev.resource
-    name = up.function.name
-    lam = aws.lambda_(r.region, acct)
-    cw = aws.cloudwatch(r.region, acct)
-    logs = aws.logs(r.region, acct)
-
-    def configuration() -> None:
-        config = aws.shared(
-            ("function", acct, r.region, name), SHARED_S, lambda: lam.function(name)
-        )
-        up.function.arn = config.arn or ""
-        up.function.timeout_s = config.timeout_s
-        up.function.last_modified = config.last_modified
-        up.function.runtime = config.runtime
-
-    def metrics() -> None:
-        wanted = {k: LAMBDA_METRICS[k] for k in ("Invocations", "Errors", "DurationMax")}
-        up.metrics.update(_metric_data(cw, "AWS/Lambda", {"FunctionName": name}, wanted, ev))
-
-    def error_lines() -> None:
-        start = ev.window.lookback_start
-        found = logs.events(
-            f"/aws/lambda/{name}", start, ev.window.end, pages=1, pattern=PRIOR_PATTERN
-        )
-        up.logs.extend(LogLine(e.time, e.message, e.stream) for e in found)
-
-    return {
-        f"{name}'s configuration": configuration,
-        f"{name}'s metrics": metrics,
-        f"{name}'s error lines": error_lines,
-    }
-
-
-def _queue_tasks(
-    aws: Aws, queue: QueueFacts, *, with_sources: bool
-) -> dict[str, Callable[[], None]]:
-    """Independent reads of one queue, to run in the same wave."""
-    region = split_arn(queue.arn)["region"]
-    sqs = aws.sqs(region, aws.key(split_arn(queue.arn)["account"]))
-    queue.url = queue_url(queue.arn)
-    url = queue.url
-
-    def depth() -> None:
-        queue.visible, queue.in_flight = sqs.depth(url)
-
-    def samples() -> None:
-        if sqs.live(url):
-            return  # a live queue with a DLQ of its own: a peek would count as a receive
-        queue.samples, oldest = sqs.peek(url)
-        if oldest is not None:
-            queue.oldest_age_s = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
-
-    tasks: dict[str, Callable[[], None]] = {
-        f"{queue.name} depth": depth,
-        f"{queue.name} sample messages": samples,
-    }
-    if with_sources:
-
-        def source_queues() -> None:
-            # The sources, then at once each one's consumers and visibility timeout, side by side
-            # (while the rest of this wave, the sample peek's two calls, is still going).
-            queue.source_queues.extend(sqs.dead_letter_sources(url))
-            sources = queue.source_queues[:MAX_UPSTREAM]
-            if not sources:
-                return
-            lam = aws.lambda_(region, aws.key(split_arn(queue.arn)["account"]))
-
-            def consumers_of(source: str) -> None:
-                arn = queue_arn(region, split_arn(queue.arn)["account"], source)
-                queue.source_consumers[source] = [
-                    m.function_arn.split(":function:", 1)[-1]
-                    for m in lam.event_source_mappings(source_arn=arn)
-                ]
-
-            def visibility_of(source: str) -> None:
-                arn = queue_arn(region, split_arn(queue.arn)["account"], source)
-                queue.source_visibility[source] = sqs.visibility_timeout(arn, url=queue_url(arn))
-
-            with ThreadPoolExecutor(2 * len(sources), "dlq-sources") as reads:
-                done = [reads.submit(f, s) for s in sources for f in (consumers_of, visibility_of)]
-            for future in done:
-                future.result()  # a failed read: this source is not traced (said as unchecked)
-
-        def consumers() -> None:
-            mappings = aws.lambda_(
-                region, aws.key(split_arn(queue.arn)["account"])
-            ).event_source_mappings(source_arn=queue.arn)
-            for m in mappings:
-                name = m.function_arn.split(":function:", 1)[-1]
-                queue.consumers.append(name)
-                queue.consumer_mappings.append(
-                    {
-                        "function": name,
-                        "state": m.state,
-                        "last_result": m.last_result,
-                        "reason": m.reason,
-                    }
-                )
-
-        tasks |= {"queues that dead-letter here": source_queues, "queue consumers": consumers}
-    return tasks
-
-
-# --- metrics and logs ------------------------------------------------------------------------
-
-
-def _metric_data(
-    cw: CloudWatchApi,
-    namespace: str,
-    dimensions: dict[str, str],
-    wanted: dict[str, tuple[str, str]],
-    ev: Evidence,
-    extra: list[MetricQuery] | None = None,
-) -> dict[str, list[Point]]:
-    queries = [
-        MetricQuery(key, namespace, name, dimensions, stat) for key, (name, stat) in wanted.items()
-    ] + list(extra or [])
-    return cw.series(queries, ev.window.lookback_start, ev.window.end)
-
-
-def _version_metrics(
-    cw: CloudWatchApi, base_dims: dict[str, str], versions: list[str], ev: Evidence
-) -> dict[str, dict[str, list[Point]]]:
-    """Invocations and Errors per ExecutedVersion, every version in one request."""
-    queries: list[MetricQuery] = []
-    for version in versions:
-        dims = {**base_dims, "ExecutedVersion": version}
-        for key in VERSION_METRICS:
-            name, stat = LAMBDA_METRICS[key]
-            queries.append(MetricQuery(f"{version}|{key}", "AWS/Lambda", name, dims, stat))
-    out: dict[str, dict[str, list[Point]]] = {v: {} for v in versions}
-    for key, points in cw.series(queries, ev.window.lookback_start, ev.window.end).items():
-        version, metric = key.split("|", 1)
-        out[version][metric] = points
-    return out
-
-
-def _log_lines(logs: LogsApi, group: str, ev: Evidence) -> list[LogLine]:
-    start = ev.window.start - timedelta(minutes=10)
-    return [LogLine(e.time, e.message, e.stream) for e in logs.events(group, start, ev.window.end)]
 
 
 def runbook_url(tags: dict[str, str]) -> str | None:

@@ -176,7 +176,8 @@ class Lifecycle:
         done = repair.settled(found, self.ctx) if found else None
         if done is None:
             raise UsageError(f"no action {markup.code(action_id)}; see `/ops history`")
-        if done.status != "done" and not (done.kind == RUNBOOK.kind and self.runs.ran(done)):
+        stopped = done.kind == RUNBOOK.kind and done.status == "failed" and self.runs.ran(done)
+        if done.status != "done" and not stopped:  # a stopped run: what ran can be undone
             raise Refused(
                 f"action {markup.code(action_id)} is {done.status}: only a completed action can be undone"
             )
@@ -209,10 +210,10 @@ class Lifecycle:
                 "turn; nothing was done."
             )
         steps = self.runs.steps(proposed) if proposed.kind == RUNBOOK.kind else [proposed]
-        for part in steps:
+        for part in steps:  # a refusal is recorded under the step's function, where it is read
             verdict = self._operators(part.account).check(user, part.target)
             if not verdict.allowed:
-                self._record_refused("confirm", proposed, user, verdict.why)
+                self._record_refused("confirm", part, user, verdict.why)
                 raise Refused(f"{verdict.why}; nothing was changed.")
         if proposed.status != "proposed":
             return self._already(action_id)
@@ -225,7 +226,7 @@ class Lifecycle:
                 judge = self._operators(part.account)
                 for name in actions.registry()[part.kind].acts_on(part):
                     if not (verdict := judge.check(user, name)).allowed:
-                        self._record_refused("confirm", proposed, user, verdict.why)
+                        self._record_refused("confirm", part, user, verdict.why)
                         raise Refused(
                             f"{verdict.why} (it acts on {markup.code(name)}); nothing was changed."
                         )
@@ -249,20 +250,40 @@ class Lifecycle:
         """One step of a confirmed runbook run, confirmed by `user`: re-checked first when an
         earlier step ran (what it read may have moved); why it did not run, else what it did."""
         ctx = self._in(step)
-        if recheck:
+        kind = actions.registry()[step.kind]
+        fields: dict[str, Any] = {"approved_by": user} if step.approval else {}
+        if recheck:  # (the run's age was checked at its Confirm)
             try:
-                self._still_holds(step, actions.registry()[step.kind], ctx)
+                try:
+                    guardrails.not_changing_shepherd(ctx, step.kind, step.target)
+                    kind.recheck(step, ctx)
+                except Drifted:
+                    fields["plan"] = self._same_plan_now(step, kind, ctx)
             except Refused as exc:  # Drifted too: the run stops, nothing is re-proposed
                 self.log.transition(step, "stale", outcome=f"not run: {exc}")
                 return str(exc)
-        approved = {"approved_by": user} if step.approval else {}
-        action = self.log.transition(step, "executing", confirmed_by=user, **approved)
+        action = self.log.transition(step, "executing", confirmed_by=user, **fields)
         if action is None:
             return "its record had moved (run or cancelled elsewhere)"
         budget = max(10.0, until - self.log.clock())  # what the run has left, for a replay
         return self._execute(
             action, user, dataclasses.replace(ctx, redrive_budget=min(ctx.redrive_budget, budget))
         )
+
+    def _same_plan_now(self, step: Action, kind: actions.ActionKind, ctx: OpsContext) -> Any:
+        """A later step whose recheck found what it read moved, planned again: when an earlier
+        step moved only what is not shown (a function's RevisionId after its memory changed),
+        the plan made now says the same change, and that plan runs; else Drifted."""
+        if step.undoes:
+            undone = self.log.get(step.undoes)
+            if undone is None:
+                raise Drifted(f"the action {markup.code(step.undoes)} it undoes is gone")
+            fresh = kind.undo(undone, ctx)
+        else:
+            fresh = kind.plan(parse(step.command.removeprefix("/ops").strip()), ctx)
+        if fresh.summary != step.summary:
+            raise Drifted(f"it would now be {fresh.summary}; the preview said {step.summary}")
+        return fresh.plan
 
     def _execute(self, action: Action, user: str, ctx: OpsContext) -> Done | Failed:
         """Make the confirmed (`executing`) change, as `user`, and record what happened."""
@@ -286,11 +307,14 @@ class Lifecycle:
         )
 
     def _stop(self, run: Action, steps: list[Action], why: str) -> bool:
-        """Mark a preview stale, and a run's steps with it; False if it had moved already."""
+        """Mark a preview stale, then a run's steps with it; False (and its steps left alone) if
+        it had moved already: another click may be running them."""
+        if self.log.transition(run, "stale", outcome=why) is None:
+            return False
         for step in steps:
             if step is not run:
                 self.log.transition(step, "stale", outcome=why)
-        return self.log.transition(run, "stale", outcome=why) is not None
+        return True
 
     def _still_holds(self, action: Action, kind: actions.ActionKind, ctx: OpsContext) -> None:
         age = self.log.clock() - action.created
@@ -350,7 +374,7 @@ class Lifecycle:
             for part in steps or [proposed]:
                 verdict = self._operators(part.account).check(user, part.target)
                 if not verdict.allowed:
-                    self._record_refused("cancel", proposed, user, verdict.why)
+                    self._record_refused("cancel", part, user, verdict.why)
                     raise Refused(f"{verdict.why}; the preview stands.")
         if (
             proposed is None

@@ -8,6 +8,7 @@ hands it here to run its steps (chalicelib/ops/lifecycle.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -54,13 +55,8 @@ class RunbookRuns:
         run_id = self.lc.make_id()
         previews: list[Preview] = []
         for n, step in enumerate(book.commands(values), start=1):
-            typed = replace(
-                parse(step),
-                account=command.account,
-                region=command.region,
-                break_glass=command.break_glass,
-            )
             try:
+                typed = _step(parse(step), command)
                 previews.append(self.lc.propose(typed, step, user, part_of=run_id))
             except ShepherdError as exc:
                 self._drop(previews, user)
@@ -187,6 +183,8 @@ class RunbookRuns:
             except Exception as exc:  # its record, if it moved, is repaired when next read
                 log.exception("step %s of runbook run %s could not be run", step.id, run.id)
                 outcome = f"Shepherd failed: {type(exc).__name__}: {markup.prose(str(exc), 300)}"
+                with contextlib.suppress(Exception):  # the log itself may be what failed
+                    self.lc.log.transition(step, "stale", outcome=f"not run: {outcome}")
             if isinstance(outcome, Done):
                 done.append(step.id)
                 lines.append(shown.format(":white_check_mark:") + f": {outcome.text}")
@@ -214,6 +212,20 @@ class RunbookRuns:
             partial=stopped is not None,
             unrecorded=not recorded,
         )
+
+
+def _step(parsed: Command, run: Command) -> Command:
+    """A filled-in step as it runs: a change, never an undo or another runbook, where the run is;
+    checked again here, whatever the values it was filled with."""
+    if (
+        not parsed.mutating
+        or parsed.verb in ("undo", "runbook")
+        or parsed.account
+        or parsed.region
+        or parsed.break_glass
+    ):
+        raise Refused("filled in, it is not a change a runbook step may make")
+    return replace(parsed, account=run.account, region=run.region, break_glass=run.break_glass)
 
 
 def _reason(exc: ShepherdError) -> str:

@@ -144,8 +144,12 @@ class Runbook:
         return values
 
     def commands(self, values: Mapping[str, str]) -> list[str]:
-        """Its steps with the values in (each quoted as one word)."""
-        return [_fill(step, values, shlex.quote) for step in self.steps]
+        """Its steps with the values in: each placeholder filled inside its own word, so that no
+        value (spaces, quotes, `--options` and all) can add a word to a step."""
+        return [
+            shlex.join(_fill(word, values, str) for word in shlex.split(step))
+            for step in self.steps
+        ]
 
     def links_for(self, values: Mapping[str, str]) -> list[Link]:
         """Its links with the values in (URL-quoted); a link some value is missing for is left
@@ -242,7 +246,7 @@ def _fill(template: str, values: Mapping[str, str], quoted: Any) -> str:
 
 KEYS = {"name", "description", "match", "args", "steps", "links"}
 MATCH_KEYS = {"alarms", "kinds", "functions", "accounts"}
-SAMPLE = {"function": "sample-function", "queue": "sample-queue", "alarm": "sample alarm"}
+SAMPLE = {"function": "sample-function", "queue": "sample-queue", "alarm": "sample 'alarm' --x"}
 
 
 def load_runbooks(path: Path, accounts: Accounts | None = None) -> Runbooks:
@@ -254,8 +258,12 @@ def load_runbooks(path: Path, accounts: Accounts | None = None) -> Runbooks:
         doc = json.loads(path.read_text())
     except ValueError as exc:
         raise BadInput(f"{path.name}: not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("runbooks", []), list):
-        raise BadInput(f'{path.name}: expected {{"runbooks": [...]}}')
+    if (
+        not isinstance(doc, dict)
+        or set(doc) - {"runbooks"}
+        or not isinstance(doc.get("runbooks", []), list)
+    ):
+        raise BadInput(f'{path.name}: expected {{"runbooks": [...]}} and nothing else')
     books = []
     for i, raw in enumerate(doc.get("runbooks", []), start=1):
         label = f"runbook {i}"
@@ -308,10 +316,16 @@ def _check_step(n: int, step: str, known: set[str], args: Mapping[str, str | Non
             f"step {n} uses `{{{unknown[0]}}}`, which is neither an alarm's "
             f"({', '.join('{' + k + '}' for k in (*FROM_ALARM, *WHERE))}) nor one of its `args`"
         )
+    try:
+        words = shlex.split(step)
+    except ValueError as exc:
+        raise ValueError(f"step {n} `{step}`: {exc}") from exc
+    if not words or PLACEHOLDER.search(words[0]):
+        raise ValueError(f"step {n} `{step}`: a step's command is written out, not a placeholder")
     sample = {**SAMPLE, "account": HOME, "region": "us-east-1"}
     sample.update({k: v if v is not None else "1" for k, v in args.items()})
     try:
-        command = parse(_fill(step, sample, shlex.quote))
+        command = parse(shlex.join(_fill(word, sample, str) for word in words))
     except UsageError as exc:
         raise ValueError(f"step {n} `{step}`: {markup.unmarked(exc.shown())}") from exc
     if not command.mutating or command.verb in ("undo", "runbook"):

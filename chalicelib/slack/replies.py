@@ -145,8 +145,12 @@ def _preview(p: Preview) -> Reply:
     links = [
         link_button(label, f"{RUNBOOK_LINK}:{i}", url) for i, (label, url) in enumerate(p.links)
     ]
-    blocks = [section(text) for text in sections[:-1]]
-    blocks += [section(sections[-1] + tail), actions(first, button("Cancel", CANCEL, a.id), *links)]
+    if p.steps:  # a run's risks and who approves it, never cut off with a long last step
+        blocks = [*map(section, sections)]
+        blocks += markup.as_sections(tail.strip()) if tail.strip() else []
+    else:
+        blocks = [section(sections[0] + tail)]
+    blocks.append(actions(first, button("Cancel", CANCEL, a.id), *links))
     return Reply("\n".join(sections) + tail, blocks, shared=for_team)
 
 

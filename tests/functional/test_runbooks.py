@@ -194,6 +194,14 @@ def test_a_step_that_needs_a_second_operator_makes_the_run_need_one(
     done = answers(slack)[-1]
     assert "approved by" in done["text"] and state(aws)[:2] == (20, "2")
 
+    click(team, slack_url, UNDO, action_id(done, UNDO), user=OPERATOR)  # its undo: two people
+    undo = answers(slack)[-1]
+    assert undo["response_type"] == "in_channel" and "needs a second operator" in undo["text"]
+    click(team, slack_url, APPROVE, action_id(undo, APPROVE), user=OPERATOR)
+    assert "another operator must approve it" in answers(slack)[-1]["text"]
+    click(team, slack_url, APPROVE, action_id(undo, APPROVE), user=SECOND)
+    assert state(aws)[:2] == (None, "3")
+
 
 def test_a_step_is_never_confirmed_alone_and_a_drifted_step_stops_the_run_before_it_starts(
     team: Client, slack_url: str, slack: FakeSlack, aws: boto3.Session
@@ -293,3 +301,139 @@ def test_a_run_killed_between_steps_is_settled_from_its_steps_and_what_ran_can_b
     assert "stopped before its end" in (settled.outcome or "")
     click(team, slack_url, CONFIRM, action_id(undo, CONFIRM))
     assert state(aws) == before
+
+
+def test_a_second_click_while_the_run_runs_leaves_it_running_to_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+    team: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+) -> None:
+    """Click B read the run as proposed before click A moved it; B's recheck then finds step 1's
+    change and calls it drift. B loses the run's transition, and must not touch its steps."""
+    import app
+    from chalicelib.ops.lifecycle import Lifecycle
+
+    container = app.container()
+    log = container.action_log
+    slash(team, slack_url, f"runbook steady function={FUNCTION}")
+    run_id = action_id(answers(slack)[-1], CONFIRM)
+    run = log.get(run_id)
+    assert run is not None
+    read_by_b = {i: log.get(i) for i in [run_id, *run.plan.steps]}
+    real_run_step, real_get = Lifecycle.run_step, log.get
+    second: list[Any] = []
+
+    def click_b_between_steps(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
+        if step.command.startswith("/ops alias") and not second:
+            monkeypatch.setattr(log, "get", lambda i: read_by_b.get(i) or real_get(i))
+            second.append(container.ops.confirm(run_id, SECOND))
+            monkeypatch.setattr(log, "get", real_get)
+        return real_run_step(self, step, *args, **kw)
+
+    monkeypatch.setattr(Lifecycle, "run_step", click_b_between_steps)
+    done = container.ops.confirm(run_id, OPERATOR)
+    assert "already" in second[0].text
+    assert "ran 3 step(s)" in done.text
+    assert state(aws) == (20, "2", 1024)
+
+
+def test_undo_runbook_waits_for_the_run_to_finish(
+    monkeypatch: pytest.MonkeyPatch,
+    team: Client,
+    slack_url: str,
+    slack: FakeSlack,
+    aws: boto3.Session,
+) -> None:
+    import app
+    from chalicelib.errors import Refused
+    from chalicelib.ops.lifecycle import Lifecycle
+
+    container = app.container()
+    slash(team, slack_url, f"runbook steady function={FUNCTION}")
+    run_id = action_id(answers(slack)[-1], CONFIRM)
+    real = Lifecycle.run_step
+    refused: list[str] = []
+
+    def undo_typed_while_it_runs(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
+        if step.command.startswith("/ops alias") and not refused:
+            with pytest.raises(Refused) as raised:
+                container.ops.run(f"undo {run_id}", SECOND)
+            refused.append(str(raised.value))
+        return real(self, step, *args, **kw)
+
+    monkeypatch.setattr(Lifecycle, "run_step", undo_typed_while_it_runs)
+    container.ops.confirm(run_id, OPERATOR)
+    assert "is executing" in refused[0]
+    undo = container.ops.run(f"undo {run_id}", SECOND)
+    assert "3 step(s) in reverse" in undo.action.summary
+
+
+def test_two_setting_changes_on_one_function_run_and_undo_with_lambda_s_revision_ids(
+    monkeypatch: pytest.MonkeyPatch,
+    aws: boto3.Session,
+    bot_env: Container,
+    slack_url: str,
+    slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    """Lambda gives the function a new RevisionId at each update (moto gives none): step 2,
+    previewed before step 1 ran, must still run when only the revision moved."""
+    from app import app as chalice_app
+
+    doc = {
+        "runbooks": [{"name": "size", "steps": ["memory {function} 1024", "timeout {function} 60"]}]
+    }
+    monkeypatch.setenv("SHEPHERD_RUNBOOKS_FILE", str(runbooks_file(tmp_path, doc)))
+    fleet.failed_deliveries(aws, count=1)
+    container = serve(aws)
+    revision = [1]
+
+    def with_revision(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "UpdateFunctionConfiguration":
+            revision[0] += 1
+        if model.name in ("GetFunctionConfiguration", "UpdateFunctionConfiguration"):
+            parsed["RevisionId"] = f"rev-{revision[0]}"
+
+    container.aws.client("lambda").meta.events.register("after-call.lambda.*", with_revision)
+    lam = aws.client("lambda")
+    before = lam.get_function_configuration(FunctionName=FUNCTION)
+    with Client(chalice_app) as team:
+        slash(team, slack_url, f"runbook size function={FUNCTION}")
+        click(team, slack_url, CONFIRM, action_id(answers(slack)[-1], CONFIRM))
+        done = answers(slack)[-1]
+        assert "ran 2 step(s)" in done["text"]
+        after = lam.get_function_configuration(FunctionName=FUNCTION)
+        assert (after["MemorySize"], after["Timeout"]) == (1024, 60)
+        click(team, slack_url, UNDO, action_id(done, UNDO))
+        click(team, slack_url, CONFIRM, action_id(answers(slack)[-1], CONFIRM))
+        assert "undid 2 step(s)" in answers(slack)[-1]["text"]
+    undone = lam.get_function_configuration(FunctionName=FUNCTION)
+    assert (undone["MemorySize"], undone["Timeout"]) == (before["MemorySize"], before["Timeout"])
+
+
+def test_a_value_fills_one_word_of_a_step_and_never_adds_an_option(
+    monkeypatch: pytest.MonkeyPatch,
+    aws: boto3.Session,
+    bot_env: Container,
+    slack_url: str,
+    slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    from app import app as chalice_app
+
+    doc = {
+        "runbooks": [
+            {"name": "drain", "args": {"rate": "5"}, "steps": ["redrive {queue} --rate '{rate}'"]}
+        ]
+    }
+    monkeypatch.setenv("SHEPHERD_RUNBOOKS_FILE", str(runbooks_file(tmp_path, doc)))
+    fleet.failed_deliveries(aws, count=1)
+    serve(aws)
+    with Client(chalice_app) as team:
+        slash(team, slack_url, 'runbook drain queue=invoice-mailer-failed "rate=1 --max 100000"')
+        refused = answers(slack)[-1]["text"]
+        assert "cannot run: step 1" in refused and "--rate must be a whole number" in refused
+        slash(team, slack_url, "runbook drain queue=invoice-mailer-failed rate=2")
+        assert "--rate 2" in answers(slack)[-1]["text"]

@@ -257,7 +257,7 @@ def test_earlier_error_lines_are_asked_for_with_a_filter_pattern() -> None:
     from datetime import UTC, datetime
 
     from chalicelib.aws.logs import LogsApi
-    from chalicelib.diagnosis.gather import PRIOR_PATTERN
+    from chalicelib.diagnosis.sources import PRIOR_PATTERN
 
     client = boto3.client("logs", region_name="us-east-1")
     start, end = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
@@ -281,3 +281,31 @@ def test_earlier_error_lines_are_asked_for_with_a_filter_pattern() -> None:
             "/aws/lambda/orders", start, end, pages=1, pattern=PRIOR_PATTERN
         )
     assert event.message == "[ERROR] KeyError: 'sku'"
+
+
+def test_a_change_waits_while_the_function_s_last_update_is_in_progress(
+    lam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda refuses an update while one is in progress (a runbook's previous step)."""
+    import botocore.waiter
+
+    from chalicelib.aws.errors import AwsError
+
+    client, stubber = lam
+    waited: list[float] = []
+    monkeypatch.setattr(botocore.waiter.time, "sleep", waited.append)
+    for status in ("InProgress", "InProgress", "Successful"):
+        stubber.add_response(
+            "get_function_configuration",
+            {"FunctionName": "orders", "LastUpdateStatus": status},
+            {"FunctionName": "orders"},
+        )
+    LambdaApi(client).settled("orders")
+    assert waited == [1, 1]
+    stubber.add_response(
+        "get_function_configuration",
+        {"FunctionName": "orders", "LastUpdateStatus": "Failed"},
+        {"FunctionName": "orders"},
+    )
+    with pytest.raises(AwsError):
+        LambdaApi(client).settled("orders")

@@ -63,6 +63,7 @@ def test_the_shipped_file_and_the_demo_s_load() -> None:
         ({"steps": ["status {function}"]}, "is not a change"),
         ({"steps": ["undo abc"]}, "is not a change"),
         ({"steps": ["runbook other"]}, "is not a change"),
+        ({"args": {"verb": "memory"}, "steps": ["{verb} {function} 512"]}, "written out"),
         ({"steps": ["concurrency {function} reserv 5"]}, "step 1"),
         ({"steps": ["memory {function} 1024 --account prod"]}, "leave out"),
         ({"args": {"function": "x"}}, "arg `function`"),
@@ -87,6 +88,15 @@ def test_a_file_that_is_not_json_or_names_a_runbook_twice_stops_the_start(tmp_pa
         load(tmp_path, raw="{runbooks: [")
     with pytest.raises(BadInput, match="given twice"):
         load(tmp_path, GOOD, GOOD)
+    with pytest.raises(BadInput, match="nothing else"):  # a misspelt key is not "no runbooks"
+        load(tmp_path, raw='{"runbook": []}')
+
+
+def test_a_runbooks_file_named_but_missing_stops_the_start(tmp_path: Path) -> None:
+    from chalicelib.config import Settings
+
+    with pytest.raises(BadInput, match="SHEPHERD_RUNBOOKS_FILE: no file"):
+        Settings.from_env({"SHEPHERD_RUNBOOKS_FILE": str(tmp_path / "missing.json")})
 
 
 def test_values_fill_the_steps_as_single_words_and_nothing_else(tmp_path: Path) -> None:

@@ -79,6 +79,11 @@ class RunbookKind:
         p: RunbookPlan = action.plan
         steps = [ctx.log.get(i) for i in p.steps]
         known = [repair.settled(s, ctx) for s in steps if s is not None]
+        for n, s in enumerate(known):
+            if s.status == "proposed":  # never reached: not to be left waiting
+                known[n] = (
+                    ctx.log.transition(s, "cancelled", outcome="not run: the run stopped") or s
+                )
         done = ran(known)
         lines = [
             f"{n}. {markup.code(s.command)} ({markup.code(s.id)}): {s.status}"

@@ -98,6 +98,7 @@ class Setting(Undoable):
     def execute(self, action: Action, ctx: OpsContext) -> Executed:
         plan: SettingPlan = action.plan
         change = {self.field: plan.target}
+        ctx.lam.settled(plan.function)  # an update in progress (a runbook's last step) first
         done = ctx.lam.configure(plan.function, plan.revision, **change)
         return Executed(SettingResult(self.current(done)))
 
