@@ -501,3 +501,50 @@ def test_a_change_approved_in_a_member_account_carries_both_people_in_its_sessio
     assert change["SourceIdentity"] == "slack-USECOND"
     assert {"Key": "approver", "Value": "USECOND"} in change["Tags"]
     assert {"Key": "proposer", "Value": "UOPERATOR"} in change["Tags"]
+
+
+def test_a_runbook_run_with_account_runs_every_step_there_and_is_undone_there(
+    aws: boto3.Session, tmp_path: Path
+) -> None:
+    from tests.functional.conftest import SlackOps
+    from tests.functional.test_ops_commands import action_id
+
+    staging = in_staging(aws)
+    fleet.seed(["throttling"], staging)  # payments-capture, reserved 5, in staging only
+    runbooks = write(
+        tmp_path,
+        {
+            "runbooks": [
+                {
+                    "name": "cap",
+                    "steps": ["concurrency {function} reserve 15", "memory {function} 1024"],
+                }
+            ]
+        },
+    )
+    settings = Settings(
+        operators=("UOPERATOR",),
+        accounts=Accounts((Account(STAGING, "staging", ROLE),)),
+        runbooks_file=runbooks,
+    )
+    bot = Container(settings, aws)
+    assumed: list[dict[str, Any]] = []
+    bot.aws.client("sts").meta.events.register(
+        "provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(params)
+    )
+    ops = SlackOps(bot)
+    assert "no function" in ops.run("runbook cap function=payments-capture", "UOPERATOR").text
+    preview = ops.run("runbook cap function=payments-capture --account staging", "UOPERATOR")
+    run = action_id({"blocks": preview.blocks}, "ops_confirm")
+    assert "ran 2 step(s)" in ops.confirm(run, "UOPERATOR").text
+    lam = staging.client("lambda")
+    assert reserved_in(staging, "payments-capture") == 15
+    assert lam.get_function_configuration(FunctionName="payments-capture")["MemorySize"] == 1024
+    recorded = bot.action_log.get(run)
+    assert recorded is not None and recorded.account == STAGING
+    changes = [a for a in assumed if "SourceIdentity" in a]
+    assert len(changes) == 2 and all(c["SourceIdentity"] == "slack-UOPERATOR" for c in changes)
+
+    undo = ops.run(f"undo {run}", "UOPERATOR")
+    ops.confirm(action_id({"blocks": undo.blocks}, "ops_confirm"), "UOPERATOR")
+    assert reserved_in(staging, "payments-capture") == 5
