@@ -38,6 +38,15 @@ click Confirm
 /ops timeout orders-processor 30
 click Confirm
 home
+click Run runbook: bad-deploy
+click Confirm
+click Undo runbook
+click Confirm
+/ops concurrency orders-processor reserve 0
+click Approve
+as ULOCALPEER
+click Approve
+as ULOCALOPS
 """
 
 
@@ -179,3 +188,16 @@ def test_the_home_tab_is_printed_by_the_slack_stand_in(transcript: str) -> None:
     assert "Open alarms (5) and storms (1)" in home
     assert "Snoozed (1)" in home and "*orders-processor-duration* until" in home
     assert "`/ops timeout orders-processor 30` · *done*" in home
+
+
+def test_the_demo_runbook_runs_from_its_alarm_and_is_undone(transcript: str) -> None:
+    run = transcript[transcript.index("ops> click Run runbook: bad-deploy") :]
+    assert "runbook `bad-deploy`: 2 step(s)" in run
+    assert "ran 2 step(s), in order" in run and "v3 → v2" in run
+    assert "undid 2 step(s)" in run
+
+
+def test_the_kill_switch_takes_a_second_operator(transcript: str) -> None:
+    two = transcript[transcript.index("ops> /ops concurrency orders-processor reserve 0") :]
+    assert "another operator must approve it" in two
+    assert "approved by <@ULOCALPEER>" in two
