@@ -281,12 +281,18 @@ def load_runbooks(path: Path, accounts: Accounts | None = None) -> Runbooks:
     return Runbooks(tuple(books), path.name)
 
 
-def _runbook(raw: Any, accounts: Accounts) -> Runbook:
+def _object(raw: Any, keys: set[str], what: str) -> dict[str, Any]:
+    """`raw` as an object of some of `keys`; a misspelt key is an error, never ignored."""
     if not isinstance(raw, dict):
-        raise TypeError("a runbook is an object with a name and steps")
-    extra = sorted(set(raw) - KEYS)
+        raise TypeError(f"{what} is an object of {', '.join(sorted(keys))}")
+    extra = sorted(set(raw) - keys)
     if extra:
-        raise ValueError(f"unknown key `{extra[0]}` (a runbook has {', '.join(sorted(KEYS))})")
+        raise ValueError(f"unknown key `{extra[0]}` in {what} ({', '.join(sorted(keys))})")
+    return raw
+
+
+def _runbook(raw: Any, accounts: Accounts) -> Runbook:
+    raw = _object(raw, KEYS, "a runbook")
     name = raw.get("name")
     if not isinstance(name, str) or not RUNBOOK.match(name):
         raise ValueError("`name` must be lower-case letters, digits and dashes (at most 63)")
@@ -359,11 +365,7 @@ def _args(raw: Any) -> dict[str, str | None]:
 
 
 def _match(raw: Any, accounts: Accounts) -> Match:
-    if not isinstance(raw, dict):
-        raise TypeError("`match` is an object: alarms, kinds, functions, accounts")
-    extra = sorted(set(raw) - MATCH_KEYS)
-    if extra:
-        raise ValueError(f"unknown match `{extra[0]}` (say {', '.join(sorted(MATCH_KEYS))})")
+    raw = _object(raw, MATCH_KEYS, "`match`")
     kinds = _strings(raw.get("kinds", []), "match.kinds")
     wrong = [k for k in kinds if k not in KINDS]
     if wrong:

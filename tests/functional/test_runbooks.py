@@ -4,7 +4,7 @@ one Confirm (or approval), run in order, stopped at the first failure, undone in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -262,6 +262,26 @@ class Killed(BaseException):
     """Lambda stopping the invocation at its timeout: nothing after it runs."""
 
 
+def before_the_alias_step(monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None]) -> None:
+    """Run `meanwhile` once, as the run reaches its alias step (step 2), before that step runs."""
+    from chalicelib.ops.lifecycle import Lifecycle
+
+    real, done = Lifecycle.run_step, []
+
+    def run_step(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
+        if step.command.startswith("/ops alias") and not done:
+            done.append(True)
+            meanwhile()
+        return real(self, step, *args, **kw)
+
+    monkeypatch.setattr(Lifecycle, "run_step", run_step)
+
+
+def proposed_run(team: Client, slack_url: str, slack: FakeSlack) -> str:
+    slash(team, slack_url, f"runbook steady function={FUNCTION}")
+    return action_id(answers(slack)[-1], CONFIRM)
+
+
 def test_a_run_killed_between_steps_is_settled_from_its_steps_and_what_ran_can_be_undone(
     monkeypatch: pytest.MonkeyPatch,
     team: Client,
@@ -272,20 +292,15 @@ def test_a_run_killed_between_steps_is_settled_from_its_steps_and_what_ran_can_b
     import time
 
     import app
-    from chalicelib.ops.lifecycle import Lifecycle
 
     container = app.container()
     before = state(aws)
-    real = Lifecycle.run_step
 
-    def killed_at_the_alias(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
-        if step.command.startswith("/ops alias"):
-            raise Killed
-        return real(self, step, *args, **kw)
+    def killed() -> None:
+        raise Killed
 
-    monkeypatch.setattr(Lifecycle, "run_step", killed_at_the_alias)
-    slash(team, slack_url, f"runbook steady function={FUNCTION}")
-    run_id = action_id(answers(slack)[-1], CONFIRM)
+    before_the_alias_step(monkeypatch, killed)
+    run_id = proposed_run(team, slack_url, slack)
     with pytest.raises(Killed):
         container.ops.confirm(run_id, OPERATOR)
     assert state(aws) == (20, before[1], before[2])
@@ -313,26 +328,22 @@ def test_a_second_click_while_the_run_runs_leaves_it_running_to_its_end(
     """Click B read the run as proposed before click A moved it; B's recheck then finds step 1's
     change and calls it drift. B loses the run's transition, and must not touch its steps."""
     import app
-    from chalicelib.ops.lifecycle import Lifecycle
 
     container = app.container()
     log = container.action_log
-    slash(team, slack_url, f"runbook steady function={FUNCTION}")
-    run_id = action_id(answers(slack)[-1], CONFIRM)
+    run_id = proposed_run(team, slack_url, slack)
     run = log.get(run_id)
     assert run is not None
     read_by_b = {i: log.get(i) for i in [run_id, *run.plan.steps]}
-    real_run_step, real_get = Lifecycle.run_step, log.get
     second: list[Any] = []
 
-    def click_b_between_steps(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
-        if step.command.startswith("/ops alias") and not second:
-            monkeypatch.setattr(log, "get", lambda i: read_by_b.get(i) or real_get(i))
+    def click_b() -> None:
+        with monkeypatch.context() as m:
+            m.setattr(log, "get", lambda i: read_by_b.get(i) or read(i))
             second.append(container.ops.confirm(run_id, SECOND))
-            monkeypatch.setattr(log, "get", real_get)
-        return real_run_step(self, step, *args, **kw)
 
-    monkeypatch.setattr(Lifecycle, "run_step", click_b_between_steps)
+    read = log.get
+    before_the_alias_step(monkeypatch, click_b)
     done = container.ops.confirm(run_id, OPERATOR)
     assert "already" in second[0].text
     assert "ran 3 step(s)" in done.text
@@ -348,22 +359,17 @@ def test_undo_runbook_waits_for_the_run_to_finish(
 ) -> None:
     import app
     from chalicelib.errors import Refused
-    from chalicelib.ops.lifecycle import Lifecycle
 
     container = app.container()
-    slash(team, slack_url, f"runbook steady function={FUNCTION}")
-    run_id = action_id(answers(slack)[-1], CONFIRM)
-    real = Lifecycle.run_step
+    run_id = proposed_run(team, slack_url, slack)
     refused: list[str] = []
 
-    def undo_typed_while_it_runs(self: Lifecycle, step: Any, *args: Any, **kw: Any) -> Any:
-        if step.command.startswith("/ops alias") and not refused:
-            with pytest.raises(Refused) as raised:
-                container.ops.run(f"undo {run_id}", SECOND)
-            refused.append(str(raised.value))
-        return real(self, step, *args, **kw)
+    def undo_typed() -> None:
+        with pytest.raises(Refused) as raised:
+            container.ops.run(f"undo {run_id}", SECOND)
+        refused.append(str(raised.value))
 
-    monkeypatch.setattr(Lifecycle, "run_step", undo_typed_while_it_runs)
+    before_the_alias_step(monkeypatch, undo_typed)
     container.ops.confirm(run_id, OPERATOR)
     assert "is executing" in refused[0]
     undo = container.ops.run(f"undo {run_id}", SECOND)

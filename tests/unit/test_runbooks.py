@@ -57,7 +57,7 @@ def test_the_shipped_file_and_the_demo_s_load() -> None:
     ("change", "why"),
     [
         ({"name": "Bad Name"}, "lower-case letters"),
-        ({"colour": "red"}, "unknown key `colour`"),
+        ({"colour": "red"}, "unknown key `colour` in a runbook"),
         ({"steps": []}, "1 to 10"),
         ({"steps": ["concurrency {fn} reserve 5"]}, r"step 1 uses `\{fn\}`"),
         ({"steps": ["status {function}"]}, "is not a change"),
@@ -70,7 +70,7 @@ def test_the_shipped_file_and_the_demo_s_load() -> None:
         ({"args": {"reserve": "50 --max 3"}}, "arg `reserve`"),
         ({"match": {"kinds": ["throttled"]}}, "not a diagnosis kind"),
         ({"match": {"accounts": ["prod"]}}, "`prod` is not a configured account"),
-        ({"match": {"alarm": ["x"]}}, "unknown match `alarm`"),
+        ({"match": {"alarm": ["x"]}}, "unknown key `alarm` in `match`"),
         ({"links": [{"label": "x", "url": "http://plain.example.com"}]}, "must be https"),
         ({"links": [{"label": "x", "url": "https://x.example.com/{nope}"}]}, "nothing fills"),
     ],
