@@ -221,10 +221,14 @@ class Views:
             lines += [
                 f"link: {markup.code(link.label)} {markup.code(link.url)}" for link in book.links
             ]
+            needed = [
+                f"{p}=<{p}>"
+                for p in book.uses
+                if p in ("function", "queue", "alarm") or book.args.get(p, "") is None
+            ]
+            by_hand = " ".join(["/ops runbook", book.name, *needed])
+            lines.append(f"by hand: {markup.code(by_hand)} (and `--account`, `--region`)")
             out.append("\n".join(lines))
-        out.append(
-            "Run one: `/ops runbook <name> function=<function>` (and `queue=`, `alarm=`, its args)"
-        )
         return Said("\n\n".join(out))
 
     def audit(self, c: Command, asker: Asker) -> Audited:

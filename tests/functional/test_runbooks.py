@@ -249,6 +249,8 @@ def test_runbooks_lists_them_and_a_wrong_runbook_command_says_what_is_wrong(
     slash(team, slack_url, "runbooks")
     listed = answers(slack)[-1]["text"]
     assert "steady" in listed and "replay" in listed and "reserve=20" in listed
+    assert "/ops runbook steady function=&lt;function&gt;" in listed  # (as sent: Slack shows <>)
+    assert "/ops runbook replay queue=&lt;queue&gt;" in listed
     slash(team, slack_url, "runbook stedy function=x")
     assert "did you mean" in answers(slack)[-1]["text"]
     slash(team, slack_url, "runbook steady")
