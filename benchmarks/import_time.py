@@ -17,6 +17,11 @@ SNIPPETS = {
     "import boto3": "import boto3",
     "import app": "import app",
     "import app + alarm path": "import app, chalicelib.alarms.delivery, chalicelib.container",
+    # What a start adds when there is a runbooks file (none: nothing is imported or read).
+    "import app + runbooks file": (
+        "import app, pathlib, chalicelib.ops.runbooks as r; "
+        "r.load_runbooks(pathlib.Path('devtools/fleet/runbooks.json'))"
+    ),
 }
 
 

@@ -1,7 +1,8 @@
 """What `shepherd doctor` asks a deployed Shepherd, because only its runtime and its role can
 tell: invoked directly (`{"shepherd-doctor": "probe"}` to `on_alarm_action`), it answers which
 botocore the Lambda runtime has and whether it can make alarm mute rules (Snooze), whether each
-configured member account can be assumed with its external id, and whether operators are set.
+configured member account can be assumed with its external id, whether operators are set, and
+which runbooks it has.
 It reads and assumes only; it changes nothing and posts nothing."""
 
 from __future__ import annotations
@@ -47,5 +48,7 @@ def answer(c: Container) -> dict[str, Any]:
         "accounts": accounts,
         "names": {a.id: a.name for a in c.settings.accounts.members},
         "operators": len(c.settings.operators),
+        # (read at start: a malformed file stops it, and the doctor sees the function fail)
+        "runbooks": [b.name for b in c.runbooks.books] if c.settings.runbooks_file.exists() else [],
         "function": c.settings.function or "",
     }

@@ -505,6 +505,16 @@ class Doctor(Clients):
             )
         else:
             checks.append(Check("operators", OK, f"{probe['operators']} user(s) or group(s)"))
+        runbooks = probe.get("runbooks") or []
+        checks.append(
+            Check(
+                "runbooks",
+                OK,
+                f"{len(runbooks)}: {', '.join(runbooks)}"
+                if runbooks
+                else "none configured (policies/runbooks.json)",
+            )
+        )
         accounts = probe.get("accounts") or {}
         names = probe.get("names") or {}
         if not accounts:

@@ -242,9 +242,11 @@ def test_a_healthy_deployment_passes_every_check(world: World, slack_url: str) -
         "alarms",
         "mute rules",
         "operators",
+        "runbooks",
         "member accounts",
     }
     assert "answers Slack's signed url_verification" in checks["endpoint"].detail
+    assert checks["runbooks"].detail == "none configured (policies/runbooks.json)"
     assert "1 alarm(s) reach Shepherd through the EventBridge rule" in checks["alarms"].detail
 
 
@@ -520,3 +522,13 @@ def test_a_test_alarm_slack_will_not_let_it_read_is_a_failed_check_and_is_closed
     sent = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     states = sorted(json.loads(json.loads(m["Body"])["Message"])["NewStateValue"] for m in sent)
     assert states == ["ALARM", "OK"]  # what it opened, it closed
+
+
+def test_the_deployed_runbooks_are_named(world: World, slack_url: str, bot_env: Container) -> None:
+    from dataclasses import replace
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "devtools" / "fleet" / "runbooks.json"
+    bot_env.settings = replace(bot_env.settings, runbooks_file=demo)
+    check = run(world, slack_url)["runbooks"]
+    assert check.status == OK and check.detail == "1: bad-deploy"
