@@ -7,6 +7,7 @@ botocore's Stubber (tests/unit/test_aws_adapters.py) and answered by devtools/aw
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ class FunctionConfig:
     revision: str | None = None  # RevisionId: an update with it is refused if this moved
     architecture: str = "x86_64"
     version: str = "$LATEST"
+    updating: bool = False  # LastUpdateStatus InProgress: its RevisionId moves when it completes
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,19 @@ class LambdaApi:
         return _function_config(self.client.update_function_configuration(**kwargs), function)
 
     @calls("lambda")
-    def settled(self, function: str, within_s: int = 60) -> None:
-        """Wait while an update of the function is in progress: Lambda refuses another
-        (ResourceConflictException) until `LastUpdateStatus` leaves `InProgress`."""
-        self.client.get_waiter("function_updated").wait(
-            FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": within_s}
-        )
+    def settled(self, function: str, within_s: float = 20.0) -> bool:
+        """Wait while an update of the function is in progress (`LastUpdateStatus` InProgress:
+        Lambda refuses another update, and moves the RevisionId again when it completes); False if
+        it is still in progress after `within_s`. A failed last update is no reason to wait: a new
+        one is how it is fixed."""
+        until = time.monotonic() + within_s
+        while True:
+            config = self.client.get_function_configuration(FunctionName=function)
+            if config.get("LastUpdateStatus") != "InProgress":
+                return True
+            if time.monotonic() >= until:
+                return False
+            time.sleep(1.0)
 
     @calls("lambda")
     def alias(self, function: str, alias: str) -> AliasState:
@@ -319,4 +328,5 @@ def _function_config(c: Any, name: str) -> FunctionConfig:
         revision=c.get("RevisionId"),
         architecture=(c.get("Architectures") or ["x86_64"])[0],
         version=c.get("Version", "$LATEST"),
+        updating=c.get("LastUpdateStatus") == "InProgress",
     )

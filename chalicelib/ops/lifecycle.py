@@ -246,20 +246,25 @@ class Lifecycle:
             return self.runs.run(action, steps, user)
         return self._execute(action, user, self._in(action))
 
-    def run_step(self, step: Action, user: str, recheck: bool, until: float) -> Done | Failed | str:
-        """One step of a confirmed runbook run, confirmed by `user`: re-checked first when an
-        earlier step ran (what it read may have moved); why it did not run, else what it did."""
+    def run_step(
+        self, step: Action, user: str, until: float, moved: frozenset[str] | None = None
+    ) -> Done | Failed | str:
+        """One step of a confirmed runbook run, confirmed by `user`: after the first (`moved`:
+        what the earlier steps changed), re-checked, as what it read may have moved. Why it did
+        not run, else what it did."""
         ctx = self._in(step)
         kind = actions.registry()[step.kind]
         fields: dict[str, Any] = {"approved_by": user} if step.approval else {}
-        if recheck:  # (the run's age was checked at its Confirm)
+        if moved is not None:  # (the run's age was checked at its Confirm)
             try:
                 try:
                     guardrails.not_changing_shepherd(ctx, step.kind, step.target)
                     kind.recheck(step, ctx)
                 except Drifted:
+                    if step.target not in moved:  # not this run's doing: what a Confirm says
+                        raise
                     fields["plan"] = self._same_plan_now(step, kind, ctx)
-            except Refused as exc:  # Drifted too: the run stops, nothing is re-proposed
+            except ShepherdError as exc:  # Drifted too: the run stops, nothing is re-proposed
                 self.log.transition(step, "stale", outcome=f"not run: {exc}")
                 return str(exc)
         action = self.log.transition(step, "executing", confirmed_by=user, **fields)
@@ -271,9 +276,10 @@ class Lifecycle:
         )
 
     def _same_plan_now(self, step: Action, kind: actions.ActionKind, ctx: OpsContext) -> Any:
-        """A later step whose recheck found what it read moved, planned again: when an earlier
-        step moved only what is not shown (a function's RevisionId after its memory changed),
-        the plan made now says the same change, and that plan runs; else Drifted."""
+        """A later step whose recheck found what it read moved, after an earlier step of the run
+        changed the same function, planned again: when that step moved only what is not shown (a
+        function's RevisionId after its memory changed), the plan made now says the same change,
+        and that plan runs; else Drifted."""
         if step.undoes:
             undone = self.log.get(step.undoes)
             if undone is None:

@@ -56,7 +56,7 @@ class RunbookRuns:
         previews: list[Preview] = []
         for n, step in enumerate(book.commands(values), start=1):
             try:
-                typed = _step(parse(step), command)
+                typed = _step(parse(step), command, book.verbs[n - 1])
                 previews.append(self.lc.propose(typed, step, user, part_of=run_id))
             except ShepherdError as exc:
                 self._drop(previews, user)
@@ -170,8 +170,14 @@ class RunbookRuns:
         lines: list[str] = []
         done: list[str] = []
         stopped: int | None = None
+        moved: set[str] = set()
         for n, step in enumerate(steps, start=1):
             shown = f"{n}. {{}} {markup.code(step.command)} ({markup.code(step.id)})"
+            if stopped is None and n > 1 and clock() > until:
+                stopped = n  # Lambda would stop it mid-step: this invocation's time is spent
+                lines.append(shown.format(":hourglass:") + " not run: the run's time ran out")
+                self.lc.log.transition(step, "stale", outcome="not run: the run's time ran out")
+                continue
             if stopped is not None:
                 self.lc.log.transition(
                     step, "cancelled", cancelled_by=user, outcome=f"not run: step {stopped} did not"
@@ -179,7 +185,8 @@ class RunbookRuns:
                 lines.append(shown.format(":heavy_minus_sign:") + " not run")
                 continue
             try:
-                outcome = self.lc.run_step(step, user, recheck=n > 1, until=until)
+                after = frozenset(moved) if n > 1 else None
+                outcome = self.lc.run_step(step, user, until, after)
             except Exception as exc:  # its record, if it moved, is repaired when next read
                 log.exception("step %s of runbook run %s could not be run", step.id, run.id)
                 outcome = f"Shepherd failed: {type(exc).__name__}: {markup.prose(str(exc), 300)}"
@@ -187,6 +194,7 @@ class RunbookRuns:
                     self.lc.log.transition(step, "stale", outcome=f"not run: {outcome}")
             if isinstance(outcome, Done):
                 done.append(step.id)
+                moved.add(step.target)
                 lines.append(shown.format(":white_check_mark:") + f": {outcome.text}")
                 if outcome.partial:
                     stopped = n
@@ -214,17 +222,21 @@ class RunbookRuns:
         )
 
 
-def _step(parsed: Command, run: Command) -> Command:
-    """A filled-in step as it runs: a change, never an undo or another runbook, where the run is;
-    checked again here, whatever the values it was filled with."""
+def _step(parsed: Command, run: Command, verb: str) -> Command:
+    """A filled-in step as it runs: the change it was written as (`verb`, never an undo or
+    another runbook), where the run is; checked again here, whatever it was filled with."""
     if (
-        not parsed.mutating
+        parsed.verb != verb
+        or not parsed.mutating
         or parsed.verb in ("undo", "runbook")
         or parsed.account
         or parsed.region
         or parsed.break_glass
     ):
-        raise Refused("filled in, it is not a change a runbook step may make")
+        raise Refused(
+            f"filled in, it is not the change it is written as ({markup.code(verb)}), or not one "
+            "a runbook step may make"
+        )
     return replace(parsed, account=run.account, region=run.region, break_glass=run.break_glass)
 
 

@@ -42,7 +42,7 @@ from chalicelib import markup
 from chalicelib.accounts import Accounts
 from chalicelib.diagnosis.kinds import KINDS
 from chalicelib.errors import BadInput, UsageError
-from chalicelib.ops.grammar import ALARM, ARG, NAME, RUNBOOK, parse
+from chalicelib.ops.grammar import ALARM, ARG, ARG_VALUE, NAME, RUNBOOK, parse
 
 if TYPE_CHECKING:  # read at every start: what only a diagnosis needs is imported with it
     from chalicelib.diagnosis.causes import Action, Diagnosis
@@ -104,6 +104,7 @@ class Match:
 class Runbook:
     name: str
     steps: tuple[str, ...]  # `/ops` changes with placeholders
+    verbs: tuple[str, ...] = ()  # the change each step makes, whatever fills it (grammar verbs)
     description: str = ""
     args: Mapping[str, str | None] = field(default_factory=dict)  # its own, with defaults
     match: Match = field(default_factory=Match)
@@ -235,7 +236,11 @@ def alarm_facts(d: Diagnosis) -> dict[str, str]:
     signal = ev.signal
     if isinstance(signal, Alarm) and not signal.requested:
         facts["alarm"] = signal.name
-    return {k: v for k, v in facts.items() if (ALARM if k == "alarm" else NAME).match(v)}
+    return {  # what a typed `k=v` may hold too, or its button would be refused
+        k: v
+        for k, v in facts.items()
+        if (ALARM if k == "alarm" else NAME).match(v) and ARG_VALUE.match(v)
+    }
 
 
 def _fill(template: str, values: Mapping[str, str], quoted: Any) -> str:
@@ -301,11 +306,11 @@ def _runbook(raw: Any, accounts: Accounts) -> Runbook:
     if not 1 <= len(steps) <= MAX_STEPS:
         raise ValueError(f"`steps` must list 1 to {MAX_STEPS} `/ops` changes")
     known = {*FROM_ALARM, *WHERE, *args}
-    for n, step in enumerate(steps, start=1):
-        _check_step(n, step, known, args)
+    verbs = tuple(_check_step(n, step, known, args) for n, step in enumerate(steps, start=1))
     book = Runbook(
         name=name,
         steps=tuple(steps),
+        verbs=verbs,
         description=str(raw.get("description") or "")[:300],
         args=args,
         match=_match(raw.get("match", {}), accounts),
@@ -314,7 +319,8 @@ def _runbook(raw: Any, accounts: Accounts) -> Runbook:
     return book
 
 
-def _check_step(n: int, step: str, known: set[str], args: Mapping[str, str | None]) -> None:
+def _check_step(n: int, step: str, known: set[str], args: Mapping[str, str | None]) -> str:
+    """The change `step` makes (its grammar verb); ValueError saying what is wrong with it."""
     used = PLACEHOLDER.findall(step)
     unknown = [p for p in used if p not in known]
     if unknown:
@@ -344,6 +350,7 @@ def _check_step(n: int, step: str, known: set[str], args: Mapping[str, str | Non
             f"step {n} `{step}`: a step runs where the runbook runs; leave out "
             "`--account`, `--region` and `--break-glass` (give them to the runbook)"
         )
+    return command.verb
 
 
 def _args(raw: Any) -> dict[str, str | None]:

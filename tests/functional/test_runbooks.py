@@ -396,15 +396,50 @@ def test_two_setting_changes_on_one_function_run_and_undo_with_lambda_s_revision
     monkeypatch.setenv("SHEPHERD_RUNBOOKS_FILE", str(runbooks_file(tmp_path, doc)))
     fleet.failed_deliveries(aws, count=1)
     container = serve(aws)
-    revision = [1]
+    import chalicelib.aws.lambda_ as lambda_module
 
-    def with_revision(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    monkeypatch.setattr(lambda_module.time, "sleep", lambda _: None)
+    live = {"revision": 1, "reads_in_progress": 0}
+
+    def as_lambda(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        """An update returns a new revision InProgress; two reads later it is Successful, and
+        its revision moved again (as Lambda does)."""
         if model.name == "UpdateFunctionConfiguration":
-            revision[0] += 1
+            live["revision"] += 1
+            live["reads_in_progress"] = 2
+            parsed["LastUpdateStatus"] = "InProgress"
+        elif model.name == "GetFunctionConfiguration" and live["reads_in_progress"]:
+            live["reads_in_progress"] -= 1
+            if live["reads_in_progress"]:
+                parsed["LastUpdateStatus"] = "InProgress"
+            else:
+                live["revision"] += 1
         if model.name in ("GetFunctionConfiguration", "UpdateFunctionConfiguration"):
-            parsed["RevisionId"] = f"rev-{revision[0]}"
+            parsed["RevisionId"] = f"rev-{live['revision']}"
 
-    container.aws.client("lambda").meta.events.register("after-call.lambda.*", with_revision)
+    sent: list[dict[str, Any]] = []
+
+    def lambda_refuses(**_: Any) -> tuple[Any, dict[str, Any]] | None:
+        """An update while one is in progress, or with a RevisionId that moved, as Lambda refuses."""
+        revision = sent[-1].get("RevisionId")
+        if live["reads_in_progress"]:
+            code, status = "ResourceConflictException", 409
+        elif revision and revision != f"rev-{live['revision']}":
+            code, status = "PreconditionFailedException", 412
+        else:
+            return None
+        error = {"Code": code, "Message": "refused as Lambda would"}
+        return SimpleNamespace(status_code=status), {"Error": error, "ResponseMetadata": {}}
+
+    lam_client = container.aws.client("lambda")
+    lam_client.meta.events.register("after-call.lambda.*", as_lambda)
+    lam_client.meta.events.register(
+        "before-parameter-build.lambda.UpdateFunctionConfiguration",
+        lambda params, **_: sent.append(dict(params)),
+    )
+    lam_client.meta.events.register(
+        "before-call.lambda.UpdateFunctionConfiguration", lambda_refuses
+    )
     lam = aws.client("lambda")
     before = lam.get_function_configuration(FunctionName=FUNCTION)
     with Client(chalice_app) as team:
@@ -445,3 +480,35 @@ def test_a_value_fills_one_word_of_a_step_and_never_adds_an_option(
         assert "cannot run: step 1" in refused and "--rate must be a whole number" in refused
         slash(team, slack_url, "runbook drain queue=invoice-mailer-failed rate=2")
         assert "--rate 2" in answers(slack)[-1]["text"]
+
+
+def test_a_value_cannot_make_a_step_another_change_than_it_is_written_as(
+    monkeypatch: pytest.MonkeyPatch,
+    aws: boto3.Session,
+    bot_env: Container,
+    slack_url: str,
+    slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    from app import app as chalice_app
+
+    doc = {
+        "runbooks": [
+            {
+                "name": "cap",
+                "args": {"op": "reserve", "n": "10"},
+                "steps": ["concurrency {function} {op} {n}"],
+            }
+        ]
+    }
+    monkeypatch.setenv("SHEPHERD_RUNBOOKS_FILE", str(runbooks_file(tmp_path, doc)))
+    fleet.failed_deliveries(aws, count=1)
+    serve(aws)
+    with Client(chalice_app) as team:
+        slash(team, slack_url, f"runbook cap function={FUNCTION} op=unreserve n=")
+        assert "is not a value" in answers(slack)[-1]["text"]
+        slash(team, slack_url, f"runbook cap function={FUNCTION} op=provision n=5")
+        refused = answers(slack)[-1]["text"]
+        assert "not the change it is written as" in refused or "needs `--alias" in refused
+        slash(team, slack_url, f"runbook cap function={FUNCTION} n=12")
+        assert "unreserved → 12" in answers(slack)[-1]["text"]

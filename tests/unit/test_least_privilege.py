@@ -232,8 +232,6 @@ ANY = "*"
 CALLS: dict[str, Call] = {
     "lambda.get_function_configuration": call(E, ("lambda:GetFunctionConfiguration", FN)),
     "lambda.update_function_configuration": call(A, ("lambda:UpdateFunctionConfiguration", FN)),
-    # `function_updated` polls GetFunctionConfiguration before a change, in the acting session.
-    "lambda.get_waiter": call(A, ("lambda:GetFunctionConfiguration", FN)),
     "lambda.get_alias": call(E, ("lambda:GetAlias", FN)),
     "lambda.list_tags": call(E, ("lambda:ListTags", FN)),  # a `runbook` tag
     "lambda.list_aliases": call(E, ("lambda:ListAliases", FN)),

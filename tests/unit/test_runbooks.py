@@ -182,3 +182,18 @@ def test_every_kind_a_rule_can_give_is_one_a_runbook_may_match() -> None:
         for kind in re.findall(r'Cause\(\s*"([a-z_]+)"', path.read_text())
     }
     assert given and given <= KINDS
+
+
+def test_an_alarm_name_a_typed_value_could_not_hold_fills_in_nothing() -> None:
+    """Its button would be refused when clicked: such a runbook is not offered for it."""
+    from dataclasses import replace
+
+    d = _diagnosis("throttling")
+    for name in ("-x", " leading", "fine name"):
+        d.evidence.signal = replace(d.evidence.signal, name=name)
+        assert ("alarm" in alarm_facts(d)) == (name == "fine name")
+
+
+def test_each_step_keeps_the_change_it_is_written_as(tmp_path: Path) -> None:
+    [book] = load(tmp_path, GOOD).books
+    assert book.verbs == ("reserve", "rollback", "redrive")

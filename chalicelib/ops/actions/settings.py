@@ -59,6 +59,8 @@ class Setting(Undoable):
 
     def plan(self, command: Command, ctx: OpsContext) -> Proposal:
         config = lookups.function(ctx.lam, command.target or "")
+        if config.updating and ctx.lam.settled(config.name):  # read what it settles on
+            config = ctx.lam.function(config.name)
         return self._to(config, int(command.number or 0), ctx, "{} of *{}*:")
 
     def _to(self, config: FunctionConfig, target: int, ctx: OpsContext, head: str) -> Proposal:
@@ -86,6 +88,9 @@ class Setting(Undoable):
 
     def recheck(self, action: Action, ctx: OpsContext) -> None:
         plan: SettingPlan = action.plan
+        # An update in progress (a runbook's previous step) is waited out first: Lambda refuses
+        # another until it completes, and its RevisionId moves again when it does.
+        ctx.lam.settled(plan.function)
         config = ctx.lam.function(plan.function)
         now = self.current(config)
         if now != plan.before or (plan.revision and config.revision != plan.revision):
@@ -98,7 +103,6 @@ class Setting(Undoable):
     def execute(self, action: Action, ctx: OpsContext) -> Executed:
         plan: SettingPlan = action.plan
         change = {self.field: plan.target}
-        ctx.lam.settled(plan.function)  # an update in progress (a runbook's last step) first
         done = ctx.lam.configure(plan.function, plan.revision, **change)
         return Executed(SettingResult(self.current(done)))
 
@@ -111,6 +115,8 @@ class Setting(Undoable):
         plan: SettingPlan = action.plan
         left = action.result.value if action.result else plan.target
         config = ctx.lam.function(plan.function)
+        if config.updating and ctx.lam.settled(plan.function):  # read what it settles on
+            config = ctx.lam.function(plan.function)
         now = self.current(config)
         if now != left:
             redo = f"/ops {self.kind} {plan.function} {plan.before}"
