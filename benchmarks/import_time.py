@@ -19,8 +19,8 @@ SNIPPETS = {
     "import app + alarm path": "import app, chalicelib.alarms.delivery, chalicelib.container",
     # What a start adds when there is a runbooks file (none: nothing is imported or read).
     "import app + runbooks file": (
-        "import app, pathlib, chalicelib.ops.runbooks as r; "
-        "r.load_runbooks(pathlib.Path('devtools/fleet/runbooks.json'))"
+        "import app, pathlib, chalicelib.ops.runbook_file as f; "
+        "f.load_runbooks(pathlib.Path('devtools/fleet/runbooks.json'))"
     ),
 }
 

@@ -305,7 +305,7 @@ class Container:
     @cached_property
     def runbooks(self) -> Runbooks:
         """The runbooks file, read (and checked) when Shepherd starts: see `build`."""
-        from chalicelib.ops.runbooks import load_runbooks
+        from chalicelib.ops.runbook_file import load_runbooks
 
         return load_runbooks(self.settings.runbooks_file, self.settings.accounts)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import markup, units
-from chalicelib.approvals import HOME, Approvals
+from chalicelib.approvals import Approvals
 from chalicelib.aws.errors import AwsError, code_of
 from chalicelib.errors import Drifted, Refused, ShepherdError, UsageError
 from chalicelib.ops import actions, guardrails, repair
@@ -27,6 +27,7 @@ from chalicelib.ops.operators import Operators
 from chalicelib.ops.outcomes import Done, Failed, MoveCancelled, Outcome, Preview, Said, Stale
 from chalicelib.ops.runbook_runs import RunbookRuns
 from chalicelib.ops.runbooks import Runbooks
+from chalicelib.ops.second_operator import SecondOperator
 from chalicelib.store.actions import Action, Status
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class Lifecycle:
         self.log = ctx.log
         self.operators = operators
         self.make_id = make_id
-        self.approvals = approvals or Approvals()
+        self.second_operator = SecondOperator(
+            approvals or Approvals(), ctx.accounts, operators, ctx.log
+        )
         self.runs = RunbookRuns(self, runbooks or Runbooks())
 
     def propose(
@@ -87,46 +90,9 @@ class Lifecycle:
         action = self._action(kind.kind, proposal, text, user, undoes)
         action.account, action.region = ctx.account, ctx.region or ""
         action.part_of = part_of
-        self._second_operator(action, proposal, command.break_glass, done)
+        self.second_operator.mark(action, proposal, command.break_glass, done)
         self.log.create(action)
         return Preview(action, proposal.details)
-
-    def _second_operator(
-        self, action: Action, proposal: Proposal, reason: str | None, undone: Action | None
-    ) -> None:
-        """Mark `action` as needing a second operator's approval when a rule says so (or it undoes
-        a change that needed one), unless a break-glass operator gives a reason to act alone."""
-        member = self.ctx.accounts.get(action.account) if action.account else None
-        approvals = self.approvals
-        names: tuple[str, ...] = (HOME,)
-        if member is not None:
-            approvals = approvals.within(member.approvals, member.break_glass, member.name)
-            names = (member.id, member.name)
-        rule = approvals.needed(action.kind, proposal.target, proposal.plan, names)
-        why = str(rule) if rule else None
-        if why is None and undone is not None and (undone.approval or undone.break_glass):
-            why = f"undoing {markup.code(undone.id)}, a change that needed a second operator"
-        if why is None:
-            return
-        if reason is None:
-            action.approval = why
-            return
-        glass, source = approvals.break_glass, approvals.source
-        allowed = (
-            bool(glass) and self.operators.with_baseline(glass, source).check(action.user).allowed
-        )
-        if not allowed:
-            who = (
-                f"{markup.user(action.user)} is not listed in {source}"
-                if glass
-                else f"no one is break-glass ({source} is empty)"
-            )
-            self.log.record_refusal(action, f"break-glass refused: {who}")
-            raise Refused(
-                f"{who}, so `--break-glass` is not yours to use: {why}. Propose it without "
-                "`--break-glass` and another operator can approve it; nothing was changed."
-            )
-        action.break_glass = reason
 
     def _in(self, action: Action) -> OpsContext:
         """The context of the account and region `action` was proposed in."""

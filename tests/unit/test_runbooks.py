@@ -13,7 +13,8 @@ from chalicelib.diagnosis.causes import Cause, Diagnosis
 from chalicelib.diagnosis.evidence import FunctionFacts
 from chalicelib.errors import BadInput, UsageError
 from chalicelib.ops.grammar import parse
-from chalicelib.ops.runbooks import Runbooks, alarm_facts, load_runbooks
+from chalicelib.ops.runbook_file import load_runbooks
+from chalicelib.ops.runbooks import Runbooks, alarm_facts
 from tests.unit.evidence_builder import evidence
 
 STAGING = Account(
