@@ -10,27 +10,44 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from chalicelib import markup
 from chalicelib.errors import Refused, ShepherdError
 from chalicelib.ops import repair
 from chalicelib.ops.actions.runbook import KIND, RunbookPlan, RunbookResult, ran
+from chalicelib.ops.context import OpsContext
 from chalicelib.ops.grammar import Command, parse
 from chalicelib.ops.outcomes import Done, Failed, Preview
 from chalicelib.ops.runbooks import HOME, Runbooks
-from chalicelib.store.actions import Action
+from chalicelib.store.actions import Action, ActionLog, Status
 
-if TYPE_CHECKING:
-    from chalicelib.ops.lifecycle import Lifecycle
+
+class Changes(Protocol):
+    """What a run needs of the lifecycle (chalicelib/ops/lifecycle.py): to propose each step as
+    typed, run one confirmed step, and record the run."""
+
+    ctx: OpsContext
+    log: ActionLog
+    make_id: Callable[[], str]
+
+    def propose(
+        self, command: Command, text: str, user: str, part_of: str | None = None
+    ) -> Preview: ...
+    def run_step(
+        self, step: Action, user: str, until: float, moved: frozenset[str] | None = None
+    ) -> Done | Failed | str: ...
+    def record(self, action: Action, status: Status, **fields: Any) -> tuple[Action, bool]: ...
+
 
 log = logging.getLogger(__name__)
 RUN_BUDGET = 270.0  # seconds its steps may take in one invocation (api_handler's timeout is 300)
 
 
 class RunbookRuns:
-    def __init__(self, lifecycle: Lifecycle, runbooks: Runbooks) -> None:
+    def __init__(self, lifecycle: Changes, runbooks: Runbooks) -> None:
         self.lc = lifecycle
         self.runbooks = runbooks
 
