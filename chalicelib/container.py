@@ -197,8 +197,12 @@ class Container:
         from chalicelib.store.storms import Storms
 
         def undoable(action: Action) -> bool:
+            """Done, or a runbook run stopped after some of its steps ran (its undo undoes those)."""
             kind = actions.registry().get(action.kind)
-            return action.status == "done" and kind is not None and kind.follow_up(action) == "undo"
+            finished = action.status == "done" or (
+                action.kind == "runbook" and action.status == "failed"
+            )
+            return finished and kind is not None and kind.follow_up(action) == "undo"
 
         states = self.alarm_deps.states
         return read(

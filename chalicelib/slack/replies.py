@@ -25,6 +25,7 @@ from chalicelib.slack.blocks import (
     CANCEL,
     CANCEL_MOVE,
     CONFIRM,
+    MAX_BLOCKS,
     RUNBOOK_LINK,
     UNDO,
     Block,
@@ -145,9 +146,10 @@ def _preview(p: Preview) -> Reply:
     links = [
         link_button(label, f"{RUNBOOK_LINK}:{i}", url) for i, (label, url) in enumerate(p.links)
     ]
-    if p.steps:  # a run's risks and who approves it, never cut off with a long last step
-        blocks = [*map(section, sections)]
-        blocks += markup.as_sections(tail.strip()) if tail.strip() else []
+    if p.steps:  # each step whole, and the run's risks and approver never cut off after them
+        ending = markup.as_sections(tail.strip()) if tail.strip() else []
+        steps = [block for text in sections for block in markup.as_sections(text)]
+        blocks = [*steps[: MAX_BLOCKS - 1 - len(ending)], *ending]
     else:
         blocks = [section(sections[0] + tail)]
     blocks.append(actions(first, button("Cancel", CANCEL, a.id), *links))

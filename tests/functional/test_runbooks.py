@@ -166,6 +166,18 @@ def test_a_failing_second_step_stops_the_run_and_leaves_the_first_recorded_and_u
     assert "done" in history and "reserve 30" in history  # the first step, recorded
     assert "failed" in history
 
+    from tests.functional.test_alarm_attention import open_home
+
+    open_home(team)  # the stopped run is undoable from the Home tab too
+    home = json.dumps(slack.home_views[OPERATOR]["blocks"])
+    assert action_id(stopped, UNDO) in [
+        e["value"]
+        for b in slack.home_views[OPERATOR]["blocks"]
+        if b.get("type") in ("actions", "section")
+        for e in (b.get("elements") or [b.get("accessory") or {}])
+        if e.get("action_id") == UNDO
+    ], home
+
     click(team, slack_url, UNDO, action_id(stopped, UNDO))  # *Undo runbook*: what ran
     undo = answers(slack)[-1]
     assert "1 step(s) in reverse" in undo["text"]
