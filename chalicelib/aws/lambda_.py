@@ -112,19 +112,16 @@ class LambdaApi:
         return _function_config(self.client.update_function_configuration(**kwargs), function)
 
     @calls("lambda")
-    def settled(self, function: str, within_s: float = 20.0) -> bool:
-        """Wait while an update of the function is in progress (`LastUpdateStatus` InProgress:
-        Lambda refuses another update, and moves the RevisionId again when it completes); False if
-        it is still in progress after `within_s`. A failed last update is no reason to wait: a new
-        one is how it is fixed."""
+    def settled(self, config: FunctionConfig, within_s: float = 20.0) -> FunctionConfig:
+        """`config` as it settles: while an update is in progress (`LastUpdateStatus` InProgress:
+        Lambda refuses another update, and moves the RevisionId again when it completes), read
+        again each second, for at most `within_s`. A failed last update is no reason to wait: a
+        new one is how it is fixed."""
         until = time.monotonic() + within_s
-        while True:
-            config = self.client.get_function_configuration(FunctionName=function)
-            if config.get("LastUpdateStatus") != "InProgress":
-                return True
-            if time.monotonic() >= until:
-                return False
+        while config.updating and time.monotonic() < until:
             time.sleep(1.0)
+            config = self.function(config.name)
+        return config
 
     @calls("lambda")
     def alias(self, function: str, alias: str) -> AliasState:

@@ -224,8 +224,7 @@ class Lifecycle:
         if moved is not None:  # (the run's age was checked at its Confirm)
             try:
                 try:
-                    guardrails.not_changing_shepherd(ctx, step.kind, step.target)
-                    kind.recheck(step, ctx)
+                    self._recheck(step, kind, ctx)
                 except Drifted:
                     if step.target not in moved:  # not this run's doing: what a Confirm says
                         raise
@@ -295,6 +294,10 @@ class Lifecycle:
                 f"the preview is {units.duration(age)} old; previews expire after "
                 f"{units.duration(self.ctx.preview_ttl)}"
             )
+        self._recheck(action, kind, ctx)
+
+    def _recheck(self, action: Action, kind: actions.ActionKind, ctx: OpsContext) -> None:
+        """What the preview read, and its guardrails, as they are now: Drifted or Refused."""
         guardrails.not_changing_shepherd(ctx, action.kind, action.target)
         kind.recheck(action, ctx)
 

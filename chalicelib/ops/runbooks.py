@@ -112,6 +112,14 @@ class Runbook:
         found = (p for step in self.steps for p in PLACEHOLDER.findall(step))
         return list(dict.fromkeys(found))
 
+    @property
+    def asks(self) -> list[str]:
+        """What must be given for its steps, in order of use: what an alarm fills in, and its
+        own args that have no default."""
+        return [
+            p for p in self.uses if p in FROM_ALARM or (p in self.args and self.args[p] is None)
+        ]
+
     def values(self, given: Mapping[str, str], account: str, region: str) -> dict[str, str]:
         """Every placeholder's value: `given` over the defaults, and where it runs; UsageError
         naming what is unknown or missing."""
@@ -125,11 +133,10 @@ class Runbook:
             )
         values = {k: v for k, v in self.args.items() if v is not None}
         values.update(given)
-        for key in ("function", "queue"):
-            if key in values and not NAME.match(values[key]):
-                raise UsageError(f"{markup.code(values[key])} is not a valid {key} name")
-        if "alarm" in values and not ALARM.match(values["alarm"]):
-            raise UsageError("that is not a valid alarm name")
+        for key in FROM_ALARM:
+            if key in values and not _valid(key, values[key]):
+                shown = markup.code(values[key]) if key != "alarm" else "that"
+                raise UsageError(f"{shown} is not a valid {key} name")
         values.update(account=account, region=region)
         missing = [p for p in self.uses if p not in values]
         if missing:
@@ -197,13 +204,10 @@ class Runbooks:
         for book in self.books:
             if not book.match or not book.match.holds(facts, kinds, names):
                 continue
-            needed = [p for p in book.uses if p not in (*WHERE, *book.args)]
-            if any(p not in facts for p in needed):
-                continue  # the alarm does not say what a step needs
-            missing = [p for p in book.uses if p in book.args and book.args[p] is None]
-            if missing:
-                continue  # it needs a value only a person can give
-            words = [f"{p}={shlex.quote(facts[p])}" for p in needed]
+            asks = book.asks
+            if any(p not in facts for p in asks):
+                continue  # the alarm does not say what a step needs, or only a person can
+            words = [f"{p}={shlex.quote(facts[p])}" for p in asks]
             command = " ".join(["/ops runbook", book.name, *words]) + d.evidence.where
             out.append(Action(f"Run runbook: {book.name}", command))
         return out[:OFFERED]
@@ -231,11 +235,13 @@ def alarm_facts(d: Diagnosis) -> dict[str, str]:
     signal = ev.signal
     if isinstance(signal, Alarm) and not signal.requested:
         facts["alarm"] = signal.name
-    return {  # what a typed `k=v` may hold too, or its button would be refused
-        k: v
-        for k, v in facts.items()
-        if (ALARM if k == "alarm" else NAME).match(v) and ARG_VALUE.match(v)
-    }
+    # What a typed `k=v` may hold too, or its button would be refused.
+    return {k: v for k, v in facts.items() if _valid(k, v) and ARG_VALUE.match(v)}
+
+
+def _valid(key: str, value: str) -> bool:
+    """A function or queue name, or an alarm name, as the `/ops` grammar takes them."""
+    return bool((ALARM if key == "alarm" else NAME).match(value))
 
 
 def fill(template: str, values: Mapping[str, str], quoted: Any) -> str:

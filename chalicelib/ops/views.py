@@ -221,12 +221,7 @@ class Views:
             lines += [
                 f"link: {markup.code(link.label)} {markup.code(link.url)}" for link in book.links
             ]
-            needed = [
-                f"{p}=<{p}>"
-                for p in book.uses
-                if p in ("function", "queue", "alarm") or book.args.get(p, "") is None
-            ]
-            by_hand = " ".join(["/ops runbook", book.name, *needed])
+            by_hand = " ".join(["/ops runbook", book.name, *(f"{p}=<{p}>" for p in book.asks)])
             lines.append(f"by hand: {markup.code(by_hand)} (and `--account`, `--region`)")
             out.append("\n".join(lines))
         return Said("\n\n".join(out))

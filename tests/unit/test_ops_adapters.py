@@ -293,17 +293,14 @@ def test_a_change_waits_while_the_function_s_last_update_is_in_progress(
     client, stubber = lam
     waited: list[float] = []
     monkeypatch.setattr(lambda_module.time, "sleep", waited.append)
-    for status in ("InProgress", "InProgress", "Successful", "Failed"):
+    for status in ("InProgress", "InProgress", "Successful", "Failed", "InProgress"):
         stubber.add_response(
             "get_function_configuration",
-            {"FunctionName": "orders", "LastUpdateStatus": status},
+            {"FunctionName": "orders", "LastUpdateStatus": status, "MemorySize": 512},
             {"FunctionName": "orders"},
         )
-    assert LambdaApi(client).settled("orders") and waited == [1.0, 1.0]
-    assert LambdaApi(client).settled("orders")  # Failed: go ahead
-    stubber.add_response(
-        "get_function_configuration",
-        {"FunctionName": "orders", "LastUpdateStatus": "InProgress"},
-        {"FunctionName": "orders"},
-    )
-    assert not LambdaApi(client).settled("orders", within_s=0)
+    api = LambdaApi(client)
+    settled = api.settled(api.function("orders"))
+    assert not settled.updating and waited == [1.0, 1.0]
+    assert api.settled(api.function("orders")) and waited == [1.0, 1.0]  # Failed: go ahead
+    assert api.settled(api.function("orders"), within_s=0).updating  # still in progress: go on

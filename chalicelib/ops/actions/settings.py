@@ -58,9 +58,7 @@ class Setting(Undoable):
         return f"{value} {self.unit}"
 
     def plan(self, command: Command, ctx: OpsContext) -> Proposal:
-        config = lookups.function(ctx.lam, command.target or "")
-        if config.updating and ctx.lam.settled(config.name):  # read what it settles on
-            config = ctx.lam.function(config.name)
+        config = ctx.lam.settled(lookups.function(ctx.lam, command.target or ""))
         return self._to(config, int(command.number or 0), ctx, "{} of *{}*:")
 
     def _to(self, config: FunctionConfig, target: int, ctx: OpsContext, head: str) -> Proposal:
@@ -90,8 +88,7 @@ class Setting(Undoable):
         plan: SettingPlan = action.plan
         # An update in progress (a runbook's previous step) is waited out first: Lambda refuses
         # another until it completes, and its RevisionId moves again when it does.
-        ctx.lam.settled(plan.function)
-        config = ctx.lam.function(plan.function)
+        config = ctx.lam.settled(ctx.lam.function(plan.function))
         now = self.current(config)
         if now != plan.before or (plan.revision and config.revision != plan.revision):
             raise Drifted(
@@ -114,9 +111,7 @@ class Setting(Undoable):
     def undo(self, action: Action, ctx: OpsContext) -> Proposal:
         plan: SettingPlan = action.plan
         left = action.result.value if action.result else plan.target
-        config = ctx.lam.function(plan.function)
-        if config.updating and ctx.lam.settled(plan.function):  # read what it settles on
-            config = ctx.lam.function(plan.function)
+        config = ctx.lam.settled(ctx.lam.function(plan.function))
         now = self.current(config)
         if now != left:
             redo = f"/ops {self.kind} {plan.function} {plan.before}"
